@@ -1,0 +1,146 @@
+/**
+ * Time source. Every timer and timestamp in bcache goes through a `Clock` so
+ * tests can drive many nodes deterministically with {@link ManualClock}.
+ */
+
+/** Opaque handle returned by {@link Clock.setTimeout}. */
+export type Timer = object
+
+export interface Clock {
+  /** Milliseconds since the epoch (wall clock); may have sub-ms fraction. */
+  now(): number
+  /** Runs `fn` once after at least `ms` milliseconds. */
+  setTimeout(fn: () => void, ms: number): Timer
+  /** Cancels a timer; a no-op for a timer that already ran or was cleared. */
+  clearTimeout(timer: Timer): void
+}
+
+/**
+ * The real clock. Timers are unref'd: an open node is kept alive by its
+ * sockets, not by its timers.
+ *
+ * Each timer callback runs via `setImmediate`, i.e. after the poll phase of the
+ * event-loop turn in which the timer expired. Why: when the loop was blocked
+ * (GC pause, a busy handler), a probe timeout and the ack that answers it
+ * become ready together; Node runs timers before I/O, so without this hop the
+ * timeout would fire first and a healthy peer would be suspected. With it, the
+ * ack already waiting in the socket buffer is processed first.
+ */
+export const systemClock: Clock = {
+  now: () => Date.now(),
+  setTimeout(fn, ms) {
+    const t = setTimeout(() => setImmediate(fn), Math.max(0, ms))
+    t.unref()
+    return t
+  },
+  clearTimeout(timer) {
+    clearTimeout(timer as NodeJS.Timeout)
+  }
+}
+
+interface ManualTimer {
+  at: number
+  seq: number
+  fn: () => void
+  cancelled: boolean
+}
+
+/**
+ * A clock for tests: time moves only when {@link ManualClock.advance} or
+ * {@link ManualClock.runUntil} is called, and due timers run in order of their
+ * due time (ties in order of creation). Deterministic across runs.
+ */
+export class ManualClock implements Clock {
+  private time: number
+  private seq = 0
+  // min-heap on (at, seq)
+  private readonly heap: ManualTimer[] = []
+
+  constructor(startMs = 1_700_000_000_000) {
+    this.time = startMs
+  }
+
+  now(): number {
+    return this.time
+  }
+
+  setTimeout(fn: () => void, ms: number): Timer {
+    const t: ManualTimer = { at: this.time + Math.max(0, ms), seq: this.seq++, fn, cancelled: false }
+    this.push(t)
+    return t
+  }
+
+  clearTimeout(timer: Timer): void {
+    ;(timer as ManualTimer).cancelled = true
+  }
+
+  /** Number of timers still pending (cancelled ones excluded). */
+  pending(): number {
+    return this.heap.filter((t) => !t.cancelled).length
+  }
+
+  /** Moves time forward by `ms`, running every timer that falls due. */
+  advance(ms: number): void {
+    this.runUntil(this.time + ms)
+  }
+
+  /** Moves time to `targetMs`, running due timers in order. */
+  runUntil(targetMs: number): void {
+    for (;;) {
+      const next = this.heap[0]
+      if (next === undefined || next.at > targetMs) break
+      this.pop()
+      if (next.cancelled) continue
+      this.time = Math.max(this.time, next.at)
+      next.fn()
+    }
+    this.time = Math.max(this.time, targetMs)
+  }
+
+  /**
+   * Advances in steps of `stepMs` until `predicate()` holds or `maxMs` passed.
+   * Returns the elapsed virtual time, or -1 when the predicate never held.
+   */
+  advanceUntil(predicate: () => boolean, maxMs: number, stepMs = 10): number {
+    const start = this.time
+    while (!predicate()) {
+      if (this.time - start >= maxMs) return -1
+      this.advance(stepMs)
+    }
+    return this.time - start
+  }
+
+  private push(t: ManualTimer): void {
+    const h = this.heap
+    h.push(t)
+    let i = h.length - 1
+    while (i > 0) {
+      const p = (i - 1) >> 1
+      if (!less(h[i]!, h[p]!)) break
+      ;[h[i], h[p]] = [h[p]!, h[i]!]
+      i = p
+    }
+  }
+
+  private pop(): void {
+    const h = this.heap
+    const last = h.pop()!
+    if (h.length === 0) return
+    h[0] = last
+    let i = 0
+    for (;;) {
+      const l = 2 * i + 1
+      const r = l + 1
+      let m = i
+      if (l < h.length && less(h[l]!, h[m]!)) m = l
+      if (r < h.length && less(h[r]!, h[m]!)) m = r
+      if (m === i) break
+      ;[h[i], h[m]] = [h[m]!, h[i]!]
+      i = m
+    }
+  }
+}
+
+function less(a: ManualTimer, b: ManualTimer): boolean {
+  return a.at < b.at || (a.at === b.at && a.seq < b.seq)
+}

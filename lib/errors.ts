@@ -1,0 +1,52 @@
+/**
+ * Error classes. Every error bcache raises on purpose is a {@link BcacheError}
+ * with a stable `code`; the README keeps the table of codes.
+ */
+export class BcacheError extends Error {
+  readonly code: string
+  constructor(code: string, message: string, options?: { cause?: unknown }) {
+    super(message, options)
+    this.name = 'BcacheError'
+    this.code = code
+  }
+}
+
+/** The node (or transport) was closed; the operation cannot run. */
+export class ClosedError extends BcacheError {
+  constructor(what = 'node') {
+    super('BCACHE_ERR_CLOSED', `${what} is closed`)
+    this.name = 'ClosedError'
+  }
+}
+
+/** A network operation (dial, stream exchange, join) did not finish in time. */
+export class TimeoutError extends BcacheError {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super('BCACHE_ERR_TIMEOUT', message, options)
+    this.name = 'TimeoutError'
+  }
+}
+
+/** Joining the cluster failed: no seed could be reached. */
+export class JoinError extends BcacheError {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super('BCACHE_ERR_JOIN', message, options)
+    this.name = 'JoinError'
+  }
+}
+
+/** A stream peer broke the protocol or the connection failed. */
+export class StreamError extends BcacheError {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super('BCACHE_ERR_STREAM', message, options)
+    this.name = 'StreamError'
+  }
+}
+
+/** Binding the listen address failed. */
+export class BindError extends BcacheError {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super('BCACHE_ERR_BIND', message, options)
+    this.name = 'BindError'
+  }
+}
