@@ -1,0 +1,417 @@
+/**
+ * The SWIM membership engine: wires the member table, the prober, the
+ * broadcast queue and the transport together, and runs the periodic loops
+ * (probe, gossip, push-pull).
+ *
+ * Every outgoing datagram carries, after its own messages, as many queued
+ * broadcasts as fit `packetBudgetBytes`: first membership messages up to
+ * `1 − appPayloadShare` of the free space, then application payloads from the
+ * delegate, then membership again into whatever is left. So membership
+ * traffic cannot starve the cache, nor the cache membership.
+ *
+ * A datagram that does not decode is dropped whole and counted by reason;
+ * nothing from a socket handler ever throws.
+ */
+import { EventEmitter } from 'node:events'
+import type { Clock, Timer } from '../clock.js'
+import { JoinError } from '../errors.js'
+import type { Logger } from '../logger.js'
+import type { Random } from '../random.js'
+import type { MembershipConfig } from '../options.js'
+import { TransmitQueue } from '../gossip/transmit-queue.js'
+import type { StreamConn, Transport } from '../transport/transport.js'
+import { buildPacket, decodeFrame, decodePacket, DecodeError, encodeFrame, encodeMessage, encodeUser, userOverhead, PACKET_HEADER_BYTES } from '../wire/codec.js'
+import { MemberState, MsgType, type PacketMsg, type StreamMsg } from '../wire/messages.js'
+import { Awareness } from './awareness.js'
+import { nullDelegate, type MembershipDelegate } from './delegate.js'
+import { MemberTable, memberInfo, type Member, type MemberEvent, type MemberInfo } from './member-table.js'
+import { Prober, type ProbeStats } from './prober.js'
+import { exchange, pushPullMsg, readFrame } from './streams.js'
+
+export interface MembershipComponents {
+  transport: Transport
+  clock: Clock
+  random: Random
+  logger: Logger
+  delegate?: MembershipDelegate
+}
+
+export interface MembershipStats extends ProbeStats {
+  packetsIn: number
+  packetsOut: number
+  bytesIn: number
+  bytesOut: number
+  /** Datagrams and frames dropped, by reason (decode failures, wrong target, handler errors…). */
+  dropped: Record<string, number>
+  pushPulls: number
+  healthScore: number
+  queuedBroadcasts: number
+}
+
+/** Typed listener signatures of {@link Membership}'s events. */
+export interface MembershipEvents {
+  join: [MemberInfo]
+  update: [MemberInfo]
+  leave: [MemberInfo]
+  fail: [MemberInfo]
+}
+
+// Room kept for the array header of a datagram (array16 covers any count we send).
+const ARRAY_HEADER_RESERVE = 3
+
+export class Membership extends EventEmitter<MembershipEvents> {
+  readonly table: MemberTable
+  private readonly queue: TransmitQueue
+  private readonly awareness: Awareness
+  private readonly prober: Prober
+  private readonly delegate: MembershipDelegate
+  private readonly timers = new Set<Timer>()
+  private readonly dropped: Record<string, number> = {}
+  private readonly counters = { packetsIn: 0, packetsOut: 0, bytesIn: 0, bytesOut: 0, pushPulls: 0 }
+  private running = false
+  private closed = false
+
+  constructor(
+    private readonly c: MembershipComponents,
+    readonly config: MembershipConfig
+  ) {
+    super()
+    this.delegate = c.delegate ?? nullDelegate
+    this.awareness = new Awareness(config.awarenessMaxMultiplier)
+    this.queue = new TransmitQueue({ retransmitMult: config.retransmitMult, numNodes: () => this.table.numLive() })
+    this.table = new MemberTable(
+      { clock: c.clock, queue: this.queue, awareness: this.awareness, logger: c.logger, emit: (e, m) => this.notify(e, m) },
+      config
+    )
+    this.prober = new Prober(
+      {
+        clock: c.clock, random: c.random, table: this.table, awareness: this.awareness, logger: c.logger,
+        send: (to, msgs) => this.send(to, msgs),
+        tcpPing: (m, seq, ms) => this.tcpPing(m, seq, ms)
+      },
+      config
+    )
+    c.transport.onPacket((data, from) => this.onPacket(data, from))
+    c.transport.onStream((conn) => this.onStream(conn))
+  }
+
+  get nodeId(): string {
+    return this.config.nodeId
+  }
+
+  /** The address peers reach us at. */
+  get address(): string {
+    return this.config.advertiseAddr
+  }
+
+  /** Starts the probe, gossip and push-pull loops and announces ourselves. */
+  start(): void {
+    if (this.running || this.closed) return
+    this.running = true
+    this.table.broadcastSelf()
+    this.loop(() => this.c.random() * this.config.probeIntervalMs, () => {
+      this.prober.probeRound()
+      return this.awareness.scaleTimeout(this.config.probeIntervalMs)
+    })
+    this.loop(() => this.c.random() * this.config.gossipIntervalMs, () => {
+      this.gossip()
+      return this.config.gossipIntervalMs
+    })
+    if (this.config.pushPullIntervalMs > 0) {
+      this.loop(() => this.c.random() * this.pushPullInterval(), () => {
+        const [peer] = this.table.sample(1, this.c.random, (m) => m.state === MemberState.Alive)
+        if (peer !== undefined) void this.pushPull(peer.addr, false).catch((err) => this.c.logger.debug(`membership: push-pull with ${peer.addr} failed: ${String(err)}`))
+        return this.pushPullInterval()
+      })
+    }
+  }
+
+  /**
+   * Joins through `seeds` ("host:port"): a push-pull exchange with each,
+   * in parallel. Resolves with the number of seeds reached; rejects with
+   * `JoinError` when none was (an empty list resolves 0: first node).
+   */
+  async join(seeds: readonly string[]): Promise<number> {
+    const targets = seeds.filter((s) => s !== this.address)
+    if (targets.length === 0) return 0
+    const results = await Promise.allSettled(targets.map((s) => this.pushPull(s, true)))
+    const ok = results.filter((r) => r.status === 'fulfilled').length
+    if (ok === 0) {
+      const causes = results.map((r, i) => `${targets[i]}: ${String((r as PromiseRejectedResult).reason?.message ?? r)}`)
+      throw new JoinError(`could not join through any seed (${causes.join('; ')})`, { cause: (results[0] as PromiseRejectedResult).reason })
+    }
+    return ok
+  }
+
+  /**
+   * Leaves gracefully: broadcasts that we left (also sent directly to up to
+   * 32 live members) and waits until the broadcast was fully transmitted or
+   * `timeoutMs` passed. Keeps answering probes until {@link shutdown}.
+   */
+  async leave(timeoutMs = this.config.probeIntervalMs): Promise<void> {
+    if (this.closed || this.table.leaving) return
+    const msg = this.table.leave()
+    const bytes = encodeMessage(msg)
+    await new Promise<void>((resolve) => {
+      let timer: Timer | undefined
+      const finish = (): void => {
+        if (timer !== undefined) this.c.clock.clearTimeout(timer)
+        resolve()
+      }
+      timer = this.c.clock.setTimeout(finish, timeoutMs)
+      this.queue.enqueue({ subject: msg.nodeId, bytes, onDone: finish })
+      for (const m of this.table.sample(32, this.c.random, (x) => x.state <= MemberState.Suspect)) this.send(m.addr, [bytes])
+    })
+  }
+
+  /** Stops every loop and timer and closes the transport. Idempotent. */
+  async shutdown(): Promise<void> {
+    if (this.closed) return
+    this.closed = true
+    this.running = false
+    for (const t of this.timers) this.c.clock.clearTimeout(t)
+    this.timers.clear()
+    this.prober.stop()
+    this.table.stop()
+    this.queue.reset()
+    await this.c.transport.close()
+  }
+
+  /** Every known member, ourselves included. */
+  members(): MemberInfo[] {
+    return Array.from(this.table.all(), memberInfo)
+  }
+
+  /** Alive or suspect members other than us (targets for eager pushes). */
+  liveMembers(): MemberInfo[] {
+    const out: MemberInfo[] = []
+    for (const m of this.table.all()) if (m !== this.table.self && m.state <= MemberState.Suspect) out.push(memberInfo(m))
+    return out
+  }
+
+  /** Lifeguard health score (0 = healthy). */
+  healthScore(): number {
+    return this.awareness.score()
+  }
+
+  stats(): MembershipStats {
+    return {
+      ...this.counters,
+      ...this.prober.stats,
+      dropped: { ...this.dropped },
+      healthScore: this.awareness.score(),
+      queuedBroadcasts: this.queue.size()
+    }
+  }
+
+  /**
+   * Sends application payloads to `to` in one datagram (no piggyback). The
+   * caller keeps the total under the packet budget. For eager pushes.
+   */
+  sendUserPayloads(to: string, payloads: readonly Uint8Array[]): void {
+    if (this.closed) return
+    this.transmit(to, buildPacket(payloads.map((p) => encodeUser(p))))
+  }
+
+  /** Opens an application stream to `addr`; the first frame carries `tag` and `payload`. */
+  async openUserStream(addr: string, tag: number, payload: Uint8Array): Promise<StreamConn> {
+    const conn = await this.c.transport.dialStream(addr, this.config.tcpTimeoutMs)
+    conn.send(encodeFrame({ type: MsgType.UserStream, tag, payload: Buffer.from(payload) }))
+    return conn
+  }
+
+  /** One push-pull exchange with `addr`; merges what comes back. */
+  async pushPull(addr: string, join: boolean): Promise<void> {
+    const req = pushPullMsg(MsgType.PushPull, join, this.table.localState(), this.delegate.localState(join))
+    const reply = await exchange(this.c.transport, this.c.clock, addr, req, this.config.tcpTimeoutMs)
+    if (reply.type !== MsgType.PushPullReply) throw new DecodeError('type', `expected a push-pull reply from ${addr}`)
+    this.counters.pushPulls++
+    this.mergePushPull(reply.nodes, reply.userState, join)
+  }
+
+  private mergePushPull(nodes: Parameters<MemberTable['mergeRemote']>[0], userState: Buffer, join: boolean): void {
+    this.table.mergeRemote(nodes)
+    if (userState.length > 0) this.delegate.mergeRemoteState(userState, join)
+  }
+
+  private notify(event: MemberEvent, m: MemberInfo): void {
+    try {
+      this.emit(event, m)
+    } catch (err) {
+      this.c.logger.error(`membership: a '${event}' listener threw: ${String(err)}`)
+    }
+  }
+
+  /** Runs `tick` after `first()` ms and then again after whatever it returns. */
+  private loop(first: () => number, tick: () => number): void {
+    const schedule = (ms: number): void => {
+      const t = this.c.clock.setTimeout(() => {
+        this.timers.delete(t)
+        if (!this.running) return
+        let nextMs: number
+        try {
+          nextMs = tick()
+        } catch (err) {
+          this.c.logger.error(`membership: periodic task failed: ${String(err)}`)
+          nextMs = this.config.probeIntervalMs
+        }
+        schedule(nextMs)
+      }, ms)
+      this.timers.add(t)
+    }
+    schedule(first())
+  }
+
+  private pushPullInterval(): number {
+    // Like memberlist: beyond 32 members, stretch the interval by log2(N/32).
+    const n = this.table.numLive()
+    const scale = n <= 32 ? 1 : Math.ceil(Math.log2(n) - Math.log2(32))
+    return this.config.pushPullIntervalMs * Math.max(1, scale)
+  }
+
+  private gossip(): void {
+    const now = this.c.clock.now()
+    const targets = this.table.sample(this.config.gossipNodes, this.c.random, (m) =>
+      m.state <= MemberState.Suspect || now - m.stateChangeMs < this.config.gossipToTheDeadMs)
+    for (const m of targets) this.send(m.addr, [], true)
+  }
+
+  /**
+   * Sends `msgs` to `to` in one datagram, filling the rest of the budget with
+   * queued broadcasts. With `onlyIfPiggyback`, sends nothing when there is
+   * nothing to piggyback.
+   */
+  private send(to: string, msgs: Buffer[], onlyIfPiggyback = false): void {
+    if (this.closed) return
+    const own = msgs.length
+    let room = this.config.packetBudgetBytes - PACKET_HEADER_BYTES - ARRAY_HEADER_RESERVE
+    for (const m of msgs) room -= m.length
+    if (room > 0) {
+      const appReserve = Math.floor(room * this.config.appPayloadShare)
+      room -= this.takeInto(msgs, room - appReserve)
+      if (room > 0) {
+        const overhead = userOverhead(room)
+        for (const p of this.delegate.getBroadcasts(overhead, room)) {
+          const e = encodeUser(p)
+          if (e.length > room) continue
+          msgs.push(e)
+          room -= e.length
+        }
+      }
+      if (room > 0) this.takeInto(msgs, room)
+    }
+    if (onlyIfPiggyback && msgs.length === own) return
+    this.transmit(to, buildPacket(msgs))
+  }
+
+  private takeInto(out: Buffer[], limit: number): number {
+    if (limit <= 0) return 0
+    let used = 0
+    for (const b of this.queue.take(0, limit)) {
+      out.push(b as Buffer)
+      used += b.length
+    }
+    return used
+  }
+
+  private transmit(to: string, packet: Buffer): void {
+    this.counters.packetsOut++
+    this.counters.bytesOut += packet.length
+    this.c.transport.sendPacket(to, packet)
+  }
+
+  private drop(reason: string): void {
+    this.dropped[reason] = (this.dropped[reason] ?? 0) + 1
+  }
+
+  private onPacket(data: Buffer, from: string): void {
+    this.counters.packetsIn++
+    this.counters.bytesIn += data.length
+    if (this.closed) return
+    let msgs: PacketMsg[]
+    try {
+      msgs = decodePacket(data)
+    } catch (err) {
+      this.drop(err instanceof DecodeError ? err.reason : 'decode')
+      this.c.logger.debug(`membership: dropped datagram from ${from}: ${String(err)}`)
+      return
+    }
+    for (const msg of msgs) {
+      try {
+        this.dispatch(msg, from)
+      } catch (err) {
+        this.drop('handler-error')
+        this.c.logger.error(`membership: handling message type ${msg.type} from ${from} failed: ${String(err)}`)
+      }
+    }
+  }
+
+  private dispatch(msg: PacketMsg, from: string): void {
+    switch (msg.type) {
+      case MsgType.Ping: return this.prober.handlePing(msg, this.dropped)
+      case MsgType.PingReq: return this.prober.handlePingReq(msg)
+      case MsgType.Ack: return this.prober.handleAck(msg)
+      case MsgType.Nack: return this.prober.handleNack(msg)
+      case MsgType.Alive: return this.table.handleAlive(msg)
+      case MsgType.Suspect: return this.table.handleSuspect(msg)
+      case MsgType.Dead: return this.table.handleDead(msg)
+      case MsgType.User: return this.delegate.notifyMsg(msg.payload, from)
+    }
+  }
+
+  private onStream(conn: StreamConn): void {
+    if (this.closed) {
+      conn.destroy()
+      return
+    }
+    readFrame(conn, this.c.clock, this.config.tcpTimeoutMs).then(
+      (msg) => this.serveStream(conn, msg),
+      (err) => {
+        this.drop(err instanceof DecodeError ? `stream-${err.reason}` : 'stream-error')
+        this.c.logger.debug(`membership: stream from ${conn.remoteAddress} failed: ${String(err)}`)
+        conn.destroy()
+      }
+    )
+  }
+
+  private serveStream(conn: StreamConn, msg: StreamMsg): void {
+    try {
+      switch (msg.type) {
+        case MsgType.Ping:
+          if (msg.targetId === this.nodeId) conn.send(encodeFrame({ type: MsgType.Ack, seq: msg.seq }))
+          else this.drop('wrong-node')
+          conn.close()
+          return
+        case MsgType.PushPull: {
+          const reply = pushPullMsg(MsgType.PushPullReply, msg.join, this.table.localState(), this.delegate.localState(msg.join))
+          conn.send(encodeFrame(reply))
+          conn.close()
+          this.counters.pushPulls++
+          this.mergePushPull(msg.nodes, msg.userState, msg.join)
+          return
+        }
+        case MsgType.UserStream:
+          if (this.delegate.handleStream === undefined) break
+          this.delegate.handleStream(conn, msg.tag, msg.payload)
+          return
+      }
+      this.drop('stream-type')
+      conn.destroy()
+    } catch (err) {
+      this.drop('handler-error')
+      this.c.logger.error(`membership: serving stream from ${conn.remoteAddress} failed: ${String(err)}`)
+      conn.destroy()
+    }
+  }
+
+  private async tcpPing(m: Member, seq: number, timeoutMs: number): Promise<boolean> {
+    try {
+      const reply = await exchange(this.c.transport, this.c.clock, m.addr, {
+        type: MsgType.Ping, seq, targetId: m.nodeId, sourceId: this.nodeId, sourceAddr: this.address
+      }, timeoutMs)
+      return reply.type === MsgType.Ack && reply.seq === seq
+    } catch {
+      return false
+    }
+  }
+}

@@ -1,0 +1,227 @@
+/**
+ * Failure detection: SWIM's probe round with Lifeguard's refinements.
+ *
+ * Each round (every `probeIntervalMs`, scaled by local health) picks the next
+ * member of a shuffled round-robin order and:
+ *  1. sends it a ping (plus, if it is suspected, a suspect message about it:
+ *     the "buddy system", so it learns of the accusation and refutes at once);
+ *  2. if no ack comes within `probeTimeoutMs` (scaled), asks `indirectChecks`
+ *     random members to ping it for us (ping-req, with nack requested) and, in
+ *     parallel, tries a ping over TCP;
+ *  3. if still nothing by the end of the probe interval, suspects it.
+ * Lifeguard local health: a successful probe lowers our score by 1; a failed
+ * one raises it by the nacks we expected but did not get (relays that do not
+ * even nack suggest the problem is us, not the target). A higher score
+ * stretches our probe interval and timeout, so a slow node stops accusing
+ * others.
+ *
+ * As relay for a ping-req we ping the target with a fresh sequence number and
+ * forward its ack to the requester, or send a nack when it does not answer
+ * within `probeTimeoutMs`.
+ */
+import type { Clock, Timer } from '../clock.js'
+import type { Logger } from '../logger.js'
+import type { Random } from '../random.js'
+import { shuffle } from '../random.js'
+import { encodeMessage } from '../wire/codec.js'
+import { MemberState, MsgType, type AckMsg, type NackMsg, type PingMsg, type PingReqMsg } from '../wire/messages.js'
+import type { MembershipConfig } from '../options.js'
+import type { Awareness } from './awareness.js'
+import type { Member, MemberTable } from './member-table.js'
+
+export interface ProberComponents {
+  clock: Clock
+  random: Random
+  table: MemberTable
+  awareness: Awareness
+  logger: Logger
+  /** Sends encoded messages to `to` in one datagram (the caller adds piggyback). */
+  send: (to: string, msgs: Buffer[]) => void
+  /** Pings `member` over TCP; resolves true on an ack before `timeoutMs`. Never rejects. */
+  tcpPing: (member: Member, seq: number, timeoutMs: number) => Promise<boolean>
+}
+
+interface AckWaiter {
+  onAck: () => void
+  onNack: () => void
+}
+
+/** Counters of the prober, for stats. */
+export interface ProbeStats {
+  probes: number
+  probeFailures: number
+  indirectProbes: number
+  tcpFallbackRescues: number
+}
+
+export class Prober {
+  private seq = 0
+  /** Outstanding probes by sequence number; each entry is removed by its own timer. */
+  private readonly waiters = new Map<number, AckWaiter>()
+  private readonly timers = new Set<Timer>()
+  private order: string[] = []
+  private next = 0
+  private stopped = false
+  readonly stats: ProbeStats = { probes: 0, probeFailures: 0, indirectProbes: 0, tcpFallbackRescues: 0 }
+
+  constructor(
+    private readonly c: ProberComponents,
+    private readonly config: MembershipConfig
+  ) {}
+
+  /** Runs one probe round; returns false when there was nobody to probe. */
+  probeRound(): boolean {
+    const target = this.nextTarget()
+    if (target === undefined) return false
+    this.probe(target)
+    return true
+  }
+
+  handlePing(msg: PingMsg, counters: Record<string, number>): void {
+    if (msg.targetId !== this.c.table.self.nodeId) {
+      counters['wrong-node'] = (counters['wrong-node'] ?? 0) + 1
+      return
+    }
+    this.c.send(msg.sourceAddr, [encodeMessage({ type: MsgType.Ack, seq: msg.seq })])
+  }
+
+  handlePingReq(msg: PingReqMsg): void {
+    const self = this.c.table.self
+    const seq = this.nextSeq()
+    let answered = false
+    // Nack at 80% of the probe timeout (as Lifeguard suggests) so it reaches
+    // the requester before its probe round ends.
+    const timer = this.after(Math.max(1, Math.floor(this.config.probeTimeoutMs * 0.8)), () => {
+      this.waiters.delete(seq)
+      if (!answered && msg.nack) this.c.send(msg.sourceAddr, [encodeMessage({ type: MsgType.Nack, seq: msg.seq })])
+    })
+    this.waiters.set(seq, {
+      onAck: () => {
+        if (answered) return
+        answered = true
+        this.c.send(msg.sourceAddr, [encodeMessage({ type: MsgType.Ack, seq: msg.seq })])
+        this.cancel(timer)
+        this.waiters.delete(seq)
+      },
+      onNack: () => {}
+    })
+    const ping: PingMsg = { type: MsgType.Ping, seq, targetId: msg.targetId, sourceId: self.nodeId, sourceAddr: self.addr }
+    this.c.send(msg.targetAddr, [encodeMessage(ping)])
+  }
+
+  handleAck(msg: AckMsg): void {
+    this.waiters.get(msg.seq)?.onAck()
+  }
+
+  handleNack(msg: NackMsg): void {
+    this.waiters.get(msg.seq)?.onNack()
+  }
+
+  /** Cancels every timer; outstanding probes end without a verdict. */
+  stop(): void {
+    this.stopped = true
+    for (const t of this.timers) this.c.clock.clearTimeout(t)
+    this.timers.clear()
+    this.waiters.clear()
+  }
+
+  private probe(target: Member): void {
+    const { clock, awareness, table } = this.c
+    const self = table.self
+    const seq = this.nextSeq()
+    const intervalMs = awareness.scaleTimeout(this.config.probeIntervalMs)
+    const timeoutMs = awareness.scaleTimeout(this.config.probeTimeoutMs)
+    const incarnation = target.incarnation
+    this.stats.probes++
+    let done = false
+    let nacks = 0
+    let expectedNacks = 0
+    let indirectTimer: Timer | undefined
+    let deadline: Timer | undefined
+    const finish = (ok: boolean): void => {
+      if (done) return
+      done = true
+      this.waiters.delete(seq)
+      this.cancel(indirectTimer)
+      this.cancel(deadline)
+      if (ok) {
+        awareness.applyDelta(-1)
+        return
+      }
+      this.stats.probeFailures++
+      if (expectedNacks > 0 && nacks < expectedNacks) awareness.applyDelta(expectedNacks - nacks)
+      // Only accuse if nothing changed meanwhile (e.g. it refuted, or it is gone).
+      if (target.incarnation === incarnation && target.state <= MemberState.Suspect) table.suspectFromProbe(target)
+    }
+    this.waiters.set(seq, { onAck: () => finish(true), onNack: () => { nacks++ } })
+
+    const msgs = [encodeMessage({ type: MsgType.Ping, seq, targetId: target.nodeId, sourceId: self.nodeId, sourceAddr: self.addr })]
+    if (target.state === MemberState.Suspect) {
+      msgs.push(encodeMessage({ type: MsgType.Suspect, incarnation: target.incarnation, nodeId: target.nodeId, fromId: self.nodeId }))
+    }
+    this.c.send(target.addr, msgs)
+    const started = clock.now()
+
+    indirectTimer = this.after(timeoutMs, () => {
+      if (done) return
+      const relays = table.sample(this.config.indirectChecks, this.c.random, (m) => m !== target && m.state === MemberState.Alive)
+      expectedNacks = relays.length
+      if (relays.length > 0) this.stats.indirectProbes++
+      const req = encodeMessage({
+        type: MsgType.PingReq, seq, targetId: target.nodeId, targetAddr: target.addr,
+        sourceId: self.nodeId, sourceAddr: self.addr, nack: true
+      })
+      for (const r of relays) this.c.send(r.addr, [req])
+      if (this.config.tcpFallbackPing) {
+        const remaining = Math.max(1, intervalMs - (clock.now() - started))
+        void this.c.tcpPing(target, seq, remaining).then((ok) => {
+          if (ok && !done && !this.stopped) {
+            this.stats.tcpFallbackRescues++
+            this.c.logger.debug(`membership: ${target.nodeId} answered over TCP only`)
+            finish(true)
+          }
+        })
+      }
+    })
+    deadline = this.after(intervalMs, () => finish(false))
+  }
+
+  /** Next member in the shuffled round-robin order (alive or suspect, not us). */
+  private nextTarget(): Member | undefined {
+    const table = this.c.table
+    for (let attempts = 0; attempts < 2; attempts++) {
+      while (this.next < this.order.length) {
+        const m = table.get(this.order[this.next++]!)
+        if (m !== undefined && m !== table.self && m.state <= MemberState.Suspect) return m
+      }
+      // End of a cycle: reap the long dead and reshuffle.
+      table.reap()
+      this.order = []
+      for (const m of table.all()) if (m !== table.self && m.state <= MemberState.Suspect) this.order.push(m.nodeId)
+      shuffle(this.order, this.c.random)
+      this.next = 0
+      if (this.order.length === 0) return undefined
+    }
+    return undefined
+  }
+
+  private nextSeq(): number {
+    this.seq = (this.seq + 1) >>> 0
+    return this.seq
+  }
+
+  private after(ms: number, fn: () => void): Timer {
+    const t = this.c.clock.setTimeout(() => {
+      this.timers.delete(t)
+      if (!this.stopped) fn()
+    }, ms)
+    this.timers.add(t)
+    return t
+  }
+
+  private cancel(t: Timer | undefined): void {
+    if (t === undefined) return
+    this.c.clock.clearTimeout(t)
+    this.timers.delete(t)
+  }
+}

@@ -1,0 +1,245 @@
+/**
+ * Membership tuning: the three profiles and the validation of every option.
+ * Only the facade (and tests) fill defaults; the engine receives a complete,
+ * validated {@link MembershipConfig}.
+ */
+
+/** The tuning knobs of the SWIM engine. Every field is documented with its effect and default (lan profile). */
+export interface MembershipTuning {
+  /**
+   * Time between failure-detection probes. Each round probes one member
+   * (randomized round robin), so a dead member is found within about
+   * `probeIntervalMs × members` worst case, usually much sooner since every
+   * node probes. Scaled up by local health (Lifeguard) when this node is slow.
+   * @default 1000 (lan), 200 (local), 5000 (wan)
+   */
+  probeIntervalMs: number
+  /**
+   * How long to wait for a direct ack before asking others to probe
+   * (ping-req). Should exceed the network's 99th percentile RTT; scaled up by
+   * local health.
+   * @default 500 (lan), 100 (local), 3000 (wan)
+   */
+  probeTimeoutMs: number
+  /**
+   * Members asked to probe an unresponsive target indirectly (SWIM's k).
+   * More tolerates more loss on the path, at the cost of packets.
+   * @default 3 (lan), 2 (local), 3 (wan)
+   */
+  indirectChecks: number
+  /**
+   * Suspicion timeout multiplier: a suspect is declared dead after at least
+   * `suspicionMult × log10(max(1, N)) × probeIntervalMs` (with enough
+   * independent confirmations; up to `suspicionMaxTimeoutMult` times that
+   * without). `suspicionMult − 2` confirmations shrink it to the minimum.
+   * Higher means fewer false deaths and slower detection.
+   * @default 4 (lan), 3 (local), 6 (wan)
+   */
+  suspicionMult: number
+  /**
+   * Upper bound of the dynamic suspicion timeout, as a multiple of the minimum.
+   * @default 6
+   */
+  suspicionMaxTimeoutMult: number
+  /**
+   * Each broadcast is sent `retransmitMult × ceil(log10(N + 1))` times.
+   * Higher converges faster under loss, at the cost of bandwidth.
+   * @default 4 (lan), 3 (local), 4 (wan)
+   */
+  retransmitMult: number
+  /**
+   * Interval of the gossip tick that sends queued broadcasts to
+   * `gossipNodes` random members, besides piggybacking on probes.
+   * @default 200 (lan), 50 (local), 500 (wan)
+   */
+  gossipIntervalMs: number
+  /**
+   * Fan-out of each gossip tick. More spreads faster, costs more packets.
+   * @default 3 (lan), 3 (local), 4 (wan)
+   */
+  gossipNodes: number
+  /**
+   * Keep gossiping to a member for this long after it was declared dead, so
+   * a wrongly declared member learns of it and refutes.
+   * @default 30000 (lan), 5000 (local), 60000 (wan)
+   */
+  gossipToTheDeadMs: number
+  /**
+   * Dead and left members are removed from the member table this long after
+   * their state changed. Must be ≥ `gossipToTheDeadMs`.
+   * @default 60000 (lan), 10000 (local), 120000 (wan)
+   */
+  reapDeadAfterMs: number
+  /**
+   * Interval of the full member-table exchange over TCP with one random
+   * member (0 disables). Repairs whatever gossip lost; scaled up by
+   * `ceil(log2(N / 32))` beyond 32 members.
+   * @default 30000 (lan), 5000 (local), 60000 (wan)
+   */
+  pushPullIntervalMs: number
+  /**
+   * Timeout of TCP operations: dial, push-pull exchange, fallback ping.
+   * @default 10000 (lan), 1000 (local), 30000 (wan)
+   */
+  tcpTimeoutMs: number
+  /**
+   * When a direct probe fails, also try a ping over TCP, so a node whose UDP
+   * is blocked or lossy is not declared dead.
+   * @default true
+   */
+  tcpFallbackPing: boolean
+  /**
+   * Lifeguard: the most that local health may multiply probe interval and
+   * timeout by (score ranges 0..max−1).
+   * @default 8
+   */
+  awarenessMaxMultiplier: number
+  /**
+   * Largest datagram this node sends, in bytes (header included). Keep it
+   * under the path MTU (1500 on Ethernet, minus IP/UDP headers).
+   * @default 1400
+   */
+  packetBudgetBytes: number
+  /**
+   * Share (0..1) of each datagram's piggyback space reserved for application
+   * (cache) payloads when both membership and application have something to
+   * send; membership messages use the rest, and either side may use space the
+   * other leaves empty.
+   * @default 0.5
+   */
+  appPayloadShare: number
+  /**
+   * Most broadcasts held in the membership queue; beyond it the most-sent are
+   * dropped.
+   * @default 4096
+   */
+  maxQueuedBroadcasts: number
+}
+
+export type ProfileName = 'lan' | 'local' | 'wan'
+
+const lan: MembershipTuning = {
+  probeIntervalMs: 1000,
+  probeTimeoutMs: 500,
+  indirectChecks: 3,
+  suspicionMult: 4,
+  suspicionMaxTimeoutMult: 6,
+  retransmitMult: 4,
+  gossipIntervalMs: 200,
+  gossipNodes: 3,
+  gossipToTheDeadMs: 30_000,
+  reapDeadAfterMs: 60_000,
+  pushPullIntervalMs: 30_000,
+  tcpTimeoutMs: 10_000,
+  tcpFallbackPing: true,
+  awarenessMaxMultiplier: 8,
+  packetBudgetBytes: 1400,
+  appPayloadShare: 0.5,
+  maxQueuedBroadcasts: 4096
+}
+
+/** Built-in profiles, after hashicorp/memberlist's LAN/local/WAN defaults. */
+export const profiles: Readonly<Record<ProfileName, Readonly<MembershipTuning>>> = {
+  lan,
+  local: {
+    ...lan,
+    probeIntervalMs: 200,
+    probeTimeoutMs: 100,
+    indirectChecks: 2,
+    suspicionMult: 3,
+    retransmitMult: 3,
+    gossipIntervalMs: 50,
+    gossipToTheDeadMs: 5_000,
+    reapDeadAfterMs: 10_000,
+    pushPullIntervalMs: 5_000,
+    tcpTimeoutMs: 1_000
+  },
+  wan: {
+    ...lan,
+    probeIntervalMs: 5000,
+    probeTimeoutMs: 3000,
+    suspicionMult: 6,
+    gossipIntervalMs: 500,
+    gossipNodes: 4,
+    gossipToTheDeadMs: 60_000,
+    reapDeadAfterMs: 120_000,
+    pushPullIntervalMs: 60_000,
+    tcpTimeoutMs: 30_000
+  }
+}
+
+/** Everything the membership engine needs: identity plus tuning. */
+export interface MembershipConfig extends MembershipTuning {
+  /** This node's unique id (1–256 UTF-8 bytes). */
+  nodeId: string
+  /** The "host:port" other nodes reach us at (defaults to the bound address). */
+  advertiseAddr: string
+}
+
+type Check = (name: string, v: unknown) => void
+
+const int = (min: number, max = Number.MAX_SAFE_INTEGER): Check => (name, v) => {
+  if (typeof v !== 'number' || !Number.isInteger(v)) throw new TypeError(`option ${name} must be an integer, got ${String(v)}`)
+  if (v < min || v > max) throw new RangeError(`option ${name} must be between ${min} and ${max}, got ${v}`)
+}
+const fraction: Check = (name, v) => {
+  if (typeof v !== 'number' || Number.isNaN(v)) throw new TypeError(`option ${name} must be a number, got ${String(v)}`)
+  if (v < 0 || v > 1) throw new RangeError(`option ${name} must be between 0 and 1, got ${v}`)
+}
+const bool: Check = (name, v) => {
+  if (typeof v !== 'boolean') throw new TypeError(`option ${name} must be a boolean, got ${String(v)}`)
+}
+
+const DAY = 86_400_000
+const checks: Record<keyof MembershipTuning, Check> = {
+  probeIntervalMs: int(1, DAY),
+  probeTimeoutMs: int(1, DAY),
+  indirectChecks: int(0, 64),
+  suspicionMult: int(1, 1000),
+  suspicionMaxTimeoutMult: int(1, 1000),
+  retransmitMult: int(1, 1000),
+  gossipIntervalMs: int(1, DAY),
+  gossipNodes: int(0, 1000),
+  gossipToTheDeadMs: int(0, DAY),
+  reapDeadAfterMs: int(0, DAY),
+  pushPullIntervalMs: int(0, DAY),
+  tcpTimeoutMs: int(1, DAY),
+  tcpFallbackPing: bool,
+  awarenessMaxMultiplier: int(1, 1000),
+  packetBudgetBytes: int(64, 65_000),
+  appPayloadShare: fraction,
+  maxQueuedBroadcasts: int(16, 10_000_000)
+}
+
+/**
+ * Resolves a profile plus overrides into a complete tuning, validating every
+ * field. Throws `TypeError`/`RangeError` naming the offending option; unknown
+ * option names are rejected too (a typo must not silently do nothing).
+ */
+export function resolveTuning(profile: ProfileName = 'lan', overrides: Partial<MembershipTuning> = {}): MembershipTuning {
+  const base = profiles[profile]
+  if (base === undefined) throw new RangeError(`option profile must be one of lan, local, wan; got ${String(profile)}`)
+  if (overrides === null || typeof overrides !== 'object') throw new TypeError('tuning overrides must be an object')
+  const out: MembershipTuning = { ...base }
+  for (const [name, value] of Object.entries(overrides)) {
+    if (value === undefined) continue
+    const check = checks[name as keyof MembershipTuning]
+    if (check === undefined) throw new TypeError(`unknown option ${name}`)
+    check(name, value)
+    ;(out as unknown as Record<string, unknown>)[name] = value
+  }
+  if (out.probeTimeoutMs > out.probeIntervalMs) {
+    throw new RangeError(`option probeTimeoutMs (${out.probeTimeoutMs}) must not exceed probeIntervalMs (${out.probeIntervalMs})`)
+  }
+  if (out.reapDeadAfterMs < out.gossipToTheDeadMs) {
+    throw new RangeError(`option reapDeadAfterMs (${out.reapDeadAfterMs}) must be at least gossipToTheDeadMs (${out.gossipToTheDeadMs})`)
+  }
+  return out
+}
+
+/** Validates a node id: a non-empty string of at most 256 UTF-8 bytes. */
+export function checkNodeId(nodeId: unknown): string {
+  if (typeof nodeId !== 'string' || nodeId.length === 0) throw new TypeError('option nodeId must be a non-empty string')
+  if (Buffer.byteLength(nodeId) > 256) throw new RangeError('option nodeId must be at most 256 UTF-8 bytes')
+  return nodeId
+}

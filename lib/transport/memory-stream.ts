@@ -1,0 +1,237 @@
+/**
+ * One end of an in-memory stream: the {@link StreamConn} that
+ * `MemoryTransport.dialStream` hands out, built in connected pairs.
+ *
+ * Each end owns the queue of items in flight *to* it: frames and FIN (the
+ * peer stopped sending; `null` in the queue). `send` copies the frame,
+ * appends it to the peer's queue and schedules one clock timer for it, due at
+ * `max(previous due time, now + delay)` so frames never overtake each other.
+ * Every timer delivers the queue's *head*, not "its" item, so even a clock
+ * that runs equal-time timers out of order cannot reorder frames, and one
+ * shared callback per end serves every frame (no closure per frame).
+ *
+ * Until a frame handler is set, arriving items wait in `unhandled` (the
+ * in-memory analogue of a paused socket); the FIN waits behind them, so a
+ * late handler still sees every frame before the close.
+ *
+ * Closing mirrors TCP with `allowHalfOpen: false`: `close()` sends FIN after
+ * the queued frames; the peer, on FIN, sends its own FIN and finishes; the
+ * closer finishes when that FIN comes back. `destroy()` finishes at once and
+ * still sends FIN (the peer sees an orderly close, as with a real socket). If
+ * the path between the ends is cut (partition or block, in either
+ * direction), the next `send` resets the stream: both ends finish with a
+ * `StreamError` and frames in flight are discarded. Close handlers always run
+ * from a clock timer, never inside the call that caused them.
+ */
+import type { Clock } from '../clock.js'
+import { StreamError } from '../errors.js'
+import type { Logger } from '../logger.js'
+import type { StreamConn } from './transport.js'
+import type { TransportCounters } from './transport-counters.js'
+
+/** What stream ends need from the network they run on. */
+export interface StreamPath {
+  readonly clock: Clock
+  /** True when packets can flow both ways between `a` and `b`. */
+  connected(a: string, b: string): boolean
+  /** The one-way delay, in ms, for the next segment from `from` to `to`. */
+  streamDelay(from: string, to: string): number
+}
+
+/** What a stream end needs from the transport that owns it. */
+export interface StreamOwner {
+  readonly address: string
+  readonly counters: TransportCounters
+  readonly logger: Logger
+  readonly maxFrameBytes: number
+  /** Called once when the end has finished. */
+  forget(conn: MemoryStreamConn): void
+}
+
+/** Returns `[dialer's end, listener's end]` of a new stream. */
+export function connectPair(path: StreamPath, dialer: StreamOwner, listener: StreamOwner): [MemoryStreamConn, MemoryStreamConn] {
+  const a = new MemoryStreamConn(path, dialer, listener.address)
+  const b = new MemoryStreamConn(path, listener, dialer.address)
+  a.peer = b
+  b.peer = a
+  return [a, b]
+}
+
+/** One end of an in-memory stream. */
+export class MemoryStreamConn implements StreamConn {
+  readonly remoteAddress: string
+  /** @internal the other end; set by {@link connectPair} */
+  peer!: MemoryStreamConn
+  private readonly path: StreamPath
+  private readonly owner: StreamOwner
+  // false once we sent (or will send no more) FIN
+  private sending = true
+  // true once this end is done: no more deliveries, close handler scheduled
+  private finished = false
+  private closeNotified = false
+  private error: Error | undefined
+  private frameHandler: ((frame: Buffer) => void) | undefined
+  private closeHandler: ((err?: Error) => void) | undefined
+  // items in flight to this end, in order, from inbound[inHead]; null = FIN
+  private inbound: (Buffer | null)[] = []
+  private inHead = 0
+  // due time of the last item scheduled to this end (keeps order)
+  private lastDueMs = -Infinity
+  // arrived before a frame handler was set, in order; null = FIN
+  private unhandled: (Buffer | null)[] = []
+  private flushScheduled = false
+  private readonly arriveFn = (): void => this.arrive()
+  private readonly flushFn = (): void => this.flushUnhandled()
+  private readonly notifyFn = (): void => this.notifyClose()
+
+  constructor(path: StreamPath, owner: StreamOwner, remoteAddress: string) {
+    this.path = path
+    this.owner = owner
+    this.remoteAddress = remoteAddress
+  }
+
+  get closed(): boolean {
+    return !this.sending || this.finished
+  }
+
+  send(frame: Uint8Array): boolean {
+    if (this.closed) return false
+    if (!this.path.connected(this.owner.address, this.remoteAddress)) {
+      this.reset(`the path between ${this.owner.address} and ${this.remoteAddress} is blocked`)
+      return false
+    }
+    this.owner.counters.bytesOut += frame.length
+    this.peer.enqueue(Buffer.from(frame), this.delayToPeer())
+    return true
+  }
+
+  drain(): Promise<void> {
+    return Promise.resolve()
+  }
+
+  onFrame(handler: (frame: Buffer) => void): void {
+    this.frameHandler = handler
+    if (this.unhandled.length > 0 && !this.flushScheduled) {
+      this.flushScheduled = true
+      this.path.clock.setTimeout(this.flushFn, 0)
+    }
+  }
+
+  onClose(handler: (err?: Error) => void): void {
+    this.closeHandler = handler
+    if (this.finished && !this.closeNotified) this.path.clock.setTimeout(this.notifyFn, 0)
+  }
+
+  close(): void {
+    if (this.closed) return
+    this.sending = false
+    this.peer.enqueue(null, this.delayToPeer())
+  }
+
+  destroy(err?: Error): void {
+    if (this.finished) return
+    const sendFin = this.sending
+    this.finish(err)
+    if (sendFin) this.peer.enqueue(null, this.delayToPeer())
+  }
+
+  /** @internal schedules an item (frame, or null = FIN) to arrive at this end. */
+  enqueue(item: Buffer | null, delayMs: number): void {
+    if (this.finished) return
+    const clock = this.path.clock
+    const now = clock.now()
+    const due = Math.max(this.lastDueMs, now + delayMs)
+    this.lastDueMs = due
+    this.inbound.push(item)
+    clock.setTimeout(this.arriveFn, due - now)
+  }
+
+  /** @internal ends the stream on both sides with a `StreamError` (connection reset). */
+  reset(why: string): void {
+    this.finish(new StreamError(`connection with ${this.remoteAddress} reset: ${why}`))
+    this.peer.finish(new StreamError(`connection with ${this.peer.remoteAddress} reset: ${why}`))
+  }
+
+  /** One clock timer per item: takes the head of the queue. */
+  private arrive(): void {
+    if (this.inHead >= this.inbound.length) return // the queue was discarded
+    const item = this.inbound[this.inHead] as Buffer | null
+    this.inbound[this.inHead++] = null
+    if (this.inHead === this.inbound.length) {
+      this.inbound.length = 0
+      this.inHead = 0
+    }
+    if (this.finished) return
+    if (item !== null && item.length > this.owner.maxFrameBytes) {
+      this.owner.counters.drop('frame-too-large')
+      this.reset(`frame of ${item.length} bytes exceeds maxFrameBytes ${this.owner.maxFrameBytes}`)
+      return
+    }
+    // a FIN waits only behind frames that wait; with nothing waiting it closes at once
+    if (this.unhandled.length > 0 || (item !== null && this.frameHandler === undefined)) {
+      this.unhandled.push(item)
+      return
+    }
+    this.take(item)
+  }
+
+  /** Handles one arrived item (a handler is set, or it is FIN); false when the stream ended. */
+  private take(item: Buffer | null): boolean {
+    if (item === null) {
+      // the peer is done: answer with our FIN (no half-open streams) and finish
+      if (this.sending) {
+        this.sending = false
+        this.peer.enqueue(null, this.delayToPeer())
+      }
+      this.finish(undefined)
+      return false
+    }
+    this.owner.counters.bytesIn += item.length
+    try {
+      this.frameHandler!(item)
+      return true
+    } catch (err) {
+      this.owner.counters.drop('frame-handler-error')
+      this.owner.logger.debug(`transport: frame handler for ${this.remoteAddress} threw`, err)
+      this.destroy(new StreamError(`frame handler for ${this.remoteAddress} threw`, { cause: err }))
+      return false
+    }
+  }
+
+  private flushUnhandled(): void {
+    this.flushScheduled = false
+    let i = 0
+    while (i < this.unhandled.length && !this.finished) {
+      if (!this.take(this.unhandled[i++] as Buffer | null)) break
+    }
+    if (!this.finished) this.unhandled = this.unhandled.slice(i)
+  }
+
+  /** @internal marks this end done, discards what is in flight, schedules the close handler. */
+  finish(err: Error | undefined): void {
+    if (this.finished) return
+    this.finished = true
+    this.sending = false
+    this.error = err
+    this.inbound = []
+    this.inHead = 0
+    this.unhandled = []
+    this.owner.forget(this)
+    this.path.clock.setTimeout(this.notifyFn, 0)
+  }
+
+  private notifyClose(): void {
+    const handler = this.closeHandler
+    if (handler === undefined || this.closeNotified) return
+    this.closeNotified = true
+    try {
+      handler(this.error)
+    } catch (err) {
+      this.owner.logger.debug(`transport: close handler for ${this.remoteAddress} threw`, err)
+    }
+  }
+
+  private delayToPeer(): number {
+    return this.path.streamDelay(this.owner.address, this.remoteAddress)
+  }
+}

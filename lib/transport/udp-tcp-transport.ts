@@ -1,0 +1,334 @@
+/**
+ * The real network: UDP datagrams (`node:dgram`) for packets and TCP
+ * (`node:net`) for streams, both on the same port number, like memberlist's
+ * `NetTransport`.
+ *
+ * Binding: TCP listens first; UDP then binds the same port. With port 0 the
+ * kernel picks a free TCP port that may still be taken for UDP, so on
+ * EADDRINUSE both are closed and the pair is retried (up to
+ * {@link MAX_BIND_ATTEMPTS} times) before giving up with `BindError`.
+ *
+ * Nothing here throws out of a socket callback: a datagram that cannot be
+ * sent, a packet handler that throws, an oversize frame, a stream handler
+ * that throws are all counted in `stats().dropped` and logged at debug level.
+ *
+ * This is the one module allowed to touch real time: dial timeouts use the
+ * socket's own (unref'd) idle timer rather than the injected clock, because
+ * they guard a kernel operation, not protocol logic.
+ */
+import * as dgram from 'node:dgram'
+import { lookup } from 'node:dns/promises'
+import * as net from 'node:net'
+import type { AddressInfo } from 'node:net'
+import { BcacheError, BindError, ClosedError, StreamError, TimeoutError } from '../errors.js'
+import { silentLogger, type Logger } from '../logger.js'
+import { TcpStreamConn, type TcpConnOwner } from './tcp-stream-conn.js'
+import { TransportCounters } from './transport-counters.js'
+import {
+  formatAddress,
+  parseAddress,
+  type PacketHandler,
+  type StreamConn,
+  type StreamHandler,
+  type Transport,
+  type TransportStats
+} from './transport.js'
+
+/** Tries at binding UDP and TCP to one kernel-chosen port (port 0). */
+export const MAX_BIND_ATTEMPTS = 10
+
+/** Settings for {@link UdpTcpTransport.bind}. */
+export interface UdpTcpTransportInit {
+  /** IP address (or host name, resolved once) to listen on, e.g. "0.0.0.0" or "127.0.0.1". */
+  host: string
+  /** Port for both UDP and TCP; 0 picks a free one (see `address`). */
+  port: number
+  /**
+   * Largest stream frame payload accepted; a larger header destroys the
+   * connection. Bounds the memory one peer can make us buffer.
+   * @default 16 MiB
+   */
+  maxFrameBytes?: number
+  /**
+   * Largest datagram sent; larger ones are dropped (counted as
+   * `packet-too-large`) instead of being fragmented or failing in the kernel.
+   * @default 65507 (the IPv4 UDP maximum)
+   */
+  maxPacketBytes?: number
+  /** @default silentLogger */
+  logger?: Logger
+}
+
+const DEFAULT_MAX_FRAME_BYTES = 16 * 1024 * 1024
+const DEFAULT_MAX_PACKET_BYTES = 65507
+
+/** A {@link Transport} over real UDP and TCP sockets sharing one port. */
+export class UdpTcpTransport implements Transport, TcpConnOwner {
+  readonly address: string
+  readonly counters = new TransportCounters()
+  readonly logger: Logger
+  readonly maxFrameBytes: number
+  private readonly maxPacketBytes: number
+  private readonly udp: dgram.Socket
+  private readonly server: net.Server
+  private packetHandler: PacketHandler | undefined
+  private streamHandler: StreamHandler | undefined
+  // every open stream, dialed or accepted: close() destroys them all
+  private readonly conns = new Set<TcpStreamConn>()
+  // sockets still connecting: close() destroys them (their dial rejects)
+  private readonly dialing = new Set<net.Socket>()
+  private closePromise: Promise<void> | undefined
+
+  private constructor(udp: dgram.Socket, server: net.Server, address: string, init: Required<Omit<UdpTcpTransportInit, 'host' | 'port'>>) {
+    this.udp = udp
+    this.server = server
+    this.address = address
+    this.logger = init.logger
+    this.maxFrameBytes = init.maxFrameBytes
+    this.maxPacketBytes = init.maxPacketBytes
+    udp.on('message', (msg, rinfo) => this.onMessage(msg, rinfo))
+    udp.on('error', (err) => {
+      this.counters.drop('socket-error')
+      this.logger.debug(`transport: udp socket error on ${this.address}`, err)
+    })
+    server.on('connection', (socket) => this.onConnection(socket))
+    server.on('error', (err) => this.logger.warn(`transport: tcp listener error on ${this.address}`, err))
+  }
+
+  /**
+   * Binds UDP and TCP on `host:port`. Rejects with `BindError` when the port
+   * is taken (or, for port 0, no common free port was found), `TypeError` /
+   * `RangeError` on bad settings.
+   */
+  static async bind(init: UdpTcpTransportInit): Promise<UdpTcpTransport> {
+    const settings = checkInit(init)
+    let ip: string
+    try {
+      ip = net.isIP(init.host) !== 0 ? init.host : (await lookup(init.host)).address
+    } catch (err) {
+      throw new BindError(`cannot resolve host "${init.host}"`, { cause: err })
+    }
+    const { udp, server, port } = await bindSockets(ip, init.port)
+    return new UdpTcpTransport(udp, server, formatAddress(ip, port), settings)
+  }
+
+  sendPacket(to: string, data: Uint8Array): void {
+    if (this.closePromise !== undefined) return this.counters.drop('closed')
+    if (data.length > this.maxPacketBytes) return this.counters.drop('packet-too-large')
+    let host: string
+    let port: number
+    try {
+      ;({ host, port } = parseAddress(to))
+    } catch {
+      return this.counters.drop('bad-address')
+    }
+    try {
+      // copied: dgram sends after an async address lookup, and the caller may reuse its buffer
+      this.udp.send(Buffer.from(data), port, host, this.onSent)
+    } catch (err) {
+      this.counters.drop('send-error')
+      this.logger.debug(`transport: sending to ${to} failed`, err)
+    }
+  }
+
+  onPacket(handler: PacketHandler): void {
+    this.packetHandler = handler
+  }
+
+  onStream(handler: StreamHandler): void {
+    this.streamHandler = handler
+  }
+
+  dialStream(to: string, timeoutMs: number): Promise<StreamConn> {
+    if (this.closePromise !== undefined) return Promise.reject(new ClosedError('transport'))
+    let target: { host: string; port: number }
+    try {
+      target = parseAddress(to)
+    } catch (err) {
+      return Promise.reject(new StreamError(`cannot dial "${to}": ${(err as Error).message}`, { cause: err }))
+    }
+    return new Promise((resolve, reject) => {
+      const socket = net.connect({ host: target.host, port: target.port, noDelay: true })
+      this.dialing.add(socket)
+      socket.setTimeout(Math.max(1, timeoutMs))
+      const settle = (err: Error | undefined): void => {
+        this.dialing.delete(socket)
+        socket.off('connect', onConnect).off('error', onError).off('timeout', onTimeout)
+        socket.setTimeout(0)
+        if (err === undefined && this.closePromise === undefined) return resolve(this.adopt(socket, to))
+        socket.destroy()
+        reject(err ?? new ClosedError('transport'))
+      }
+      const onConnect = (): void => settle(undefined)
+      const onTimeout = (): void => settle(new TimeoutError(`dialing ${to} timed out after ${timeoutMs} ms`))
+      const onError = (err: NodeJS.ErrnoException): void => {
+        if (err instanceof BcacheError) return settle(err)
+        const what = err.code === 'ECONNREFUSED' ? 'refused' : `failed (${err.code ?? err.message})`
+        settle(new StreamError(`connection to ${to} ${what}`, { cause: err }))
+      }
+      socket.on('connect', onConnect).on('error', onError).on('timeout', onTimeout)
+    })
+  }
+
+  stats(): TransportStats {
+    return this.counters.snapshot()
+  }
+
+  /** Closes both sockets and destroys every stream (their close handlers get `ClosedError`). Idempotent. */
+  close(): Promise<void> {
+    this.closePromise ??= this.shutdown()
+    return this.closePromise
+  }
+
+  /** @internal called by a connection once its socket has closed */
+  forget(conn: TcpStreamConn): void {
+    this.conns.delete(conn)
+  }
+
+  private async shutdown(): Promise<void> {
+    const closing: Promise<void>[] = []
+    for (const socket of this.dialing) {
+      closing.push(new Promise((resolve) => socket.once('close', () => resolve())))
+      socket.destroy(new ClosedError('transport'))
+    }
+    for (const conn of this.conns) {
+      closing.push(conn.whenClosed())
+      conn.destroy(new ClosedError('transport'))
+    }
+    closing.push(
+      new Promise((resolve) => this.udp.close(() => resolve())),
+      new Promise((resolve) => this.server.close(() => resolve()))
+    )
+    await Promise.all(closing)
+  }
+
+  private adopt(socket: net.Socket, remoteAddress: string): TcpStreamConn {
+    const conn = new TcpStreamConn(socket, remoteAddress, this)
+    this.conns.add(conn)
+    return conn
+  }
+
+  private onConnection(socket: net.Socket): void {
+    const { remoteAddress, remotePort } = socket
+    if (this.closePromise !== undefined || remoteAddress === undefined || remotePort === undefined) {
+      socket.destroy()
+      return
+    }
+    socket.setNoDelay(true)
+    this.counters.streamsIn++
+    const conn = this.adopt(socket, formatAddress(remoteAddress, remotePort))
+    const handler = this.streamHandler
+    if (handler === undefined) {
+      this.counters.drop('no-stream-handler')
+      conn.destroy()
+      return
+    }
+    try {
+      handler(conn)
+    } catch (err) {
+      this.counters.drop('stream-handler-error')
+      this.logger.debug(`transport: stream handler threw for ${conn.remoteAddress}`, err)
+      conn.destroy(new StreamError('stream handler threw', { cause: err }))
+    }
+  }
+
+  private onMessage(msg: Buffer, rinfo: dgram.RemoteInfo): void {
+    if (this.closePromise !== undefined) return
+    this.counters.packetsIn++
+    this.counters.bytesIn += msg.length
+    const handler = this.packetHandler
+    if (handler === undefined) return this.counters.drop('no-packet-handler')
+    try {
+      handler(msg, formatAddress(rinfo.address, rinfo.port))
+    } catch (err) {
+      this.counters.drop('handler-error')
+      this.logger.debug(`transport: packet handler threw for a datagram from ${rinfo.address}:${rinfo.port}`, err)
+    }
+  }
+
+  // one shared callback for every send: no closure per datagram
+  private readonly onSent = (err: Error | null, bytes: number): void => {
+    if (err !== null) {
+      this.counters.drop('send-error')
+      this.logger.debug('transport: datagram send failed', err)
+      return
+    }
+    this.counters.packetsOut++
+    this.counters.bytesOut += bytes
+  }
+}
+
+function checkInit(init: UdpTcpTransportInit): Required<Omit<UdpTcpTransportInit, 'host' | 'port'>> {
+  if (typeof init?.host !== 'string' || init.host === '') throw new TypeError('host must be a non-empty string')
+  if (!Number.isInteger(init.port) || init.port < 0 || init.port > 65535) {
+    throw new RangeError(`port must be an integer in 0..65535, got ${init.port}`)
+  }
+  const maxFrameBytes = init.maxFrameBytes ?? DEFAULT_MAX_FRAME_BYTES
+  if (!Number.isInteger(maxFrameBytes) || maxFrameBytes < 0 || maxFrameBytes > 0xffff_ffff) {
+    throw new RangeError(`maxFrameBytes must be an integer in 0..${0xffff_ffff}, got ${maxFrameBytes}`)
+  }
+  const maxPacketBytes = init.maxPacketBytes ?? DEFAULT_MAX_PACKET_BYTES
+  if (!Number.isInteger(maxPacketBytes) || maxPacketBytes < 1 || maxPacketBytes > 65535) {
+    throw new RangeError(`maxPacketBytes must be an integer in 1..65535, got ${maxPacketBytes}`)
+  }
+  return { maxFrameBytes, maxPacketBytes, logger: init.logger ?? silentLogger }
+}
+
+/** Binds a TCP listener and a UDP socket on the same port; see the file comment. */
+async function bindSockets(host: string, port: number): Promise<{ udp: dgram.Socket; server: net.Server; port: number }> {
+  const attempts = port === 0 ? MAX_BIND_ATTEMPTS : 1
+  let lastErr: unknown
+  for (let i = 0; i < attempts; i++) {
+    const server = net.createServer({ noDelay: true, allowHalfOpen: false })
+    try {
+      await listen(server, host, port)
+    } catch (err) {
+      lastErr = err
+      if (!isAddrInUse(err)) break
+      continue
+    }
+    const bound = (server.address() as AddressInfo).port
+    const udp = dgram.createSocket({ type: net.isIPv6(host) ? 'udp6' : 'udp4', reuseAddr: false })
+    try {
+      await bindUdp(udp, host, bound)
+      return { udp, server, port: bound }
+    } catch (err) {
+      lastErr = err
+      await new Promise<void>((resolve) => server.close(() => resolve()))
+      try {
+        udp.close()
+      } catch {
+        // a socket whose bind failed may already be closed
+      }
+      if (!isAddrInUse(err)) break
+    }
+  }
+  const reason = lastErr instanceof Error ? lastErr.message : String(lastErr)
+  throw new BindError(`cannot bind ${formatAddress(host, port)}: ${reason}`, { cause: lastErr })
+}
+
+function listen(server: net.Server, host: string, port: number): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const onError = (err: Error): void => reject(err)
+    server.once('error', onError)
+    server.listen({ host, port, exclusive: true }, () => {
+      server.off('error', onError)
+      resolve()
+    })
+  })
+}
+
+function bindUdp(udp: dgram.Socket, host: string, port: number): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const onError = (err: Error): void => reject(err)
+    udp.once('error', onError)
+    udp.bind({ address: host, port, exclusive: true }, () => {
+      udp.off('error', onError)
+      resolve()
+    })
+  })
+}
+
+function isAddrInUse(err: unknown): boolean {
+  return (err as NodeJS.ErrnoException | undefined)?.code === 'EADDRINUSE'
+}

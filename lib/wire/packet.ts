@@ -1,0 +1,132 @@
+/**
+ * Compound datagrams: many messages in one UDP packet.
+ *
+ * Layout:
+ *
+ * ```
+ * 0xbc 0xac  version  flags   msgpack array header   message 1 ... message n
+ * `------ 4-byte header -----' `- fixarray/array16/32 -' `- pre-encoded bytes -'
+ * ```
+ *
+ * The body is one msgpack array whose elements are the messages. Because a
+ * msgpack array is just a header followed by its elements, {@link buildPacket}
+ * concatenates an array header with message bytes that were encoded earlier:
+ * a message (a cache delta wrapped in a User message, an Alive broadcast) is
+ * encoded once and copied into as many packets as need it, and the size of a
+ * packet is known exactly before it is built ({@link packetBytes}).
+ *
+ * `flags` is 0. Bit 0 ({@link FLAG_ENCRYPTED}) is reserved for the encryption
+ * envelope; until that exists, a datagram with any flag bit set is rejected
+ * (`flags`), so old nodes never misread a newer format.
+ *
+ * {@link decodePacket} is all-or-nothing: if any message in the datagram is
+ * invalid, or the datagram has more than `maxMessagesPerPacket` messages,
+ * the whole datagram is rejected and nothing in it is delivered.
+ */
+import { DecodeError } from './decode-error.js'
+import type { PacketMsg } from './messages.js'
+import { safeUnpack } from './safe-unpack.js'
+import { DEFAULT_DECODE_LIMITS, toMessage, type DecodeLimits } from './validate.js'
+
+/** Version byte of datagrams and stream frames. */
+export const PROTOCOL_VERSION = 1
+
+/** Bytes before the msgpack body of a datagram: magic (2), version, flags. */
+export const PACKET_HEADER_BYTES = 4
+
+/** First two bytes of every datagram. */
+export const PACKET_MAGIC = [0xbc, 0xac] as const
+
+/** Flag bit reserved for the (future) encryption envelope. Not accepted yet. */
+export const FLAG_ENCRYPTED = 0x01
+
+/** Flag bits this version understands; a datagram with any other bit set is rejected. */
+const KNOWN_FLAGS = 0
+
+/**
+ * Size of the msgpack array header for `count` elements: 1 (fixarray, up to
+ * 15), 3 (array16, up to 65535) or 5 (array32).
+ * @throws RangeError if `count` is not an integer in [0, 2^32).
+ */
+export function arrayHeaderBytes(count: number): number {
+  if (count >>> 0 !== count) throw new RangeError(`array count out of range: ${count}`)
+  return count < 16 ? 1 : count < 0x10000 ? 3 : 5
+}
+
+/**
+ * Exact size of a datagram carrying `count` messages whose encodings total
+ * `encodedBytes`: header + array header + `encodedBytes`.
+ */
+export function packetBytes(count: number, encodedBytes: number): number {
+  return PACKET_HEADER_BYTES + arrayHeaderBytes(count) + encodedBytes
+}
+
+function writeArrayHeader(out: Buffer, pos: number, count: number): number {
+  if (count < 16) {
+    out[pos] = 0x90 | count
+    return pos + 1
+  }
+  if (count < 0x10000) {
+    out[pos] = 0xdc
+    out.writeUInt16BE(count, pos + 1)
+    return pos + 3
+  }
+  out[pos] = 0xdd
+  out.writeUInt32BE(count, pos + 1)
+  return pos + 5
+}
+
+/**
+ * Builds a datagram from already-encoded messages (from `encodeMessage` /
+ * `encodeUser`). The result is exactly
+ * `packetBytes(encoded.length, sum of lengths)` bytes; the inputs are copied,
+ * not kept. No size budget is applied here: that is the caller's job.
+ */
+export function buildPacket(encoded: readonly Uint8Array[]): Buffer {
+  let body = 0
+  for (const e of encoded) body += e.length
+  const out = Buffer.allocUnsafe(packetBytes(encoded.length, body))
+  out[0] = PACKET_MAGIC[0]
+  out[1] = PACKET_MAGIC[1]
+  out[2] = PROTOCOL_VERSION
+  out[3] = 0
+  let pos = writeArrayHeader(out, PACKET_HEADER_BYTES, encoded.length)
+  for (const e of encoded) {
+    out.set(e, pos)
+    pos += e.length
+  }
+  return out
+}
+
+/** Reads the message count from the array header at the start of the body, before decoding. */
+function peekCount(b: Uint8Array): number {
+  const i = PACKET_HEADER_BYTES
+  const t = b[i]!
+  if (t >= 0x90 && t <= 0x9f) return t - 0x90
+  if (t === 0xdc && b.length >= i + 3) return (b[i + 1]! << 8) | b[i + 2]!
+  if (t === 0xdd && b.length >= i + 5) return ((b[i + 1]! << 24) | (b[i + 2]! << 16) | (b[i + 3]! << 8) | b[i + 4]!) >>> 0
+  if (t === 0xdc || t === 0xdd) throw new DecodeError('msgpack', 'truncated')
+  throw new DecodeError('shape', 'packet body is not an array')
+}
+
+/**
+ * Decodes and validates a datagram. All or nothing: one bad message rejects
+ * the whole datagram. Payloads in the result (User messages) are zero-copy
+ * views into `data`; do not reuse `data` while they are in use.
+ *
+ * @throws {@link DecodeError} and nothing else, with `reason` one of `short`,
+ *   `magic`, `version`, `flags`, `msgpack`, `trailing`, `shape`, `type`,
+ *   `field`, `too-many`, `too-large`.
+ */
+export function decodePacket(data: Uint8Array, limits: DecodeLimits = DEFAULT_DECODE_LIMITS): PacketMsg[] {
+  if (data.length < PACKET_HEADER_BYTES + 1) throw new DecodeError('short', `${data.length} bytes`)
+  if (data[0] !== PACKET_MAGIC[0] || data[1] !== PACKET_MAGIC[1]) throw new DecodeError('magic')
+  if (data[2] !== PROTOCOL_VERSION) throw new DecodeError('version', String(data[2]))
+  if ((data[3]! & ~KNOWN_FLAGS) !== 0) throw new DecodeError('flags', String(data[3]))
+  const count = peekCount(data)
+  if (count > limits.maxMessagesPerPacket) throw new DecodeError('too-many', `${count} messages`)
+  const raw = safeUnpack(data, PACKET_HEADER_BYTES) as unknown[]
+  const out: PacketMsg[] = new Array(raw.length)
+  for (let i = 0; i < raw.length; i++) out[i] = toMessage(raw[i], limits, 'packet') as PacketMsg
+  return out
+}
