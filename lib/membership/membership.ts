@@ -69,6 +69,8 @@ export class Membership extends EventEmitter<MembershipEvents> {
   private readonly dropped: Record<string, number> = {}
   private readonly counters = { packetsIn: 0, packetsOut: 0, bytesIn: 0, bytesOut: 0, pushPulls: 0 }
   private running = false
+  /** Seeds of the last join: re-joined when we find ourselves alone. */
+  private seeds: readonly string[] = []
   private closed = false
 
   constructor(
@@ -119,8 +121,7 @@ export class Membership extends EventEmitter<MembershipEvents> {
     })
     if (this.config.pushPullIntervalMs > 0) {
       this.loop(() => this.c.random() * this.pushPullInterval(), () => {
-        const [peer] = this.table.sample(1, this.c.random, (m) => m.state === MemberState.Alive)
-        if (peer !== undefined) void this.pushPull(peer.addr, false).catch((err) => this.c.logger.debug(`membership: push-pull with ${peer.addr} failed: ${String(err)}`))
+        this.periodicPushPull()
         return this.pushPullInterval()
       })
     }
@@ -133,6 +134,7 @@ export class Membership extends EventEmitter<MembershipEvents> {
    */
   async join(seeds: readonly string[]): Promise<number> {
     const targets = seeds.filter((s) => s !== this.address)
+    this.seeds = targets
     if (targets.length === 0) return 0
     const results = await Promise.allSettled(targets.map((s) => this.pushPull(s, true)))
     const ok = results.filter((r) => r.status === 'fulfilled').length
@@ -159,8 +161,8 @@ export class Membership extends EventEmitter<MembershipEvents> {
         resolve()
       }
       timer = this.c.clock.setTimeout(finish, timeoutMs)
-      this.queue.enqueue({ subject: msg.nodeId, bytes, onDone: finish })
       for (const m of this.table.sample(32, this.c.random, (x) => x.state <= MemberState.Suspect)) this.send(m.addr, [bytes])
+      this.queue.enqueue({ subject: msg.nodeId, bytes, onDone: finish })
     })
   }
 
@@ -262,6 +264,22 @@ export class Membership extends EventEmitter<MembershipEvents> {
     schedule(first())
   }
 
+  /**
+   * One random alive member, to repair what gossip lost. Plus reconnection:
+   * one random member we hold dead (a partition longer than
+   * gossipToTheDeadMs heals through this), and the seeds when we are alone.
+   */
+  private periodicPushPull(): void {
+    const attempt = (addr: string): void => {
+      void this.pushPull(addr, false).catch((err) => this.c.logger.debug(`membership: push-pull with ${addr} failed: ${String(err)}`))
+    }
+    const [peer] = this.table.sample(1, this.c.random, (m) => m.state === MemberState.Alive)
+    if (peer !== undefined) attempt(peer.addr)
+    const [ghost] = this.table.sample(1, this.c.random, (m) => m.state === MemberState.Dead)
+    if (ghost !== undefined) attempt(ghost.addr)
+    if (this.table.numLive() <= 1) for (const s of this.seeds) attempt(s)
+  }
+
   private pushPullInterval(): number {
     // Like memberlist: beyond 32 members, stretch the interval by log2(N/32).
     const n = this.table.numLive()
@@ -287,31 +305,24 @@ export class Membership extends EventEmitter<MembershipEvents> {
     let room = this.config.packetBudgetBytes - PACKET_HEADER_BYTES - ARRAY_HEADER_RESERVE
     for (const m of msgs) room -= m.length
     if (room > 0) {
-      const appReserve = Math.floor(room * this.config.appPayloadShare)
-      room -= this.takeInto(msgs, room - appReserve)
-      if (room > 0) {
-        const overhead = userOverhead(room)
-        for (const p of this.delegate.getBroadcasts(overhead, room)) {
+      // Membership may claim up to (1 − appPayloadShare) of the room, but no
+      // more than it has queued; the application gets the rest first, then
+      // membership fills what the application left. One take() per packet,
+      // so no broadcast appears twice in a datagram.
+      const memberReserve = Math.min(this.queue.bytesQueued(), room - Math.floor(room * this.config.appPayloadShare))
+      const userRoom = room - memberReserve
+      if (userRoom > 0) {
+        for (const p of this.delegate.getBroadcasts(userOverhead(userRoom), userRoom)) {
           const e = encodeUser(p)
           if (e.length > room) continue
           msgs.push(e)
           room -= e.length
         }
       }
-      if (room > 0) this.takeInto(msgs, room)
+      for (const b of this.queue.take(0, room)) msgs.push(b as Buffer)
     }
     if (onlyIfPiggyback && msgs.length === own) return
     this.transmit(to, buildPacket(msgs))
-  }
-
-  private takeInto(out: Buffer[], limit: number): number {
-    if (limit <= 0) return 0
-    let used = 0
-    for (const b of this.queue.take(0, limit)) {
-      out.push(b as Buffer)
-      used += b.length
-    }
-    return used
   }
 
   private transmit(to: string, packet: Buffer): void {

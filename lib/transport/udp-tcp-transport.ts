@@ -35,6 +35,9 @@ import {
 } from './transport.js'
 
 /** Tries at binding UDP and TCP to one kernel-chosen port (port 0). */
+/** Longest close() waits for datagrams still being sent. */
+const SEND_FLUSH_MS = 200
+
 export const MAX_BIND_ATTEMPTS = 10
 
 /** Settings for {@link UdpTcpTransport.bind}. */
@@ -78,6 +81,11 @@ export class UdpTcpTransport implements Transport, TcpConnOwner {
   // sockets still connecting: close() destroys them (their dial rejects)
   private readonly dialing = new Set<net.Socket>()
   private closePromise: Promise<void> | undefined
+  // datagrams handed to dgram whose send callback has not run yet (dgram looks
+  // the address up asynchronously, so closing at once would cancel them: a
+  // graceful leave sent just before close() would never leave the host)
+  private pendingSends = 0
+  private onSendsFlushed: (() => void) | undefined
 
   private constructor(udp: dgram.Socket, server: net.Server, address: string, init: Required<Omit<UdpTcpTransportInit, 'host' | 'port'>>) {
     this.udp = udp
@@ -125,6 +133,7 @@ export class UdpTcpTransport implements Transport, TcpConnOwner {
     try {
       // copied: dgram sends after an async address lookup, and the caller may reuse its buffer
       this.udp.send(Buffer.from(data), port, host, this.onSent)
+      this.pendingSends++
     } catch (err) {
       this.counters.drop('send-error')
       this.logger.debug(`transport: sending to ${to} failed`, err)
@@ -155,7 +164,10 @@ export class UdpTcpTransport implements Transport, TcpConnOwner {
         this.dialing.delete(socket)
         socket.off('connect', onConnect).off('error', onError).off('timeout', onTimeout)
         socket.setTimeout(0)
-        if (err === undefined && this.closePromise === undefined) return resolve(this.adopt(socket, to))
+        if (err === undefined && this.closePromise === undefined) {
+          this.counters.streamsOut++
+          return resolve(this.adopt(socket, to))
+        }
         socket.destroy()
         reject(err ?? new ClosedError('transport'))
       }
@@ -186,6 +198,16 @@ export class UdpTcpTransport implements Transport, TcpConnOwner {
   }
 
   private async shutdown(): Promise<void> {
+    if (this.pendingSends > 0) {
+      // Let queued datagrams go out first, bounded in time.
+      await new Promise<void>((resolve) => {
+        const timer = setTimeout(resolve, SEND_FLUSH_MS)
+        this.onSendsFlushed = () => {
+          clearTimeout(timer)
+          resolve()
+        }
+      })
+    }
     const closing: Promise<void>[] = []
     for (const socket of this.dialing) {
       closing.push(new Promise((resolve) => socket.once('close', () => resolve())))
@@ -248,6 +270,7 @@ export class UdpTcpTransport implements Transport, TcpConnOwner {
 
   // one shared callback for every send: no closure per datagram
   private readonly onSent = (err: Error | null, bytes: number): void => {
+    if (--this.pendingSends === 0) this.onSendsFlushed?.()
     if (err !== null) {
       this.counters.drop('send-error')
       this.logger.debug('transport: datagram send failed', err)

@@ -216,3 +216,24 @@ describe('Membership (in-memory network, manual clock)', function () {
     await junk.close()
   })
 })
+
+describe('Membership reconnection', function () {
+  this.timeout(60_000)
+
+  it('heals a partition that outlasted gossip-to-the-dead, through push-pull with dead members', async () => {
+    const cluster = new Cluster(21)
+    try {
+      const nodes = await cluster.start(6)
+      const a = nodes.slice(0, 3)
+      const b = nodes.slice(3)
+      cluster.net.partition(a.map((n) => n.address), b.map((n) => n.address))
+      await cluster.run(45_000)
+      expect(state(a[0]!, b[0]!.nodeId)).to.equal('dead')
+      cluster.net.heal()
+      const healed = await cluster.until(() => nodes.every((x) => nodes.every((y) => state(x, y.nodeId) === 'alive')), 90_000)
+      expect(healed).to.be.greaterThan(-1)
+    } finally {
+      await cluster.closeAll()
+    }
+  })
+})
