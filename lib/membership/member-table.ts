@@ -66,6 +66,10 @@ export interface MemberTableComponents {
   logger: Logger
   /** Called for every membership event, after the table changed. */
   emit: (event: MemberEvent, member: MemberInfo) => void
+  /** Another node accused `m`: probe it soon, so our own verdict confirms or refutes quickly. */
+  onPeerSuspects?: (m: Member) => void
+  /** We declared a member dead: spread the (encoded) news directly, not only by gossip. */
+  onDeclaredDead?: (encoded: Buffer) => void
 }
 
 export class MemberTable {
@@ -203,6 +207,7 @@ export class MemberTable {
     this.startSuspicion(m, msg.fromId)
     this.broadcast(msg)
     this.c.emit('update', memberInfo(m))
+    if (msg.fromId !== this.self.nodeId) this.c.onPeerSuspects?.(m)
   }
 
   handleDead(msg: DeadMsg): void {
@@ -337,7 +342,9 @@ export class MemberTable {
       onTimeout: () => {
         if (m.state !== MemberState.Suspect || m.incarnation !== incarnation) return
         this.c.logger.info(`membership: ${m.nodeId} at ${m.addr} declared dead after suspicion timeout`)
-        this.handleDead({ type: MsgType.Dead, incarnation, nodeId: m.nodeId, fromId: this.self.nodeId })
+        const dead: DeadMsg = { type: MsgType.Dead, incarnation, nodeId: m.nodeId, fromId: this.self.nodeId }
+        this.handleDead(dead)
+        this.c.onDeclaredDead?.(encodeMessage(dead))
       }
     })
   }

@@ -3,11 +3,8 @@
  * broadcast queue and the transport together, and runs the periodic loops
  * (probe, gossip, push-pull).
  *
- * Every outgoing datagram carries, after its own messages, as many queued
- * broadcasts as fit `packetBudgetBytes`: first membership messages up to
- * `1 − appPayloadShare` of the free space, then application payloads from the
- * delegate, then membership again into whatever is left. So membership
- * traffic cannot starve the cache, nor the cache membership.
+ * Outgoing datagrams are built by `PacketSender`, which fills each with
+ * piggybacked broadcasts (membership and application) up to the budget.
  *
  * A datagram that does not decode is dropped whole and counted by reason;
  * nothing from a socket handler ever throws.
@@ -20,11 +17,12 @@ import type { Random } from '../random.js'
 import type { MembershipConfig } from '../options.js'
 import { TransmitQueue } from '../gossip/transmit-queue.js'
 import type { StreamConn, Transport } from '../transport/transport.js'
-import { buildPacket, decodeFrame, decodePacket, DecodeError, encodeFrame, encodeMessage, encodeUser, userOverhead, PACKET_HEADER_BYTES } from '../wire/codec.js'
+import { buildPacket, decodePacket, DecodeError, encodeFrame, encodeMessage, encodeUser } from '../wire/codec.js'
 import { MemberState, MsgType, type PacketMsg, type StreamMsg } from '../wire/messages.js'
 import { Awareness } from './awareness.js'
 import { nullDelegate, type MembershipDelegate } from './delegate.js'
 import { MemberTable, memberInfo, type Member, type MemberEvent, type MemberInfo } from './member-table.js'
+import { PacketSender } from './packet-sender.js'
 import { Prober, type ProbeStats } from './prober.js'
 import { exchange, pushPullMsg, readFrame } from './streams.js'
 
@@ -56,15 +54,13 @@ export interface MembershipEvents {
   fail: [MemberInfo]
 }
 
-// Room kept for the array header of a datagram (array16 covers any count we send).
-const ARRAY_HEADER_RESERVE = 3
-
 export class Membership extends EventEmitter<MembershipEvents> {
   readonly table: MemberTable
   private readonly queue: TransmitQueue
   private readonly awareness: Awareness
   private readonly prober: Prober
   private readonly delegate: MembershipDelegate
+  private readonly out: PacketSender
   private readonly timers = new Set<Timer>()
   private readonly dropped: Record<string, number> = {}
   private readonly counters = { packetsIn: 0, packetsOut: 0, bytesIn: 0, bytesOut: 0, pushPulls: 0 }
@@ -82,17 +78,23 @@ export class Membership extends EventEmitter<MembershipEvents> {
     this.awareness = new Awareness(config.awarenessMaxMultiplier)
     this.queue = new TransmitQueue({ retransmitMult: config.retransmitMult, numNodes: () => this.table.numLive() })
     this.table = new MemberTable(
-      { clock: c.clock, queue: this.queue, awareness: this.awareness, logger: c.logger, emit: (e, m) => this.notify(e, m) },
+      {
+        clock: c.clock, queue: this.queue, awareness: this.awareness, logger: c.logger,
+        emit: (e, m) => this.notify(e, m),
+        onPeerSuspects: (m) => this.prober.prioritize(m.nodeId),
+        onDeclaredDead: (bytes) => this.sendToLive(bytes)
+      },
       config
     )
     this.prober = new Prober(
       {
         clock: c.clock, random: c.random, table: this.table, awareness: this.awareness, logger: c.logger,
-        send: (to, msgs) => this.send(to, msgs),
+        send: (to, msgs) => this.out.send(to, msgs),
         tcpPing: (m, seq, ms) => this.tcpPing(m, seq, ms)
       },
       config
     )
+    this.out = new PacketSender({ transport: c.transport, queue: this.queue, delegate: this.delegate, counters: this.counters, isClosed: () => this.closed }, config)
     c.transport.onPacket((data, from) => this.onPacket(data, from))
     c.transport.onStream((conn) => this.onStream(conn))
   }
@@ -161,7 +163,7 @@ export class Membership extends EventEmitter<MembershipEvents> {
         resolve()
       }
       timer = this.c.clock.setTimeout(finish, timeoutMs)
-      for (const m of this.table.sample(32, this.c.random, (x) => x.state <= MemberState.Suspect)) this.send(m.addr, [bytes])
+      this.sendToLive(bytes)
       this.queue.enqueue({ subject: msg.nodeId, bytes, onDone: finish })
     })
   }
@@ -212,7 +214,7 @@ export class Membership extends EventEmitter<MembershipEvents> {
    */
   sendUserPayloads(to: string, payloads: readonly Uint8Array[]): void {
     if (this.closed) return
-    this.transmit(to, buildPacket(payloads.map((p) => encodeUser(p))))
+    this.out.transmit(to, buildPacket(payloads.map((p) => encodeUser(p))))
   }
 
   /** Opens an application stream to `addr`; the first frame carries `tag` and `payload`. */
@@ -242,6 +244,11 @@ export class Membership extends EventEmitter<MembershipEvents> {
     } catch (err) {
       this.c.logger.error(`membership: a '${event}' listener threw: ${String(err)}`)
     }
+  }
+
+  /** Sends one encoded message directly to up to 32 random live members. */
+  private sendToLive(bytes: Buffer): void {
+    for (const m of this.table.sample(32, this.c.random, (x) => x.state <= MemberState.Suspect)) this.out.send(m.addr, [bytes])
   }
 
   /** Runs `tick` after `first()` ms and then again after whatever it returns. */
@@ -291,44 +298,7 @@ export class Membership extends EventEmitter<MembershipEvents> {
     const now = this.c.clock.now()
     const targets = this.table.sample(this.config.gossipNodes, this.c.random, (m) =>
       m.state <= MemberState.Suspect || now - m.stateChangeMs < this.config.gossipToTheDeadMs)
-    for (const m of targets) this.send(m.addr, [], true)
-  }
-
-  /**
-   * Sends `msgs` to `to` in one datagram, filling the rest of the budget with
-   * queued broadcasts. With `onlyIfPiggyback`, sends nothing when there is
-   * nothing to piggyback.
-   */
-  private send(to: string, msgs: Buffer[], onlyIfPiggyback = false): void {
-    if (this.closed) return
-    const own = msgs.length
-    let room = this.config.packetBudgetBytes - PACKET_HEADER_BYTES - ARRAY_HEADER_RESERVE
-    for (const m of msgs) room -= m.length
-    if (room > 0) {
-      // Membership may claim up to (1 − appPayloadShare) of the room, but no
-      // more than it has queued; the application gets the rest first, then
-      // membership fills what the application left. One take() per packet,
-      // so no broadcast appears twice in a datagram.
-      const memberReserve = Math.min(this.queue.bytesQueued(), room - Math.floor(room * this.config.appPayloadShare))
-      const userRoom = room - memberReserve
-      if (userRoom > 0) {
-        for (const p of this.delegate.getBroadcasts(userOverhead(userRoom), userRoom)) {
-          const e = encodeUser(p)
-          if (e.length > room) continue
-          msgs.push(e)
-          room -= e.length
-        }
-      }
-      for (const b of this.queue.take(0, room)) msgs.push(b as Buffer)
-    }
-    if (onlyIfPiggyback && msgs.length === own) return
-    this.transmit(to, buildPacket(msgs))
-  }
-
-  private transmit(to: string, packet: Buffer): void {
-    this.counters.packetsOut++
-    this.counters.bytesOut += packet.length
-    this.c.transport.sendPacket(to, packet)
+    for (const m of targets) this.out.send(m.addr, [], true)
   }
 
   private drop(reason: string): void {

@@ -77,6 +77,12 @@ export class Prober {
     return true
   }
 
+  /** Probes `nodeId` in the next round (a peer suspects it; Lifeguard-style quick confirmation). */
+  prioritize(nodeId: string): void {
+    if (this.order[this.next] === nodeId) return
+    this.order.splice(this.next, 0, nodeId)
+  }
+
   handlePing(msg: PingMsg, counters: Record<string, number>): void {
     if (msg.targetId !== this.c.table.self.nodeId) {
       counters['wrong-node'] = (counters['wrong-node'] ?? 0) + 1
