@@ -50,3 +50,37 @@ export class BindError extends BcacheError {
     this.name = 'BindError'
   }
 }
+
+/**
+ * A `getWithFiller` call did not finish within its `timeoutMs` (lease waits,
+ * queueing and the filler itself included). The filler's signal is aborted.
+ */
+export class FillTimeoutError extends BcacheError {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super('BCACHE_ERR_FILL_TIMEOUT', message, options)
+    this.name = 'FillTimeoutError'
+  }
+}
+
+/**
+ * A `getWithFiller` caller stopped waiting: its `signal` aborted (the reason
+ * is the `cause`), or every caller did and the shared fill was abandoned.
+ */
+export class FillAbortedError extends BcacheError {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super('BCACHE_ERR_FILL_ABORTED', message, options)
+    this.name = 'FillAbortedError'
+  }
+}
+
+/**
+ * A filler failed without an `Error` of its own: it threw a non-Error value
+ * (kept as the `cause`) or returned `undefined`. A filler's own `Error` is
+ * passed to the callers as is.
+ */
+export class FillError extends BcacheError {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super('BCACHE_ERR_FILL', message, options)
+    this.name = 'FillError'
+  }
+}
