@@ -13,3 +13,7 @@ export { BcacheError, ClosedError, TimeoutError, JoinError, StreamError, BindErr
 export type { Transport, StreamConn, TransportStats } from './transport/transport.js'
 export { UdpTcpTransport } from './transport/udp-tcp-transport.js'
 export { MemoryNetwork, MemoryTransport } from './transport/memory-network.js'
+export { Bcache, type BcacheComponents, type BcacheStats, type BcacheEvents, type SetOptions, type FillCallOptions, type FillerFn } from './bcache.js'
+export type { BcacheOptions } from './bcache-options.js'
+export { FillTimeoutError, FillAbortedError } from './errors.js'
+export type { Tuning, ReplicationTuning } from './options.js'

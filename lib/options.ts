@@ -116,9 +116,41 @@ export interface MembershipTuning {
   maxQueuedBroadcasts: number
 }
 
+/** Tuning of cache replication (delta dissemination and anti-entropy). */
+export interface ReplicationTuning {
+  /**
+   * Interval of anti-entropy rounds with one random live member over TCP
+   * (0 disables; rounds on join still run). A round between nodes in sync
+   * costs two small digests; a shorter interval repairs lost datagrams sooner.
+   * Jittered ±50 %.
+   * @default 2000 (lan), 1000 (local), 10000 (wan)
+   */
+  antiEntropyIntervalMs: number
+  /**
+   * Besides the eager push to every live member, each delta is piggybacked
+   * on membership packets `deltaRetransmitMult × ceil(log10(N + 1))` times:
+   * redundancy against loss between anti-entropy rounds. Uses only spare
+   * room in datagrams membership sends anyway.
+   * @default 2
+   */
+  deltaRetransmitMult: number
+  /**
+   * Most deltas held for piggybacking; beyond it the most-sent are dropped
+   * (anti-entropy still repairs). Bounds memory under write bursts.
+   * @default 4096
+   */
+  maxQueuedDeltas: number
+}
+
+/** Every tuning option: membership plus replication. */
+export type Tuning = MembershipTuning & ReplicationTuning
+
 export type ProfileName = 'lan' | 'local' | 'wan'
 
-const lan: MembershipTuning = {
+const lan: Tuning = {
+  antiEntropyIntervalMs: 2000,
+  deltaRetransmitMult: 2,
+  maxQueuedDeltas: 4096,
   probeIntervalMs: 1000,
   probeTimeoutMs: 500,
   indirectChecks: 3,
@@ -139,7 +171,7 @@ const lan: MembershipTuning = {
 }
 
 /** Built-in profiles, after hashicorp/memberlist's LAN/local/WAN defaults. */
-export const profiles: Readonly<Record<ProfileName, Readonly<MembershipTuning>>> = {
+export const profiles: Readonly<Record<ProfileName, Readonly<Tuning>>> = {
   lan,
   local: {
     ...lan,
@@ -152,7 +184,8 @@ export const profiles: Readonly<Record<ProfileName, Readonly<MembershipTuning>>>
     gossipToTheDeadMs: 5_000,
     reapDeadAfterMs: 10_000,
     pushPullIntervalMs: 5_000,
-    tcpTimeoutMs: 1_000
+    tcpTimeoutMs: 1_000,
+    antiEntropyIntervalMs: 1_000
   },
   wan: {
     ...lan,
@@ -164,7 +197,8 @@ export const profiles: Readonly<Record<ProfileName, Readonly<MembershipTuning>>>
     gossipToTheDeadMs: 60_000,
     reapDeadAfterMs: 120_000,
     pushPullIntervalMs: 60_000,
-    tcpTimeoutMs: 30_000
+    tcpTimeoutMs: 30_000,
+    antiEntropyIntervalMs: 10_000
   }
 }
 
@@ -191,7 +225,10 @@ const bool: Check = (name, v) => {
 }
 
 const DAY = 86_400_000
-const checks: Record<keyof MembershipTuning, Check> = {
+const checks: Record<keyof Tuning, Check> = {
+  antiEntropyIntervalMs: int(0, DAY),
+  deltaRetransmitMult: int(0, 1000),
+  maxQueuedDeltas: int(0, 10_000_000),
   probeIntervalMs: int(1, DAY),
   probeTimeoutMs: int(1, DAY),
   indirectChecks: int(0, 64),
@@ -216,14 +253,14 @@ const checks: Record<keyof MembershipTuning, Check> = {
  * field. Throws `TypeError`/`RangeError` naming the offending option; unknown
  * option names are rejected too (a typo must not silently do nothing).
  */
-export function resolveTuning(profile: ProfileName = 'lan', overrides: Partial<MembershipTuning> = {}): MembershipTuning {
+export function resolveTuning(profile: ProfileName = 'lan', overrides: Partial<Tuning> = {}): Tuning {
   const base = profiles[profile]
   if (base === undefined) throw new RangeError(`option profile must be one of lan, local, wan; got ${String(profile)}`)
   if (overrides === null || typeof overrides !== 'object') throw new TypeError('tuning overrides must be an object')
-  const out: MembershipTuning = { ...base }
+  const out: Tuning = { ...base }
   for (const [name, value] of Object.entries(overrides)) {
     if (value === undefined) continue
-    const check = checks[name as keyof MembershipTuning]
+    const check = checks[name as keyof Tuning]
     if (check === undefined) throw new TypeError(`unknown option ${name}`)
     check(name, value)
     ;(out as unknown as Record<string, unknown>)[name] = value

@@ -59,7 +59,7 @@ export class Membership extends EventEmitter<MembershipEvents> {
   private readonly queue: TransmitQueue
   private readonly awareness: Awareness
   private readonly prober: Prober
-  private readonly delegate: MembershipDelegate
+  private delegate: MembershipDelegate
   private readonly out: PacketSender
   private readonly timers = new Set<Timer>()
   private readonly dropped: Record<string, number> = {}
@@ -106,6 +106,16 @@ export class Membership extends EventEmitter<MembershipEvents> {
   /** The address peers reach us at. */
   get address(): string {
     return this.config.advertiseAddr
+  }
+
+  /**
+   * Sets the delegate (the layer riding on membership) when it could not be
+   * passed at construction because it needs this engine itself. Before start().
+   */
+  setDelegate(delegate: MembershipDelegate): void {
+    if (this.running) throw new Error('setDelegate() must be called before start()')
+    this.delegate = delegate
+    this.out.setDelegate(delegate)
   }
 
   /** Starts the probe, gossip and push-pull loops and announces ourselves. */

@@ -18,6 +18,7 @@ const ARRAY_HEADER_RESERVE = 3
 export interface PacketSenderComponents {
   transport: Transport
   queue: TransmitQueue
+  /** Replaced by setDelegate() before the engine starts. */
   delegate: MembershipDelegate
   /** Shared counters; packetsOut/bytesOut are incremented here. */
   counters: { packetsOut: number; bytesOut: number }
@@ -29,6 +30,10 @@ export class PacketSender {
     private readonly c: PacketSenderComponents,
     private readonly config: MembershipConfig
   ) {}
+
+  setDelegate(delegate: MembershipDelegate): void {
+    this.c.delegate = delegate
+  }
 
   /**
    * Sends `msgs` to `to` in one datagram, filling the rest of the budget with

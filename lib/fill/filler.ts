@@ -1,0 +1,393 @@
+/**
+ * `getWithFiller` without the network: a miss storm for one key runs the
+ * filler once per node (single flight) and, while the cluster is healthy, once
+ * in the whole cluster (a lease from the key's owner). Its error reaches every
+ * waiter and is not cached.
+ *
+ * A fill of key `k` on node N goes:
+ *
+ * 1. N joins the flight for `k` if one exists (nothing else happens), or
+ *    creates one. The flight's deadline starts now.
+ * 2. The owner of `k` is the rendezvous winner over the alive members, N
+ *    included. N asks it for a lease of `leaseMs` (locally, without the
+ *    network, when N is the owner). The owner grants the first asker and
+ *    refuses the others, naming the holder and its expiry.
+ * 3. Granted: N queues the filler behind `p-limit`, checks the local store one
+ *    last time, runs the filler, `setValue`s the result (the layer above
+ *    replicates it), resolves every waiter, and releases the lease.
+ * 4. Refused: N waits for the value to arrive by replication until the lease
+ *    expires plus `leaseGraceMs` (bounded by what is left of `maxWaitMs`). The
+ *    value arriving resolves every waiter; otherwise N asks again (step 2).
+ * 5. Fallback: when the owner cannot be reached within
+ *    `leaseRequestTimeoutMs`, or N has waited `maxWaitMs` in all, N fills
+ *    locally without a lease (step 3). Availability wins over once-only.
+ *
+ * A storm on three nodes A, B, C for `k` owned by A, filler taking 50 ms,
+ * replication taking 2 ms:
+ *
+ *     t=0    A: 1,000 calls share one flight; A grants itself the lease.
+ *            B, C: 1,000 calls each share one flight; each asks A.
+ *     t=1    A receives B's and C's requests: refused, held by A until t=10000.
+ *     t=2    B, C: refused; wait for the value until t=10500.
+ *     t=50   A: filler done; setValue; 1,000 waiters resolve; A releases.
+ *     t=52   B, C: the value arrives; 1,000 waiters each resolve.
+ *
+ * The filler ran once. Had A died at t=20 instead, B and C would wait until
+ * t=10500 and ask again. If membership has declared A dead by then, both
+ * compute the same new owner (B or C): one is granted and fills, the other
+ * receives its value. If not, the request to A fails and each falls back to a
+ * local fill: once per node. When the holder and the owner are different
+ * nodes and only the holder dies, the owner's lease simply expires and the
+ * next asker is granted it.
+ *
+ * Races, and who wins:
+ *
+ * - The value arrives while N is queued behind `p-limit`: the last check of
+ *   the local store before running the filler finds it; the filler is skipped.
+ * - The deadline passes while the filler runs: the waiters get
+ *   `FillTimeoutError`, the filler's signal aborts, the lease is released at
+ *   once, and the filler's late value is discarded (not stored): another node
+ *   may already be filling, and the callers have been told it failed.
+ * - A lease is granted after N stopped waiting for it (the request timed out
+ *   or the flight ended): N releases it at once, so the owner does not make
+ *   others wait `leaseMs` for nothing.
+ * - Every caller leaves (their signals): the flight is abandoned, the filler's
+ *   signal aborts, the lease is released; the next call starts afresh.
+ */
+import pLimit, { type LimitFunction } from 'p-limit'
+import type { Clock } from '../clock.js'
+import { ClosedError, FillAbortedError, FillError, TimeoutError } from '../errors.js'
+import type { FillLocal, FillPeers, LeaseReply } from './fill-peers.js'
+import { resolveFillerInit, type FillerConfig, type FillerInit } from './filler-options.js'
+import { describeKey, Flight, type FlightEnd } from './flight.js'
+import { LeaseTable } from './lease-table.js'
+import { raceAbort } from './race-abort.js'
+import { rendezvousOwner } from './rendezvous.js'
+
+/** Loads the value of a missing key. `ctx.signal` aborts when nobody waits any more. */
+export type FillFn<V> = (key: string, ctx: { signal: AbortSignal }) => Promise<V> | V
+
+/** Per-call options of {@link Filler.fill}. */
+export interface FillOptions {
+  /** Passed to `setValue` with the filled value (the store's TTL unit). Only the first caller's counts. */
+  ttl?: number
+  /**
+   * Timeout of the whole fill (lease waits, queueing, filler) in ms; `0` for
+   * none. The first caller's sets the shared deadline; a joiner's shorter one
+   * makes only that joiner give up.
+   * @default the filler's `defaultTimeoutMs`
+   */
+  timeoutMs?: number
+  /** Aborts this caller's wait (`FillAbortedError`); the fill goes on for the others. */
+  signal?: AbortSignal
+}
+
+/** Collaborators of a {@link Filler}. */
+export interface FillerComponents<V> {
+  clock: Clock
+  peers: FillPeers
+  local: FillLocal<V>
+}
+
+/** Counters of a {@link Filler}; they only grow. */
+export interface FillerStats {
+  /** Filler functions run on this node. */
+  fillsStarted: number
+  /** Calls that joined a fill already in flight on this node. */
+  fillsShared: number
+  /** Fills settled by a value that arrived (filled elsewhere) without running the filler. */
+  valuesArrived: number
+  /** Leases this node granted as owner (to itself or to peers). */
+  leasesGranted: number
+  /** Lease requests this node refused as owner. */
+  leasesRefused: number
+  /** Fills run without a lease: owner unreachable, or `maxWaitMs` passed. */
+  fallbacks: number
+  /** Fillers that threw, rejected or returned `undefined`. */
+  fillErrors: number
+  /** Fills that reached their deadline. */
+  fillTimeouts: number
+}
+
+type Acquired<V> = { kind: 'run' } | { kind: 'value'; value: V }
+const RUN = { kind: 'run' } as const
+
+/** Single-flight, lease-coordinated fills of missing keys. */
+export class Filler<V> {
+  /** Live counters (read-only view). */
+  readonly stats: Readonly<FillerStats>
+  private readonly counters: FillerStats = {
+    fillsStarted: 0,
+    fillsShared: 0,
+    valuesArrived: 0,
+    leasesGranted: 0,
+    leasesRefused: 0,
+    fallbacks: 0,
+    fillErrors: 0,
+    fillTimeouts: 0
+  }
+  private readonly clock: Clock
+  private readonly peers: FillPeers
+  private readonly local: FillLocal<V>
+  private readonly cfg: FillerConfig
+  private readonly limit: LimitFunction
+  // one flight per key; a flight is removed the moment it ends
+  private readonly flights = new Map<string, Flight<V>>()
+  // leases of the keys this node owns
+  private readonly leases: LeaseTable
+  private closed = false
+
+  /** @throws TypeError or RangeError for an invalid setting, naming it. */
+  constructor(components: FillerComponents<V>, init: FillerInit = {}) {
+    this.clock = components.clock
+    this.peers = components.peers
+    this.local = components.local
+    this.cfg = resolveFillerInit(init)
+    this.limit = pLimit(this.cfg.concurrency)
+    this.leases = new LeaseTable({ maxEntries: this.cfg.maxLeases })
+    this.stats = this.counters
+  }
+
+  /** Keys with a fill in flight on this node. */
+  get inFlight(): number {
+    return this.flights.size
+  }
+
+  /**
+   * The value of `key`: the local one if present, else the outcome of the
+   * shared fill (see the module comment). Rejects with the filler's error
+   * (a non-Error throw or an `undefined` result as {@link FillError}),
+   * `FillTimeoutError`, `FillAbortedError` (this caller's `signal`),
+   * `ClosedError`, or `TypeError`/`RangeError` for invalid arguments.
+   */
+  fill(key: string, fn: FillFn<V>, opts: FillOptions = {}): Promise<V> {
+    try {
+      validateFill(key, fn, opts)
+    } catch (err) {
+      return Promise.reject(err)
+    }
+    if (this.closed) return Promise.reject(new ClosedError('filler'))
+    if (opts.signal?.aborted === true) {
+      return Promise.reject(new FillAbortedError(`fill of ${describeKey(key)} aborted by the caller`, { cause: opts.signal.reason }))
+    }
+    const hit = this.local.get(key)
+    if (hit !== undefined) return Promise.resolve(hit)
+    const current = this.flights.get(key)
+    if (current !== undefined) {
+      this.counters.fillsShared++
+      return current.join(opts.signal, opts.timeoutMs)
+    }
+    const timeoutMs = opts.timeoutMs ?? this.cfg.defaultTimeoutMs
+    const flight = new Flight<V>(this.clock, key, fn, opts.ttl, timeoutMs, (f, how) => this.onEnd(f, how))
+    this.flights.set(key, flight)
+    const result = flight.join(opts.signal)
+    void this.run(flight)
+    return result
+  }
+
+  /**
+   * Answers a peer's lease request for `key` (this node is its owner).
+   * `leaseMs` is clamped to `maxLeaseMs`; an invalid one is replaced by this
+   * node's `leaseMs`. Called by the replication layer; never throws for bad
+   * numbers (a malformed id or key is a `TypeError`: validate the wire first).
+   */
+  handleLeaseRequest(fromId: string, key: string, leaseMs: number): LeaseReply {
+    if (typeof fromId !== 'string' || fromId === '') throw new TypeError('fromId must be a non-empty string')
+    if (typeof key !== 'string') throw new TypeError('key must be a string')
+    return this.decide(fromId, key, leaseMs)
+  }
+
+  /** A peer's fill of `key` ended: drop its lease (ignored if it holds none). */
+  handleLeaseRelease(fromId: string, key: string): void {
+    this.leases.release(key, fromId)
+  }
+
+  /**
+   * Rejects every pending fill with `ClosedError`, aborts the fillers' signals
+   * and clears every timer. Later `fill` calls reject with `ClosedError`;
+   * lease requests from peers are still answered (the table is emptied).
+   */
+  close(): void {
+    if (this.closed) return
+    this.closed = true
+    const err = new ClosedError('filler')
+    for (const flight of [...this.flights.values()]) flight.close(err)
+    this.flights.clear()
+    this.leases.clear()
+  }
+
+  private async run(flight: Flight<V>): Promise<void> {
+    try {
+      const got = await this.acquire(flight)
+      if (flight.done) return
+      if (got.kind === 'value') {
+        this.counters.valuesArrived++
+        flight.resolve(got.value)
+        return
+      }
+      await this.limit(() => this.invoke(flight))
+    } catch (err) {
+      flight.reject(err) // a no-op if the flight already ended
+    }
+  }
+
+  /** Steps 2, 4 and 5: a lease, a value that arrived, or a fallback. */
+  private async acquire(flight: Flight<V>): Promise<Acquired<V>> {
+    const { key } = flight
+    const startedAt = this.clock.now()
+    for (;;) {
+      if (flight.done) return RUN
+      const cached = this.local.get(key)
+      if (cached !== undefined) return { kind: 'value', value: cached }
+      const owner = this.ownerOf(key)
+      let reply: LeaseReply
+      if (owner === this.peers.selfId) {
+        reply = this.decide(owner, key, this.cfg.leaseMs)
+      } else {
+        try {
+          reply = await this.askOwner(owner, flight)
+        } catch {
+          if (!flight.done) this.counters.fallbacks++
+          return RUN
+        }
+      }
+      if (reply.granted) {
+        flight.leaseOwner = owner
+        if (flight.done) this.releaseLease(owner, key) // ended while we asked
+        return RUN
+      }
+      const waitedMs = this.clock.now() - startedAt
+      if (waitedMs >= this.cfg.maxWaitMs) {
+        this.counters.fallbacks++
+        return RUN
+      }
+      // clamp: the expiry is in the owner's clock and untrusted
+      const untilExpiry = Math.min(Math.max(reply.expiresAt - this.clock.now(), 0), this.cfg.maxLeaseMs)
+      const waitMs = Math.max(1, Math.min(untilExpiry + this.cfg.leaseGraceMs, this.cfg.maxWaitMs - waitedMs))
+      const arrived = await this.waitForValue(flight, waitMs)
+      if (arrived !== undefined) return { kind: 'value', value: arrived.value }
+    }
+  }
+
+  /** Step 3, inside a `p-limit` slot. */
+  private async invoke(flight: Flight<V>): Promise<void> {
+    if (flight.done) return
+    const { key } = flight
+    const cached = this.local.get(key)
+    if (cached !== undefined) {
+      this.counters.valuesArrived++
+      flight.resolve(cached)
+      return
+    }
+    this.counters.fillsStarted++
+    let value: V
+    try {
+      value = await flight.fn(key, { signal: flight.signal })
+    } catch (err) {
+      if (flight.done) return
+      this.counters.fillErrors++
+      flight.reject(err instanceof Error ? err : new FillError(`filler for ${describeKey(key)} threw a non-Error`, { cause: err }))
+      return
+    }
+    if (flight.done) return // timed out, abandoned or closed: discard the late value
+    if (value === undefined) {
+      this.counters.fillErrors++
+      flight.reject(new FillError(`filler for ${describeKey(key)} returned undefined`))
+      return
+    }
+    this.local.setValue(key, value, flight.ttl) // a throw here rejects the waiters (run's catch)
+    flight.resolve(value)
+  }
+
+  private askOwner(owner: string, flight: Flight<V>): Promise<LeaseReply> {
+    const { key } = flight
+    const timeoutMs = this.cfg.leaseRequestTimeoutMs
+    return raceAbort<LeaseReply>(
+      {
+        clock: this.clock,
+        parent: flight.signal,
+        timeoutMs,
+        timeoutReason: () => new TimeoutError(`lease request for ${describeKey(key)} to ${owner} timed out after ${timeoutMs} ms`),
+        onLate: (reply) => {
+          if (isLeaseReply(reply) && reply.granted) this.releaseLease(owner, key)
+        }
+      },
+      async (signal) => {
+        const reply = await this.peers.requestLease(owner, key, this.cfg.leaseMs, signal)
+        if (!isLeaseReply(reply)) throw new TypeError(`malformed lease reply from ${owner}`)
+        return reply
+      }
+    )
+  }
+
+  /** Resolves with the value if it arrives within `waitMs`, else undefined. */
+  private async waitForValue(flight: Flight<V>, waitMs: number): Promise<{ value: V } | undefined> {
+    const timedOut = new Error('wait timed out')
+    try {
+      const value = await raceAbort<V>(
+        { clock: this.clock, parent: flight.signal, timeoutMs: waitMs, timeoutReason: () => timedOut },
+        (signal) => this.local.waitForValue(flight.key, signal)
+      )
+      return { value }
+    } catch (err) {
+      if (err === timedOut || flight.done) return undefined
+      throw err // the store failed: the waiters get its error
+    }
+  }
+
+  private ownerOf(key: string): string {
+    const self = this.peers.selfId
+    const members = this.peers.aliveMembers()
+    return rendezvousOwner(key, members.includes(self) ? members : [...members, self])
+  }
+
+  private decide(requesterId: string, key: string, leaseMs: number): LeaseReply {
+    const ms = Number.isFinite(leaseMs) && leaseMs > 0 ? Math.min(leaseMs, this.cfg.maxLeaseMs) : this.cfg.leaseMs
+    const reply = this.leases.grant(key, requesterId, this.clock.now(), ms)
+    if (reply.granted) this.counters.leasesGranted++
+    else this.counters.leasesRefused++
+    return reply
+  }
+
+  private releaseLease(owner: string, key: string): void {
+    if (owner === this.peers.selfId) {
+      this.leases.release(key, owner)
+      return
+    }
+    try {
+      this.peers.releaseLease(owner, key)
+    } catch {
+      // best effort: the lease expires on its own
+    }
+  }
+
+  private onEnd(flight: Flight<V>, how: FlightEnd): void {
+    if (this.flights.get(flight.key) === flight) this.flights.delete(flight.key)
+    if (how === 'timeout') this.counters.fillTimeouts++
+    if (flight.leaseOwner !== undefined) this.releaseLease(flight.leaseOwner, flight.key)
+  }
+}
+
+function isLeaseReply(r: unknown): r is LeaseReply {
+  if (typeof r !== 'object' || r === null) return false
+  const o = r as Record<string, unknown>
+  if (typeof o['expiresAt'] !== 'number' || !Number.isFinite(o['expiresAt'])) return false
+  if (o['granted'] === true) return true
+  return o['granted'] === false && typeof o['holder'] === 'string'
+}
+
+function validateFill<V>(key: string, fn: FillFn<V>, opts: FillOptions): void {
+  if (typeof key !== 'string') throw new TypeError(`key must be a string, got ${typeof key}`)
+  if (key === '') throw new RangeError('key must not be empty')
+  if (typeof fn !== 'function') throw new TypeError(`fn must be a function, got ${typeof fn}`)
+  if (typeof opts !== 'object' || opts === null) throw new TypeError('opts must be an object')
+  nonNegativeOpt(opts.ttl, 'ttl')
+  nonNegativeOpt(opts.timeoutMs, 'timeoutMs')
+  if (opts.signal !== undefined && !(opts.signal instanceof AbortSignal)) throw new TypeError('signal must be an AbortSignal')
+}
+
+function nonNegativeOpt(v: unknown, name: string): void {
+  if (v === undefined) return
+  if (typeof v !== 'number') throw new TypeError(`${name} must be a number, got ${typeof v}`)
+  if (!Number.isFinite(v) || v < 0) throw new RangeError(`${name} must be a non-negative finite number, got ${v}`)
+}

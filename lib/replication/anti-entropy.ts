@@ -1,0 +1,152 @@
+/**
+ * Anti-entropy over TCP: two nodes reconcile by exchanging digests of what
+ * they have seen and then only the differences.
+ *
+ * Scheme (Scuttlebutt-like, with ranges instead of one watermark): every
+ * write carries `(origin, seq)`, where each origin numbers its writes 1, 2,
+ * 3…. Each node records, per origin, the ranges of seqs it has seen — applied,
+ * or superseded by a newer write of the same key. The digest is that map; it
+ * costs a few bytes per origin, whatever the number of keys.
+ *
+ *   A → B  open stream, first frame: digest(A)
+ *   B → A  every entry B holds whose (origin, seq) A's digest does not
+ *          cover, in batches; then END + digest(B), snapshotted *before*
+ *          B scanned its entries
+ *   A → B  every entry A holds that digest(B) does not cover; END
+ *   both   apply what arrived, then adopt the peer's coverage
+ *
+ * Adopting the peer's coverage is sound: for every write the peer claims,
+ * it held that write or a newer version of the key when it scanned, and sent
+ * it unless our digest already covered it. So after a round both sides have
+ * seen everything either had seen. Two nodes in sync exchange two digests and
+ * nothing else. A key a node evicted stays covered in its digest, so no peer
+ * re-sends it over and over (eviction is local). A write lost in a datagram
+ * leaves a gap in the receiver's ranges, which the next round fills.
+ *
+ * Limits (documented): a peer that evicted or expired a key covers it
+ * without holding it; a tombstone purged after `deletionDelayMs` can no
+ * longer stop a node that missed the delete for that long from keeping
+ * the old value.
+ */
+import type { Clock } from '../clock.js'
+import { StreamError } from '../errors.js'
+import type { VersionedStore } from '../store/versioned-store.js'
+import type { StreamConn } from '../transport/transport.js'
+import { DecodeError } from '../wire/decode-error.js'
+import { decodeBatch, encodeBatch, encodeEntry, type Delta } from './delta.js'
+import { FrameQueue } from './frame-queue.js'
+import { decodeSeen, encodeSeen } from './seen-vector.js'
+
+const FRAME_BATCH = 0
+const FRAME_END = 1
+
+export interface AntiEntropyStats {
+  rounds: number
+  failed: number
+  bytesOut: number
+  bytesIn: number
+  entriesOut: number
+  entriesIn: number
+}
+
+export interface AntiEntropyContext {
+  store: VersionedStore
+  clock: Clock
+  /** Applies one received delta (the replicator's merge path). */
+  apply: (delta: Delta) => void
+  /** Silence on the stream longer than this aborts the round. */
+  timeoutMs: number
+  /** Target size of one batch frame. */
+  batchBytes: number
+  stats: AntiEntropyStats
+}
+
+/** Runs a round as the initiator; `open` dials the peer with our digest as first frame. */
+export async function initiateRound(ctx: AntiEntropyContext, open: (digest: Buffer) => Promise<StreamConn>): Promise<void> {
+  const mine = encodeSeen(ctx.store.seen())
+  const conn = await open(mine)
+  ctx.stats.bytesOut += mine.length
+  try {
+    const frames = new FrameQueue(conn, ctx.clock)
+    const theirs = await receiveEntries(ctx, frames)
+    await sendEntries(ctx, conn, theirs.ranges, undefined)
+    adopt(ctx, theirs.ranges)
+    ctx.stats.rounds++
+  } catch (err) {
+    ctx.stats.failed++
+    conn.destroy()
+    throw err
+  }
+  conn.close()
+}
+
+/** Serves a round a peer opened with `digest` as its first frame. */
+export async function respondRound(ctx: AntiEntropyContext, conn: StreamConn, digest: Buffer): Promise<void> {
+  try {
+    ctx.stats.bytesIn += digest.length
+    const theirs = decodeSeen(digest)
+    const frames = new FrameQueue(conn, ctx.clock)
+    await sendEntries(ctx, conn, theirs, encodeSeen(ctx.store.seen()))
+    await receiveEntries(ctx, frames)
+    adopt(ctx, theirs)
+    ctx.stats.rounds++
+  } catch (err) {
+    ctx.stats.failed++
+    conn.destroy()
+    throw err
+  }
+  conn.close()
+}
+
+/**
+ * Sends every entry `peer` lacks, in batches, then END with `digest` (the
+ * responder's snapshot, taken before the scan) or an empty END.
+ */
+async function sendEntries(ctx: AntiEntropyContext, conn: StreamConn, peer: Map<string, import('../store/seq-ranges.js').SeqRanges>, digest: Buffer | undefined): Promise<void> {
+  // Collect first: the store may change while we wait for the socket to drain.
+  const entries = Array.from(ctx.store.entriesMissingFrom(peer))
+  let batch: Buffer[] = []
+  let size = 0
+  const flush = async (): Promise<void> => {
+    if (batch.length === 0) return
+    const frame = encodeBatch(batch, FRAME_BATCH)
+    ctx.stats.bytesOut += frame.length
+    ctx.stats.entriesOut += batch.length
+    batch = []
+    size = 0
+    if (!conn.send(frame)) await conn.drain()
+    if (conn.closed) throw new StreamError(`stream to ${conn.remoteAddress} closed while sending`)
+  }
+  for (const e of entries) {
+    const d = encodeEntry(e)
+    batch.push(d)
+    size += d.length
+    if (size >= ctx.batchBytes) await flush()
+  }
+  await flush()
+  const end = Buffer.concat([Buffer.from([FRAME_END]), digest ?? Buffer.alloc(0)])
+  ctx.stats.bytesOut += end.length
+  conn.send(end)
+}
+
+/** Applies batches until END; returns the digest END carried (empty map if none). */
+async function receiveEntries(ctx: AntiEntropyContext, frames: FrameQueue): Promise<{ ranges: Map<string, import('../store/seq-ranges.js').SeqRanges> }> {
+  for (;;) {
+    const frame = await frames.next(ctx.timeoutMs)
+    ctx.stats.bytesIn += frame.length
+    if (frame.length === 0) throw new DecodeError('short', 'empty anti-entropy frame')
+    if (frame[0] === FRAME_BATCH) {
+      const deltas = decodeBatch(frame, 1)
+      ctx.stats.entriesIn += deltas.length
+      for (const d of deltas) ctx.apply(d)
+    } else if (frame[0] === FRAME_END) {
+      return { ranges: frame.length > 1 ? decodeSeen(frame.subarray(1)) : new Map() }
+    } else {
+      throw new DecodeError('type', `anti-entropy frame kind ${frame[0]}`)
+    }
+  }
+}
+
+function adopt(ctx: AntiEntropyContext, peer: Map<string, import('../store/seq-ranges.js').SeqRanges>): void {
+  for (const [origin, ranges] of peer) ctx.store.markSeen(origin, ranges.ranges())
+}

@@ -1,0 +1,148 @@
+/**
+ * Cache deltas on the wire. A delta is one msgpack array
+ * `[key, valueBytes | nil, wall, counter, origin, seq, expiresAt]`:
+ * nil value bytes mark a tombstone (delete); `wall`/`counter`/`origin` are
+ * the hybrid-logical-clock version (last writer wins), `seq` the write's
+ * number at its origin (anti-entropy coverage), `expiresAt` the absolute TTL
+ * expiry in ms (0 = none).
+ *
+ * Encoding is hand-written rather than msgpackr's `pack` because it runs on
+ * every `set` (the hot path) and the layout is fixed: one exact-size
+ * allocation, no intermediate array. Decoding goes through the wire layer's
+ * safe unpacker (only plain msgpack admitted) and validates every field.
+ *
+ * A batch (for streams) is a msgpack array of deltas, built by concatenating
+ * already-encoded deltas behind an array header, so each delta is encoded
+ * once and reused for every send.
+ */
+import { DecodeError } from '../wire/decode-error.js'
+import { safeUnpack } from '../wire/safe-unpack.js'
+import type { Entry } from '../store/versioned-store.js'
+import type { Version } from '../store/version.js'
+
+/** A delta as decoded: everything needed to build a store entry. */
+export interface Delta {
+  key: string
+  /** Encoded value; undefined for a tombstone. */
+  bytes: Buffer | undefined
+  version: Version
+  seq: number
+  expiresAt: number
+}
+
+/** Largest key accepted from the wire, in UTF-8 bytes. */
+export const MAX_KEY_BYTES = 1024
+const MAX_ORIGIN_BYTES = 256
+
+function strHeaderBytes(n: number): number {
+  return n < 32 ? 1 : n < 0x100 ? 2 : n < 0x10000 ? 3 : 5
+}
+
+function writeStr(buf: Buffer, pos: number, s: string, n: number): number {
+  if (n < 32) buf[pos++] = 0xa0 | n
+  else if (n < 0x100) { buf[pos++] = 0xd9; buf[pos++] = n }
+  else if (n < 0x10000) { buf[pos++] = 0xda; buf.writeUInt16BE(n, pos); pos += 2 }
+  else { buf[pos++] = 0xdb; buf.writeUInt32BE(n, pos); pos += 4 }
+  buf.write(s, pos, n, 'utf8')
+  return pos + n
+}
+
+function binHeaderBytes(n: number): number {
+  return n < 0x100 ? 2 : n < 0x10000 ? 3 : 5
+}
+
+function writeNumber(buf: Buffer, pos: number, v: number): number {
+  if (v < 128) { buf[pos] = v; return pos + 1 }
+  if (v <= 0xffffffff) { buf[pos] = 0xce; buf.writeUInt32BE(v, pos + 1); return pos + 5 }
+  buf[pos] = 0xcb
+  buf.writeDoubleBE(v, pos + 1)
+  return pos + 9
+}
+
+function numberBytes(v: number): number {
+  return v < 128 ? 1 : v <= 0xffffffff ? 5 : 9
+}
+
+/** Encodes one delta for `key` (value `bytes`, or a tombstone when undefined). */
+export function encodeDelta(key: string, bytes: Uint8Array | undefined, version: Version, seq: number, expiresAt: number): Buffer {
+  const keyLen = Buffer.byteLength(key)
+  const originLen = Buffer.byteLength(version.origin)
+  const valueLen = bytes === undefined ? 1 : binHeaderBytes(bytes.length) + bytes.length
+  const size = 1 + strHeaderBytes(keyLen) + keyLen + valueLen + numberBytes(version.wall) + numberBytes(version.counter) +
+    strHeaderBytes(originLen) + originLen + numberBytes(seq) + numberBytes(expiresAt)
+  const buf = Buffer.allocUnsafe(size)
+  let pos = 0
+  buf[pos++] = 0x97
+  pos = writeStr(buf, pos, key, keyLen)
+  if (bytes === undefined) {
+    buf[pos++] = 0xc0
+  } else {
+    const n = bytes.length
+    if (n < 0x100) { buf[pos++] = 0xc4; buf[pos++] = n }
+    else if (n < 0x10000) { buf[pos++] = 0xc5; buf.writeUInt16BE(n, pos); pos += 2 }
+    else { buf[pos++] = 0xc6; buf.writeUInt32BE(n, pos); pos += 4 }
+    buf.set(bytes, pos)
+    pos += n
+  }
+  pos = writeNumber(buf, pos, version.wall)
+  pos = writeNumber(buf, pos, version.counter)
+  pos = writeStr(buf, pos, version.origin, originLen)
+  pos = writeNumber(buf, pos, seq)
+  writeNumber(buf, pos, expiresAt)
+  return buf
+}
+
+/** Encodes the delta of a store entry. */
+export function encodeEntry(e: Entry): Buffer {
+  return encodeDelta(e.key, e.tombstone ? undefined : e.bytes, e.version, e.seq, e.expiresAt)
+}
+
+const isUint = (v: unknown, max = Number.MAX_SAFE_INTEGER): v is number =>
+  typeof v === 'number' && Number.isInteger(v) && v >= 0 && v <= max
+
+function isId(v: unknown, maxBytes: number): v is string {
+  return typeof v === 'string' && v.length > 0 && (v.length * 3 <= maxBytes || Buffer.byteLength(v) <= maxBytes)
+}
+
+/** Validates a decoded delta array. @throws DecodeError('field' | 'shape') */
+export function toDelta(raw: unknown): Delta {
+  if (!Array.isArray(raw) || raw.length < 7) throw new DecodeError('shape', 'delta is not a 7-element array')
+  const [key, bytes, wall, counter, origin, seq, expiresAt] = raw as unknown[]
+  if (!isId(key, MAX_KEY_BYTES)) throw new DecodeError('field', 'delta key')
+  if (bytes !== null && !Buffer.isBuffer(bytes)) throw new DecodeError('field', 'delta value')
+  if (!isUint(wall) || !isUint(counter, 0xffff) || !isUint(seq) || seq === 0 || !isUint(expiresAt)) throw new DecodeError('field', 'delta number')
+  if (!isId(origin, MAX_ORIGIN_BYTES)) throw new DecodeError('field', 'delta origin')
+  return { key, bytes: bytes === null ? undefined : (bytes as Buffer), version: { wall, counter, origin }, seq, expiresAt }
+}
+
+/** Decodes one delta (a datagram payload). @throws DecodeError only. */
+export function decodeDelta(payload: Uint8Array): Delta {
+  return toDelta(safeUnpack(payload, 0))
+}
+
+/**
+ * Concatenates encoded deltas behind a msgpack array32 header, optionally
+ * after one leading `prefix` byte (a frame kind).
+ */
+export function encodeBatch(encoded: readonly Uint8Array[], prefix?: number): Buffer {
+  const skip = prefix === undefined ? 0 : 1
+  let size = skip + 5
+  for (const e of encoded) size += e.length
+  const buf = Buffer.allocUnsafe(size)
+  if (prefix !== undefined) buf[0] = prefix
+  buf[skip] = 0xdd
+  buf.writeUInt32BE(encoded.length, skip + 1)
+  let pos = skip + 5
+  for (const e of encoded) {
+    buf.set(e, pos)
+    pos += e.length
+  }
+  return buf
+}
+
+/** Decodes a batch starting at `start`; @throws DecodeError only. */
+export function decodeBatch(data: Uint8Array, start = 0): Delta[] {
+  const raw = safeUnpack(data, start)
+  if (!Array.isArray(raw)) throw new DecodeError('shape', 'batch is not an array')
+  return raw.map(toDelta)
+}

@@ -1,0 +1,321 @@
+/**
+ * Where the store meets the network. Implements the membership delegate:
+ *
+ * - **Local writes** (`write`): stamp a hybrid-logical-clock version and the
+ *   next local seq, apply to the store, encode the delta once, and queue it
+ *   for an eager push. Pushes are coalesced per event-loop turn: at the end
+ *   of the turn the pending deltas are packed into as few datagrams as fit
+ *   the budget and each datagram goes to every live member. Deltas too large
+ *   for a datagram go over a short TCP stream instead. Every delta that fits
+ *   a datagram also enters a transmit-limited broadcast queue that membership
+ *   piggybacks on probes and gossip ticks (redundancy against loss).
+ * - **Arrivals** (`notifyMsg`, push streams, anti-entropy): validate, apply
+ *   last-writer-wins, wake `getWithFiller` waiters for that key.
+ * - **Anti-entropy** (`sync`): a round with a random live member every
+ *   `antiEntropyIntervalMs`, and with a seed right after joining (see
+ *   anti-entropy.ts).
+ * - **Fill leases**: request/release exchanges between fillers and key owners.
+ *
+ * Nothing here throws out of a socket handler: bad input is dropped and
+ * counted in `stats.dropped`.
+ */
+import type { Clock, Timer } from '../clock.js'
+import type { Logger } from '../logger.js'
+import type { Random } from '../random.js'
+import type { MembershipDelegate } from '../membership/delegate.js'
+import type { Membership } from '../membership/membership.js'
+import { TransmitQueue } from '../gossip/transmit-queue.js'
+import { HybridClock } from '../store/version.js'
+import { NOT_DECODED, type Entry, type VersionedStore } from '../store/versioned-store.js'
+import type { StreamConn } from '../transport/transport.js'
+import { DecodeError } from '../wire/decode-error.js'
+import { userOverhead, PACKET_HEADER_BYTES } from '../wire/codec.js'
+import { initiateRound, respondRound, type AntiEntropyContext, type AntiEntropyStats } from './anti-entropy.js'
+import { decodeBatch, decodeDelta, encodeBatch, encodeDelta, type Delta } from './delta.js'
+import type { ReplicationTuning } from '../options.js'
+
+/** Stream tags of the replication protocols (append only: part of the protocol). */
+export const enum StreamTag {
+  AntiEntropy = 1,
+  Push = 2,
+  Lease = 3
+}
+
+export interface ReplicationStats {
+  deltasOut: number
+  deltasIn: number
+  applied: number
+  stale: number
+  duplicates: number
+  pushDatagrams: number
+  pushStreams: number
+  antiEntropy: AntiEntropyStats
+  dropped: Record<string, number>
+}
+
+export interface ReplicatorComponents {
+  store: VersionedStore
+  membership: Membership
+  clock: Clock
+  random: Random
+  logger: Logger
+  /** Runs `fn` once the current event-loop turn's work is done (setImmediate in production). */
+  defer: (fn: () => void) => void
+  /** This process's write origin: unique per process start (see Bcache). */
+  origin: string
+  /** Lease request handler (the local filler, as key owner). */
+  onLeaseMessage?: (conn: StreamConn, payload: Buffer) => void
+}
+
+// Room for the datagram header and the array header of the message list.
+const PACKET_OVERHEAD = PACKET_HEADER_BYTES + 3
+
+export class Replicator implements MembershipDelegate {
+  readonly hlc: HybridClock
+  readonly stats: ReplicationStats
+  private readonly queue: TransmitQueue
+  private pending: Buffer[] = []
+  private flushScheduled = false
+  private readonly waiters = new Map<string, Set<(value: unknown) => void>>()
+  private readonly ae: AntiEntropyContext
+  private aeTimer: Timer | undefined
+  private purgeTimer: Timer | undefined
+  private closed = false
+
+  constructor(
+    private readonly c: ReplicatorComponents,
+    private readonly config: ReplicationTuning & { packetBudgetBytes: number; tcpTimeoutMs: number }
+  ) {
+    this.hlc = new HybridClock(() => c.clock.now())
+    this.queue = new TransmitQueue({ retransmitMult: Math.max(1, config.deltaRetransmitMult), numNodes: () => c.membership.table.numLive() })
+    this.stats = {
+      deltasOut: 0, deltasIn: 0, applied: 0, stale: 0, duplicates: 0, pushDatagrams: 0, pushStreams: 0,
+      antiEntropy: { rounds: 0, failed: 0, bytesOut: 0, bytesIn: 0, entriesOut: 0, entriesIn: 0 },
+      dropped: {}
+    }
+    this.ae = {
+      store: c.store, clock: c.clock, apply: (d) => this.applyRemote(d), timeoutMs: config.tcpTimeoutMs,
+      batchBytes: 256 * 1024, stats: this.stats.antiEntropy
+    }
+  }
+
+  /** Starts periodic anti-entropy and tombstone purging. */
+  start(): void {
+    const aeEvery = this.config.antiEntropyIntervalMs
+    if (aeEvery > 0) {
+      const tick = (): void => {
+        this.aeTimer = this.c.clock.setTimeout(() => {
+          const [peer] = this.c.membership.table.sample(1, this.c.random, (m) => m.state === 0)
+          if (peer !== undefined) void this.sync(peer.addr).catch((err) => this.c.logger.debug(`replication: anti-entropy with ${peer.addr} failed: ${String(err)}`))
+          tick()
+        }, aeEvery * (0.5 + this.c.random()))
+      }
+      tick()
+    }
+    const purge = (): void => {
+      this.purgeTimer = this.c.clock.setTimeout(() => {
+        this.c.store.purge(this.c.clock.now())
+        purge()
+      }, 1000)
+    }
+    purge()
+  }
+
+  close(): void {
+    this.closed = true
+    if (this.aeTimer !== undefined) this.c.clock.clearTimeout(this.aeTimer)
+    if (this.purgeTimer !== undefined) this.c.clock.clearTimeout(this.purgeTimer)
+    this.queue.reset()
+    this.pending = []
+    this.waiters.clear()
+  }
+
+  /**
+   * A local write (value `bytes`/`value`, or a delete when `bytes` is
+   * undefined). Visible locally at once; replicated from the end of this
+   * event-loop turn.
+   */
+  write(key: string, bytes: Buffer | undefined, value: unknown, expiresAt: number): void {
+    const { wall, counter } = this.hlc.tick()
+    const version = { wall, counter, origin: this.c.origin }
+    const seq = this.c.store.nextSeq(this.c.origin)
+    const tombstone = bytes === undefined
+    const entry: Entry = { key, bytes: bytes ?? EMPTY, value: tombstone ? undefined : value, version, seq, expiresAt, tombstone }
+    this.c.store.apply(entry, this.c.clock.now())
+    if (!tombstone) this.wake(key, value)
+    const delta = encodeDelta(key, bytes, version, seq, expiresAt)
+    this.stats.deltasOut++
+    this.pending.push(delta)
+    if (this.config.deltaRetransmitMult > 0 && delta.length + userOverhead(delta.length) <= this.room()) {
+      this.queue.enqueue({ subject: key, bytes: delta })
+      if (this.queue.size() > this.config.maxQueuedDeltas) this.queue.prune(this.config.maxQueuedDeltas)
+    }
+    if (!this.flushScheduled) {
+      this.flushScheduled = true
+      this.c.defer(() => this.flush())
+    }
+  }
+
+  /** Resolves with the value of `key` once it is set (locally or by replication). */
+  waitForValue(key: string, signal: AbortSignal): Promise<unknown> {
+    return new Promise((resolve, reject) => {
+      if (signal.aborted) return reject(signal.reason)
+      let set = this.waiters.get(key)
+      if (set === undefined) this.waiters.set(key, (set = new Set()))
+      const done = (value: unknown): void => {
+        signal.removeEventListener('abort', onAbort)
+        resolve(value)
+      }
+      const onAbort = (): void => {
+        set!.delete(done)
+        if (set!.size === 0) this.waiters.delete(key)
+        reject(signal.reason)
+      }
+      set.add(done)
+      signal.addEventListener('abort', onAbort, { once: true })
+    })
+  }
+
+  /** One anti-entropy round with the member at `addr`. */
+  async sync(addr: string): Promise<void> {
+    await initiateRound(this.ae, (digest) => this.c.membership.openUserStream(addr, StreamTag.AntiEntropy, digest))
+  }
+
+  // ---- MembershipDelegate ----
+
+  getBroadcasts(overheadBytes: number, limitBytes: number): Uint8Array[] {
+    return this.queue.take(overheadBytes, limitBytes)
+  }
+
+  notifyMsg(payload: Buffer): void {
+    let d: Delta
+    try {
+      d = decodeDelta(payload)
+    } catch (err) {
+      this.drop(err instanceof DecodeError ? `delta-${err.reason}` : 'delta')
+      return
+    }
+    this.applyRemote(d)
+  }
+
+  localState(): Uint8Array {
+    return EMPTY
+  }
+
+  mergeRemoteState(): void {}
+
+  handleStream(conn: StreamConn, tag: number, payload: Buffer): void {
+    if (this.closed) return conn.destroy()
+    switch (tag) {
+      case StreamTag.AntiEntropy:
+        void respondRound(this.ae, conn, payload).catch((err) => {
+          this.drop('anti-entropy')
+          this.c.logger.debug(`replication: serving anti-entropy to ${conn.remoteAddress} failed: ${String(err)}`)
+        })
+        return
+      case StreamTag.Push:
+        try {
+          for (const d of decodeBatch(payload)) this.applyRemote(d)
+        } catch (err) {
+          this.drop(err instanceof DecodeError ? `push-${err.reason}` : 'push')
+        }
+        conn.close()
+        return
+      case StreamTag.Lease:
+        if (this.c.onLeaseMessage !== undefined) return this.c.onLeaseMessage(conn, payload)
+    }
+    this.drop('stream-tag')
+    conn.destroy()
+  }
+
+  // ---- internals ----
+
+  private room(): number {
+    return this.config.packetBudgetBytes - PACKET_OVERHEAD
+  }
+
+  /** Sends the deltas written this turn to every live member. */
+  private flush(): void {
+    this.flushScheduled = false
+    const pending = this.pending
+    this.pending = []
+    if (this.closed || pending.length === 0) return
+    const targets = this.c.membership.liveMembers()
+    if (targets.length === 0) return
+    const room = this.room()
+    const large: Buffer[] = []
+    let group: Buffer[] = []
+    let left = room
+    const send = (): void => {
+      if (group.length === 0) return
+      for (const m of targets) this.c.membership.sendUserPayloads(m.address, group)
+      this.stats.pushDatagrams += targets.length
+      group = []
+      left = room
+    }
+    for (const d of pending) {
+      const cost = d.length + userOverhead(d.length)
+      if (cost > room) {
+        large.push(d)
+        continue
+      }
+      if (cost > left) send()
+      group.push(d)
+      left -= cost
+    }
+    send()
+    if (large.length > 0) this.pushOverStreams(large, targets.map((m) => m.address))
+  }
+
+  private pushOverStreams(deltas: Buffer[], addrs: string[]): void {
+    const batch = encodeBatch(deltas)
+    for (const addr of addrs) {
+      this.stats.pushStreams++
+      this.c.membership.openUserStream(addr, StreamTag.Push, batch).then(
+        (conn) => conn.close(),
+        (err) => {
+          this.drop('push-stream')
+          this.c.logger.debug(`replication: pushing ${deltas.length} large deltas to ${addr} failed: ${String(err)}`)
+        }
+      )
+    }
+  }
+
+  private applyRemote(d: Delta): void {
+    this.stats.deltasIn++
+    this.hlc.observe(d.version.wall, d.version.counter)
+    const tombstone = d.bytes === undefined
+    const entry: Entry = {
+      key: d.key,
+      // Copy: the delta's bytes are a view into a whole datagram or frame.
+      bytes: tombstone ? EMPTY : Buffer.from(d.bytes!),
+      value: tombstone ? undefined : NOT_DECODED,
+      version: d.version,
+      seq: d.seq,
+      expiresAt: d.expiresAt,
+      tombstone
+    }
+    const result = this.c.store.apply(entry, this.c.clock.now())
+    if (result === 'applied') {
+      this.stats.applied++
+      if (!tombstone && this.waiters.has(d.key)) this.wake(d.key, this.c.store.get(d.key, () => this.c.clock.now()))
+    } else if (result === 'stale') {
+      this.stats.stale++
+    } else if (result === 'duplicate') {
+      this.stats.duplicates++
+    }
+  }
+
+  private wake(key: string, value: unknown): void {
+    const set = this.waiters.get(key)
+    if (set === undefined || value === undefined) return
+    this.waiters.delete(key)
+    for (const done of set) done(value)
+  }
+
+  private drop(reason: string): void {
+    this.stats.dropped[reason] = (this.stats.dropped[reason] ?? 0) + 1
+  }
+}
+
+const EMPTY = Buffer.alloc(0)

@@ -1,0 +1,52 @@
+/**
+ * The anti-entropy digest: for every origin, the ranges of its write
+ * sequence numbers this node has seen (applied or superseded). Encoded as a
+ * msgpack array `[[origin, [s1, e1, s2, e2, …]], …]` (ranges flattened).
+ * Usually a handful of bytes per origin: arrivals are mostly in order, so an
+ * origin's ranges collapse to one.
+ */
+import { Packr } from 'msgpackr'
+import { SeqRanges } from '../store/seq-ranges.js'
+import { DecodeError } from '../wire/decode-error.js'
+import { safeUnpack } from '../wire/safe-unpack.js'
+
+/** Most origins a digest may name. */
+export const MAX_ORIGINS = 100_000
+/** Most ranges per origin a digest may carry. */
+export const MAX_RANGES_PER_ORIGIN = 65_536
+
+const packr = new Packr({ useRecords: false, moreTypes: false })
+
+export type SeenVector = ReadonlyMap<string, SeqRanges>
+
+/** Encodes a snapshot of `seen`. */
+export function encodeSeen(seen: SeenVector): Buffer {
+  const rows: Array<[string, number[]]> = []
+  for (const [origin, ranges] of seen) {
+    const flat: number[] = []
+    for (const [s, e] of ranges.ranges()) flat.push(s, e)
+    rows.push([origin, flat])
+  }
+  return Buffer.from(packr.pack(rows))
+}
+
+/** Decodes and validates a digest. @throws DecodeError only. */
+export function decodeSeen(data: Uint8Array): Map<string, SeqRanges> {
+  const raw = safeUnpack(data, 0)
+  if (!Array.isArray(raw) || raw.length > MAX_ORIGINS) throw new DecodeError('shape', 'seen vector')
+  const out = new Map<string, SeqRanges>()
+  for (const row of raw as unknown[]) {
+    if (!Array.isArray(row) || row.length < 2) throw new DecodeError('shape', 'seen row')
+    const [origin, flat] = row as [unknown, unknown]
+    if (typeof origin !== 'string' || origin.length === 0 || origin.length > 256) throw new DecodeError('field', 'seen origin')
+    if (!Array.isArray(flat) || flat.length % 2 !== 0 || flat.length > 2 * MAX_RANGES_PER_ORIGIN) throw new DecodeError('field', 'seen ranges')
+    const pairs: Array<[number, number]> = []
+    for (let i = 0; i < flat.length; i += 2) pairs.push([flat[i] as number, flat[i + 1] as number])
+    try {
+      out.set(origin, SeqRanges.fromRanges(pairs))
+    } catch {
+      throw new DecodeError('field', 'seen ranges')
+    }
+  }
+  return out
+}

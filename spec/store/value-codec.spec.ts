@@ -1,0 +1,156 @@
+import { expect } from 'chai'
+import { decodeValue, encodeValue, isValueBytes, MAX_VALUE_DEPTH } from '../../lib/store/value-codec.js'
+
+function nested(depth: number): unknown {
+  let v: unknown = 1
+  for (let i = 0; i < depth; i++) v = [v]
+  return v
+}
+
+describe('value codec', () => {
+  const roundTrips: Array<[why: string, value: unknown]> = [
+    ['null', null],
+    ['true', true],
+    ['zero', 0],
+    ['negative int', -123456],
+    ['large safe int', 2 ** 53 - 1],
+    ['float', 3.25],
+    ['NaN', NaN],
+    ['infinity', -Infinity],
+    ['empty string', ''],
+    ['unicode string', 'héllo ☃ 𝄞'],
+    ['long string', 'x'.repeat(70_000)],
+    ['bigint', 5n],
+    ['bigint near int64 min', -(2n ** 63n)],
+    ['bigint near uint64 max', 2n ** 64n - 1n],
+    ['Buffer', Buffer.from([1, 2, 3])],
+    ['empty Buffer', Buffer.alloc(0)],
+    ['Date', new Date(1_700_000_000_123)],
+    ['array', [1, 'two', null, [3]]],
+    ['empty object', {}],
+    ['plain object', { a: 1, b: { c: [true, 'x'] }, 'key with spaces': 2 }],
+    ['null-prototype object', Object.assign(Object.create(null) as object, { a: 1 })],
+    ['nested undefined', { a: undefined, b: [undefined, 1] }],
+    ['object with many keys', Object.fromEntries(Array.from({ length: 40 }, (_, i) => [`k${i}`, i]))],
+    ['deep but allowed', nested(MAX_VALUE_DEPTH - 1)]
+  ]
+  for (const [why, value] of roundTrips) {
+    it(`round-trips ${why}`, () => {
+      const bytes = encodeValue(value)
+      expect(isValueBytes(bytes)).to.equal(true)
+      expect(decodeValue(bytes)).to.deep.equal(value)
+    })
+  }
+
+  it('reads a Uint8Array back as a Buffer', () => {
+    const out = decodeValue(encodeValue(new Uint8Array([9, 8])))
+    expect(Buffer.isBuffer(out)).to.equal(true)
+    expect([...(out as Buffer)]).to.deep.equal([9, 8])
+  })
+
+  it('returns a buffer of its own, not a view into msgpackr scratch space', () => {
+    const small = encodeValue('a'.repeat(100))
+    expect(small.buffer.byteLength).to.be.at.most(Buffer.poolSize) // Node's usual small-buffer pool
+    const large = encodeValue('b'.repeat(10_000))
+    expect(large.buffer.byteLength).to.equal(large.length)
+    for (let i = 0; i < 1000; i++) encodeValue(`filler ${i}`)
+    expect(decodeValue(small)).to.equal('a'.repeat(100))
+  })
+
+  it('decoded Buffers do not alias the stored bytes', () => {
+    const bytes = encodeValue({ data: Buffer.from('abc') })
+    const copy = Buffer.from(bytes)
+    const out = decodeValue(bytes) as { data: Buffer }
+    out.data.fill(0)
+    expect(bytes.equals(copy)).to.equal(true)
+  })
+
+  const rejected: Array<[why: string, value: unknown, message: RegExp]> = [
+    ['undefined', undefined, /undefined/],
+    ['a function', () => 1, /function/],
+    ['a nested function', { a: { f() {} } }, /\$\.a\.f.*function/],
+    ['a symbol', Symbol('s'), /symbol/],
+    ['a nested symbol', [1, Symbol('s')], /\$\[1\].*symbol/],
+    ['a bigint beyond uint64', 2n ** 64n, /64 bits/],
+    ['a bigint below int64', -(2n ** 63n) - 1n, /64 bits/],
+    ['a Map', new Map([['a', 1]]), /Map/],
+    ['a Set', new Set([1]), /Set/],
+    ['a class instance', new (class Point { x = 1 })(), /Point/],
+    ['a RegExp', /x/, /RegExp/],
+    ['an Error', new Error('x'), /Error/],
+    ['a Uint16Array', new Uint16Array(2), /Uint16Array/],
+    ['too deep', nested(MAX_VALUE_DEPTH + 1), /deeper/]
+  ]
+  for (const [why, value, message] of rejected) {
+    it(`rejects ${why} with a TypeError`, () => {
+      expect(() => encodeValue(value)).to.throw(TypeError, message)
+    })
+  }
+
+  it('rejects circular structures', () => {
+    const a: Record<string, unknown> = { x: 1 }
+    a['self'] = a
+    expect(() => encodeValue(a)).to.throw(TypeError, /circular/)
+    const arr: unknown[] = [1]
+    arr.push([arr])
+    expect(() => encodeValue(arr)).to.throw(TypeError, /circular/)
+  })
+
+  it('accepts a shared (non-circular) reference', () => {
+    const shared = { n: 1 }
+    expect(decodeValue(encodeValue({ a: shared, b: shared }))).to.deep.equal({ a: { n: 1 }, b: { n: 1 } })
+  })
+
+  describe('isValueBytes', () => {
+    const hex: Array<[why: string, bytes: string, ok: boolean]> = [
+      ['empty', '', false],
+      ['fixint', '05', true],
+      ['nil', 'c0', true],
+      ['never-used byte', 'c1', false],
+      ['trailing bytes', '0505', false],
+      ['truncated str', 'a3616263'.slice(0, 6), false],
+      ['truncated float64', 'cb3ff8', false],
+      ['array of two', '920102', true],
+      ['array missing an item', '9201', false],
+      ['array16 claiming more items than bytes', 'dc ffff 01'.replace(/ /g, ''), false],
+      ['map with string key', '81a16101', true],
+      ['map with int key', '810101', true],
+      ['map with array key', '81900101'.slice(0, 6), false],
+      ['map with nil key', '81c001', false],
+      ['undefined (fixext1 type 0)', 'd40000', true],
+      ['fixext1 other type', 'd40500', false],
+      ['timestamp32', 'd6ff00000001', true],
+      ['timestamp64', 'd7ff0000000400000001', true],
+      ['fixext4 other type', 'd60100000001', false],
+      ['ext8 (msgpackr record definition)', 'c70172' + '00', false],
+      ['bin8', 'c4020102', true],
+      ['bin8 truncated', 'c40201', false],
+      ['nested maps', '81a16181a16290', true]
+    ]
+    for (const [why, h, ok] of hex) {
+      it(`${why} → ${ok}`, () => expect(isValueBytes(Buffer.from(h, 'hex'))).to.equal(ok))
+    }
+
+    it('rejects nesting deeper than MAX_VALUE_DEPTH', () => {
+      const deep = Buffer.concat([Buffer.alloc(MAX_VALUE_DEPTH + 1, 0x91), Buffer.from([0x01])])
+      expect(isValueBytes(deep)).to.equal(false)
+      const ok = Buffer.concat([Buffer.alloc(MAX_VALUE_DEPTH, 0x91), Buffer.from([0x01])])
+      expect(isValueBytes(ok)).to.equal(true)
+    })
+
+    it('decodeValue throws TypeError on malformed bytes', () => {
+      expect(() => decodeValue(Buffer.from('c1', 'hex'))).to.throw(TypeError)
+    })
+
+    it('never throws on random bytes', () => {
+      let seed = 1
+      const next = (): number => (seed = (seed * 1103515245 + 12345) >>> 0) & 0xff
+      for (let i = 0; i < 5000; i++) {
+        const b = Buffer.alloc(1 + (next() % 24))
+        for (let j = 0; j < b.length; j++) b[j] = next()
+        const ok = isValueBytes(b)
+        if (ok) decodeValue(b) // admitted bytes must decode
+      }
+    })
+  })
+})
