@@ -48,9 +48,11 @@
  *   `FillTimeoutError`, the filler's signal aborts, the lease is released at
  *   once, and the filler's late value is discarded (not stored): another node
  *   may already be filling, and the callers have been told it failed.
- * - A lease is granted after N stopped waiting for it (the request timed out
- *   or the flight ended): N releases it at once, so the owner does not make
- *   others wait `leaseMs` for nothing.
+ * - The owner grants a lease after N stopped waiting for it (the request
+ *   timed out, or the flight ended): N sends a release whenever it gives up
+ *   on a request (an owner ignores a release from a non-holder), and again if
+ *   the late grant still reaches it, so the owner does not make others wait
+ *   `leaseMs` for a lease nobody uses.
  * - Every caller leaves (their signals): the flight is abandoned, the filler's
  *   signal aborts, the lease is released; the next call starts afresh.
  */
@@ -247,6 +249,9 @@ export class Filler<V> {
         try {
           reply = await this.askOwner(owner, flight)
         } catch {
+          // The owner may have granted it before we gave up: hand it back
+          // (a release from a non-holder is ignored).
+          this.releaseLease(owner, key)
           if (!flight.done) this.counters.fallbacks++
           return RUN
         }

@@ -85,8 +85,9 @@ function checkScalar(v: unknown, path: string): void {
     case 'bigint':
       if (v < INT64_MIN || v > UINT64_MAX) throw new TypeError(`cache value at ${path}: bigint ${v} does not fit in 64 bits`)
       return
-    case 'undefined':
-      return // only reached nested; the top level is checked by encodeValue
+    case 'undefined': // only reached nested; the top level is checked by encodeValue
+    case 'object': // null
+      return
     default:
       throw new TypeError(`cache value at ${path}: a ${typeof v} cannot be cached`)
   }

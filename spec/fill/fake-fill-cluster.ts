@@ -94,6 +94,8 @@ export class FakeFillNode {
   readonly map = new Map<string, string>()
   readonly sets: Array<{ key: string; value: string; ttl: number | undefined }> = []
   readonly filler: Filler<string>
+  /** The store seam given to the filler (a plain `setValue` here is a user's `set`). */
+  readonly local: FillLocal<string>
   /** Crashed: sends and answers nothing. */
   down = false
   private readonly waiters = new Map<string, Set<(v: string) => void>>()
@@ -103,7 +105,7 @@ export class FakeFillNode {
     private readonly cluster: FakeFillCluster,
     init: FillerInit
   ) {
-    const local: FillLocal<string> = {
+    const local: FillLocal<string> = (this.local = {
       get: (key) => this.map.get(key),
       setValue: (key, value, ttl) => {
         this.sets.push({ key, value, ttl })
@@ -127,7 +129,7 @@ export class FakeFillNode {
           set.add(waiter)
           signal.addEventListener('abort', onAbort, { once: true })
         })
-    }
+    })
     const peers: FillPeers = {
       selfId: id,
       aliveMembers: () => cluster.aliveMembers(),

@@ -1,4 +1,5 @@
 import { expect } from 'chai'
+import { inspect } from 'node:util'
 import { ClosedError, FillAbortedError, FillError, FillTimeoutError } from '../../lib/errors.js'
 import type { FillFn } from '../../lib/fill/filler.js'
 import { fillerDefaults, resolveFillerInit, type FillerInit } from '../../lib/fill/filler-options.js'
@@ -259,7 +260,7 @@ describe('Filler (one node)', () => {
       [{ maxLeases: 0 }, RangeError, /maxLeases/]
     ]
     for (const [init, type, re] of bad) {
-      it(`rejects ${JSON.stringify(init)}`, () => {
+      it(`rejects ${inspect(init)}`, () => {
         expect(() => single(init)).to.throw(type, re)
       })
     }
