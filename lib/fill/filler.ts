@@ -180,7 +180,7 @@ export class Filler<V> {
       return current.join(opts.signal, opts.timeoutMs)
     }
     const timeoutMs = opts.timeoutMs ?? this.cfg.defaultTimeoutMs
-    const flight = new Flight<V>(this.clock, key, fn, opts.ttl, timeoutMs, (f, how) => this.onEnd(f, how))
+    const flight: Flight<V> = new Flight<V>(this.clock, key, fn, opts.ttl, timeoutMs, (how) => this.onEnd(flight, how))
     this.flights.set(key, flight)
     const result = flight.join(opts.signal)
     void this.run(flight)

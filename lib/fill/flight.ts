@@ -57,7 +57,7 @@ export class Flight<V> {
     readonly fn: (key: string, ctx: { signal: AbortSignal }) => Promise<V> | V,
     readonly ttl: number | undefined,
     timeoutMs: number,
-    private readonly onEnd: (flight: Flight<V>, how: FlightEnd) => void
+    private readonly onEnd: (how: FlightEnd) => void
   ) {
     if (timeoutMs > 0) {
       this.deadline = clock.now() + timeoutMs
@@ -148,6 +148,6 @@ export class Flight<V> {
       else w.reject(outcome)
     }
     if (how !== 'value' && how !== 'error') this.controller.abort(outcome)
-    this.onEnd(this, how)
+    this.onEnd(how)
   }
 }

@@ -49,6 +49,10 @@ export class LeaseClient implements FillPeers {
   async requestLease(ownerId: string, key: string, leaseMs: number, signal: AbortSignal): Promise<LeaseReply> {
     const addr = this.addressOf(ownerId)
     const conn = await this.c.membership.openUserStream(addr, StreamTag.Lease, packr.pack([OP_REQUEST, key, leaseMs, this.selfId]))
+    if (signal.aborted) {
+      conn.destroy()
+      throw signal.reason
+    }
     const onAbort = (): void => conn.destroy()
     signal.addEventListener('abort', onAbort, { once: true })
     try {
