@@ -17,3 +17,4 @@ export { Bcache, type BcacheComponents, type BcacheStats, type BcacheEvents, typ
 export type { BcacheOptions } from './bcache-options.js'
 export { FillTimeoutError, FillAbortedError } from './errors.js'
 export type { Tuning, ReplicationTuning } from './options.js'
+export { TransmitQueue, retransmitLimit, type Broadcast } from './gossip/transmit-queue.js'

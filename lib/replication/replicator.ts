@@ -32,6 +32,7 @@ import { DecodeError } from '../wire/decode-error.js'
 import { userOverhead, PACKET_HEADER_BYTES } from '../wire/codec.js'
 import { initiateRound, respondRound, type AntiEntropyContext, type AntiEntropyStats } from './anti-entropy.js'
 import { decodeBatch, decodeDelta, encodeBatch, encodeDelta, type Delta } from './delta.js'
+import { PushChannels } from './push-channels.js'
 import type { ReplicationTuning } from '../options.js'
 
 /** Stream tags of the replication protocols (append only: part of the protocol). */
@@ -47,7 +48,11 @@ export interface ReplicationStats {
   applied: number
   stale: number
   duplicates: number
+  /** Datagrams of eager pushes sent (one per member per datagram). */
   pushDatagrams: number
+  /** Batches sent over push streams (bursts and large values). */
+  pushBatches: number
+  /** Push streams opened. */
   pushStreams: number
   antiEntropy: AntiEntropyStats
   dropped: Record<string, number>
@@ -70,6 +75,12 @@ export interface ReplicatorComponents {
 // Room for the datagram header and the array header of the message list.
 const PACKET_OVERHEAD = PACKET_HEADER_BYTES + 3
 
+/**
+ * A turn whose writes need more datagrams than this per peer goes over the
+ * peer's push stream instead (a UDP burst would overflow socket buffers).
+ */
+export const MAX_PUSH_DATAGRAMS = 8
+
 export class Replicator implements MembershipDelegate {
   readonly hlc: HybridClock
   readonly stats: ReplicationStats
@@ -78,6 +89,7 @@ export class Replicator implements MembershipDelegate {
   private flushScheduled = false
   private readonly waiters = new Map<string, Set<(value: unknown) => void>>()
   private readonly ae: AntiEntropyContext
+  private readonly channels: PushChannels
   private aeTimer: Timer | undefined
   private purgeTimer: Timer | undefined
   private closed = false
@@ -89,7 +101,7 @@ export class Replicator implements MembershipDelegate {
     this.hlc = new HybridClock(() => c.clock.now())
     this.queue = new TransmitQueue({ retransmitMult: Math.max(1, config.deltaRetransmitMult), numNodes: () => c.membership.table.numLive() })
     this.stats = {
-      deltasOut: 0, deltasIn: 0, applied: 0, stale: 0, duplicates: 0, pushDatagrams: 0, pushStreams: 0,
+      deltasOut: 0, deltasIn: 0, applied: 0, stale: 0, duplicates: 0, pushDatagrams: 0, pushBatches: 0, pushStreams: 0,
       antiEntropy: { rounds: 0, failed: 0, bytesOut: 0, bytesIn: 0, entriesOut: 0, entriesIn: 0 },
       dropped: {}
     }
@@ -97,10 +109,21 @@ export class Replicator implements MembershipDelegate {
       store: c.store, clock: c.clock, apply: (d) => this.applyRemote(d), timeoutMs: config.tcpTimeoutMs,
       batchBytes: 256 * 1024, stats: this.stats.antiEntropy
     }
+    this.channels = new PushChannels({
+      open: (addr, batch) => {
+        this.stats.pushStreams++
+        return c.membership.openUserStream(addr, StreamTag.Push, batch)
+      },
+      logger: c.logger,
+      drop: (reason) => this.drop(reason)
+    })
   }
 
   /** Starts periodic anti-entropy and tombstone purging. */
   start(): void {
+    const forget = (m: { address: string }): void => this.channels.forget(m.address)
+    this.c.membership.on('leave', forget)
+    this.c.membership.on('fail', forget)
     const aeEvery = this.config.antiEntropyIntervalMs
     if (aeEvery > 0) {
       const tick = (): void => {
@@ -126,6 +149,7 @@ export class Replicator implements MembershipDelegate {
     if (this.aeTimer !== undefined) this.c.clock.clearTimeout(this.aeTimer)
     if (this.purgeTimer !== undefined) this.c.clock.clearTimeout(this.purgeTimer)
     this.queue.reset()
+    this.channels.closeAll()
     this.pending = []
     this.waiters.clear()
   }
@@ -214,12 +238,9 @@ export class Replicator implements MembershipDelegate {
         })
         return
       case StreamTag.Push:
-        try {
-          for (const d of decodeBatch(payload)) this.applyRemote(d)
-        } catch (err) {
-          this.drop(err instanceof DecodeError ? `push-${err.reason}` : 'push')
-        }
-        conn.close()
+        this.applyBatch(payload)
+        conn.onFrame((frame) => this.applyBatch(frame))
+        conn.onClose(() => {})
         return
       case StreamTag.Lease:
         if (this.c.onLeaseMessage !== undefined) return this.c.onLeaseMessage(conn, payload)
@@ -234,7 +255,11 @@ export class Replicator implements MembershipDelegate {
     return this.config.packetBudgetBytes - PACKET_OVERHEAD
   }
 
-  /** Sends the deltas written this turn to every live member. */
+  /**
+   * Sends the deltas written this turn to every live member: in datagrams
+   * when they fit a few, else (a burst) over each member's push stream;
+   * deltas too large for any datagram always go over the stream.
+   */
   private flush(): void {
     this.flushScheduled = false
     const pending = this.pending
@@ -243,42 +268,51 @@ export class Replicator implements MembershipDelegate {
     const targets = this.c.membership.liveMembers()
     if (targets.length === 0) return
     const room = this.room()
+    const groups: Buffer[][] = []
     const large: Buffer[] = []
     let group: Buffer[] = []
     let left = room
-    const send = (): void => {
-      if (group.length === 0) return
-      for (const m of targets) this.c.membership.sendUserPayloads(m.address, group)
-      this.stats.pushDatagrams += targets.length
-      group = []
-      left = room
-    }
     for (const d of pending) {
       const cost = d.length + userOverhead(d.length)
       if (cost > room) {
         large.push(d)
         continue
       }
-      if (cost > left) send()
+      if (cost > left) {
+        groups.push(group)
+        group = []
+        left = room
+      }
       group.push(d)
       left -= cost
     }
-    send()
-    if (large.length > 0) this.pushOverStreams(large, targets.map((m) => m.address))
+    if (group.length > 0) groups.push(group)
+    if (groups.length > MAX_PUSH_DATAGRAMS) {
+      this.streamToAll(pending, targets)
+      return
+    }
+    for (const g of groups) {
+      for (const m of targets) this.c.membership.sendUserPayloads(m.address, g)
+      this.stats.pushDatagrams += targets.length
+    }
+    if (large.length > 0) this.streamToAll(large, targets)
   }
 
-  private pushOverStreams(deltas: Buffer[], addrs: string[]): void {
+  private streamToAll(deltas: Buffer[], targets: ReadonlyArray<{ address: string }>): void {
     const batch = encodeBatch(deltas)
-    for (const addr of addrs) {
-      this.stats.pushStreams++
-      this.c.membership.openUserStream(addr, StreamTag.Push, batch).then(
-        (conn) => conn.close(),
-        (err) => {
-          this.drop('push-stream')
-          this.c.logger.debug(`replication: pushing ${deltas.length} large deltas to ${addr} failed: ${String(err)}`)
-        }
-      )
+    this.stats.pushBatches++
+    for (const m of targets) this.channels.send(m.address, batch)
+  }
+
+  private applyBatch(data: Buffer): void {
+    let deltas: Delta[]
+    try {
+      deltas = decodeBatch(data)
+    } catch (err) {
+      this.drop(err instanceof DecodeError ? `push-${err.reason}` : 'push')
+      return
     }
+    for (const d of deltas) this.applyRemote(d)
   }
 
   private applyRemote(d: Delta): void {

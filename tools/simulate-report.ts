@@ -1,0 +1,93 @@
+/**
+ * The simulator's report type and its plain-text table. Kept apart from the
+ * simulation itself so the report shape can be read (and reused) alone.
+ */
+
+/** What one simulated cluster size measured. All times are virtual (manual clock) unless named wall. */
+export interface SimulationReport {
+  nodes: number
+  /** Set when the run was not attempted (e.g. the member tables would not fit the heap). */
+  skipped?: string
+  lossPercent: number
+  latencyMs: [number, number]
+  seed: number
+  tuning: { profile: string; gossipIntervalMs: number; gossipNodes: number; retransmitMult: number; probeIntervalMs: number }
+  bootstrap: {
+    /** Member tables were pre-seeded with `membership.table.handleAlive` (no join through a seed). */
+    method: 'pre-seeded'
+    /** Virtual ms until every node's membership broadcast queue drained after pre-seeding. */
+    drainMs: number
+    drained: boolean
+  }
+  /** One payload injected at one node, spread by the delegate seam (infection style). */
+  dissemination: {
+    reached: number
+    reachedAll: boolean
+    /** Virtual ms from injection until the last node received it (-1 if not all did). */
+    timeToAllMs: number
+    /** `ceil(timeToAllMs / gossipIntervalMs)`. */
+    rounds: number
+    /** `ceil(log2 N) + 3`. */
+    boundRounds: number
+    withinBound: boolean
+    /** Virtual ms until half / 99 % of nodes had it. */
+    timeToHalfMs: number
+    timeTo99Ms: number
+  }
+  /** Datagrams sent per node per second of virtual time. */
+  load: {
+    quiet: { avg: number; max: number }
+    /** From injection until every delegate queue emptied. */
+    dissemination: { avg: number; max: number; windowMs: number }
+  }
+  quiet: {
+    seconds: number
+    /** `fail` events seen during the quiet period (no node actually failed): observer × subject pairs. */
+    falseDeaths: number
+    /** Nodes that at least one peer declared dead during the quiet period. */
+    falselyDeadNodes: number
+    /** Members that became suspect during the quiet period (refuted or not). */
+    suspicions: number
+  }
+  /** One node shut down (no leave) after the quiet period. Absent when not measured. */
+  failureDetection?: { detectedBy: number; survivors: number; allDetectedMs: number; medianMs: number }
+  /** A new node joins through node 0 after that. Absent when not measured. */
+  joinSpread?: { knownBy: number; of: number; allKnowMs: number }
+  /** Heap in use after the cluster was built, MiB. */
+  heapMiB: number
+  wallSeconds: number
+}
+
+const pad = (s: string, n: number): string => s.padStart(n)
+
+/** The stdout table: one line per cluster size. */
+export function formatTable(reports: readonly SimulationReport[]): string {
+  const head = ['N', 'rounds', 'bound', 'ok', 'to-all ms', 'msg/s avg', 'msg/s max', 'dissem msg/s', 'false deaths', 'suspicions', 'detect ms', 'join ms', 'heap MiB', 'wall s']
+  const widths = head.map((h) => Math.max(h.length, 8))
+  const lines = [head.map((h, i) => pad(h, widths[i]!)).join('  ')]
+  for (const r of reports) {
+    if (r.skipped !== undefined) {
+      lines.push(`${pad(String(r.nodes), widths[0]!)}  skipped: ${r.skipped}`)
+      continue
+    }
+    const d = r.dissemination
+    const cells = [
+      String(r.nodes),
+      d.reachedAll ? String(d.rounds) : `${d.reached}/${r.nodes}`,
+      String(d.boundRounds),
+      d.withinBound ? 'yes' : 'NO',
+      d.reachedAll ? d.timeToAllMs.toFixed(0) : '-',
+      r.load.quiet.avg.toFixed(2),
+      r.load.quiet.max.toFixed(2),
+      r.load.dissemination.avg.toFixed(2),
+      String(r.quiet.falseDeaths),
+      String(r.quiet.suspicions),
+      r.failureDetection === undefined ? '-' : r.failureDetection.detectedBy === r.failureDetection.survivors ? r.failureDetection.allDetectedMs.toFixed(0) : `${r.failureDetection.detectedBy}/${r.failureDetection.survivors}`,
+      r.joinSpread === undefined ? '-' : r.joinSpread.knownBy === r.joinSpread.of ? r.joinSpread.allKnowMs.toFixed(0) : `${r.joinSpread.knownBy}/${r.joinSpread.of}`,
+      r.heapMiB.toFixed(0),
+      r.wallSeconds.toFixed(1)
+    ]
+    lines.push(cells.map((c, i) => pad(c, widths[i]!)).join('  '))
+  }
+  return lines.join('\n')
+}
