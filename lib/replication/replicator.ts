@@ -85,7 +85,9 @@ export class Replicator implements MembershipDelegate {
   readonly hlc: HybridClock
   readonly stats: ReplicationStats
   private readonly queue: TransmitQueue
+  /** Deltas written this turn, and their keys (same order), until flush(). */
   private pending: Buffer[] = []
+  private pendingKeys: string[] = []
   private flushScheduled = false
   private readonly waiters = new Map<string, Set<(value: unknown) => void>>()
   private readonly ae: AntiEntropyContext
@@ -151,6 +153,7 @@ export class Replicator implements MembershipDelegate {
     this.queue.reset()
     this.channels.closeAll()
     this.pending = []
+    this.pendingKeys = []
     this.waiters.clear()
   }
 
@@ -170,10 +173,7 @@ export class Replicator implements MembershipDelegate {
     const delta = encodeDelta(key, bytes, version, seq, expiresAt)
     this.stats.deltasOut++
     this.pending.push(delta)
-    if (this.config.deltaRetransmitMult > 0 && delta.length + userOverhead(delta.length) <= this.room()) {
-      this.queue.enqueue({ subject: key, bytes: delta })
-      if (this.queue.size() > this.config.maxQueuedDeltas) this.queue.prune(this.config.maxQueuedDeltas)
-    }
+    this.pendingKeys.push(key)
     if (!this.flushScheduled) {
       this.flushScheduled = true
       this.c.defer(() => this.flush())
@@ -263,7 +263,9 @@ export class Replicator implements MembershipDelegate {
   private flush(): void {
     this.flushScheduled = false
     const pending = this.pending
+    const keys = this.pendingKeys
     this.pending = []
+    this.pendingKeys = []
     if (this.closed || pending.length === 0) return
     const targets = this.c.membership.liveMembers()
     if (targets.length === 0) return
@@ -296,6 +298,22 @@ export class Replicator implements MembershipDelegate {
       this.stats.pushDatagrams += targets.length
     }
     if (large.length > 0) this.streamToAll(large, targets)
+    this.enqueueForGossip(pending, keys)
+  }
+
+  /**
+   * Datagram-pushed deltas also ride in the broadcast queue, piggybacked on
+   * membership packets: redundancy against loss until anti-entropy. (Stream
+   * pushes are reliable and skip it; so do deltas too large for a datagram.)
+   */
+  private enqueueForGossip(deltas: Buffer[], keys: string[]): void {
+    if (this.config.deltaRetransmitMult === 0) return
+    const room = this.room()
+    for (let i = 0; i < deltas.length; i++) {
+      const d = deltas[i]!
+      if (d.length + userOverhead(d.length) <= room) this.queue.enqueue({ subject: keys[i], bytes: d })
+    }
+    if (this.queue.size() > this.config.maxQueuedDeltas) this.queue.prune(this.config.maxQueuedDeltas)
   }
 
   private streamToAll(deltas: Buffer[], targets: ReadonlyArray<{ address: string }>): void {
