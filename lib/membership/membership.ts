@@ -219,12 +219,14 @@ export class Membership extends EventEmitter<MembershipEvents> {
   }
 
   /**
-   * Sends application payloads to `to` in one datagram (no piggyback). The
-   * caller keeps the total under the packet budget. For eager pushes.
+   * Sends application payloads in one datagram (no piggyback), built once,
+   * to every address in `to`. The caller keeps the total under the packet
+   * budget. For eager pushes.
    */
-  sendUserPayloads(to: string, payloads: readonly Uint8Array[]): void {
-    if (this.closed) return
-    this.out.transmit(to, buildPacket(payloads.map((p) => encodeUser(p))))
+  sendUserPayloads(to: readonly string[], payloads: readonly Uint8Array[]): void {
+    if (this.closed || to.length === 0) return
+    const packet = buildPacket(payloads.map((p) => encodeUser(p)))
+    for (const addr of to) this.out.transmit(addr, packet)
   }
 
   /** Opens an application stream to `addr`; the first frame carries `tag` and `payload`. */

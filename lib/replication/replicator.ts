@@ -293,9 +293,10 @@ export class Replicator implements MembershipDelegate {
       this.streamToAll(pending, targets)
       return
     }
+    const addrs = targets.map((m) => m.address)
     for (const g of groups) {
-      for (const m of targets) this.c.membership.sendUserPayloads(m.address, g)
-      this.stats.pushDatagrams += targets.length
+      this.c.membership.sendUserPayloads(addrs, g)
+      this.stats.pushDatagrams += addrs.length
     }
     if (large.length > 0) this.streamToAll(large, targets)
     this.enqueueForGossip(pending, keys)

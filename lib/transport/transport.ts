@@ -57,7 +57,11 @@ export interface TransportStats {
 export interface Transport {
   /** The bound "host:port" (after binding port 0: the real port). */
   readonly address: string
-  /** Sends one datagram, best effort. Never throws for network errors (they are counted). */
+  /**
+   * Sends one datagram, best effort. Never throws for network errors (they
+   * are counted). The transport may read `data` after returning: do not
+   * modify it (the same buffer may be sent to many addresses).
+   */
   sendPacket(to: string, data: Uint8Array): void
   /** Sets the datagram handler (one; a later call replaces it). */
   onPacket(handler: PacketHandler): void

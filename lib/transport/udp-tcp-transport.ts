@@ -35,6 +35,9 @@ import {
 } from './transport.js'
 
 /** Tries at binding UDP and TCP to one kernel-chosen port (port 0). */
+/** Requested UDP socket buffer size. */
+const UDP_BUFFER_BYTES = 4 * 1024 * 1024
+
 /** Longest close() waits for datagrams still being sent. */
 const SEND_FLUSH_MS = 200
 
@@ -131,8 +134,9 @@ export class UdpTcpTransport implements Transport, TcpConnOwner {
       return this.counters.drop('bad-address')
     }
     try {
-      // copied: dgram sends after an async address lookup, and the caller may reuse its buffer
-      this.udp.send(Buffer.from(data), port, host, this.onSent)
+      // Not copied: dgram sends after an async address lookup, so the caller
+      // must not modify `data` afterwards (Transport.sendPacket's contract).
+      this.udp.send(data, port, host, this.onSent)
       this.pendingSends++
     } catch (err) {
       this.counters.drop('send-error')
@@ -311,7 +315,12 @@ async function bindSockets(host: string, port: number): Promise<{ udp: dgram.Soc
       continue
     }
     const bound = (server.address() as AddressInfo).port
-    const udp = dgram.createSocket({ type: net.isIPv6(host) ? 'udp6' : 'udp4', reuseAddr: false })
+    // 4 MiB socket buffers (the kernel caps them at net.core.rmem_max /
+    // wmem_max): bursts of datagrams are then queued rather than dropped.
+    const udp = dgram.createSocket({
+      type: net.isIPv6(host) ? 'udp6' : 'udp4', reuseAddr: false,
+      recvBufferSize: UDP_BUFFER_BYTES, sendBufferSize: UDP_BUFFER_BYTES
+    })
     try {
       await bindUdp(udp, host, bound)
       return { udp, server, port: bound }
