@@ -94,14 +94,14 @@ function handlers(cache: Bcache<string>): Record<string, (r: Req) => Promise<unk
       return { t0, ms, written: i, rate: (i * 1000) / ms, times }
     },
     /**
-     * Polls (setImmediate loop) until keys 0..count-1 of `prefix` all exist.
+     * Polls (setImmediate loop, or every `pollMs` ms) until keys 0..count-1 of `prefix` all exist.
      * Keeps the first unseen index and looks forward from it, stopping after
      * `window` consecutive misses, so a turn costs little. Returns when the
      * last one appeared and, if `times`, when each did.
      */
     async watch(r) {
       const prefix = r.prefix as string, count = r.count as number, timeoutMs = (r.timeoutMs as number) ?? 30_000
-      const window = (r.window as number) ?? 256
+      const window = (r.window as number) ?? 256, pollMs = (r.pollMs as number) ?? 0
       const keys = Array.from({ length: count }, (_, i) => keyOf(prefix, i))
       const at = new Float64Array(count)
       let next = 0
@@ -124,10 +124,11 @@ function handlers(cache: Bcache<string>): Record<string, (r: Req) => Promise<unk
         }
         while (next < count && at[next] !== 0) next++
         // The forward window can miss keys far ahead of a gap; rescan rarely.
-        if (seen < count && turns % 1000 === 0) {
+        if (seen < count && turns % (pollMs > 0 ? 100 : 1000) === 0) {
           for (let i = next; i < count; i++) if (at[i] === 0 && cache.has(keys[i]!)) { at[i] = epochNow(); seen++ }
         }
-        await immediate()
+        if (pollMs > 0) await sleep(pollMs)
+        else await immediate()
       }
       let last = 0
       for (let i = 0; i < count; i++) if (at[i]! > last) last = at[i]!

@@ -62,7 +62,7 @@ const pad = (s: string, n: number): string => s.padStart(n)
 
 /** The stdout table: one line per cluster size. */
 export function formatTable(reports: readonly SimulationReport[]): string {
-  const head = ['N', 'rounds', 'bound', 'ok', 'to-all ms', 'msg/s avg', 'msg/s max', 'dissem msg/s', 'false deaths', 'suspicions', 'detect ms', 'join ms', 'heap MiB', 'wall s']
+  const head = ['N', 'rounds', 'bound', 'ok', 'to-all ms', 'msg/s avg', 'msg/s max', 'dissem msg/s', 'falsely dead', 'suspicions', 'detect ms', 'join ms', 'heap MiB', 'wall s']
   const widths = head.map((h) => Math.max(h.length, 8))
   const lines = [head.map((h, i) => pad(h, widths[i]!)).join('  ')]
   for (const r of reports) {
@@ -80,7 +80,7 @@ export function formatTable(reports: readonly SimulationReport[]): string {
       r.load.quiet.avg.toFixed(2),
       r.load.quiet.max.toFixed(2),
       r.load.dissemination.avg.toFixed(2),
-      String(r.quiet.falseDeaths),
+      String(r.quiet.falselyDeadNodes),
       String(r.quiet.suspicions),
       r.failureDetection === undefined ? '-' : r.failureDetection.detectedBy === r.failureDetection.survivors ? r.failureDetection.allDetectedMs.toFixed(0) : `${r.failureDetection.detectedBy}/${r.failureDetection.survivors}`,
       r.joinSpread === undefined ? '-' : r.joinSpread.knownBy === r.joinSpread.of ? r.joinSpread.allKnowMs.toFixed(0) : `${r.joinSpread.knownBy}/${r.joinSpread.of}`,
