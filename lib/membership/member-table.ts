@@ -350,6 +350,8 @@ export class MemberTable {
   }
 
   private broadcast(msg: AliveMsg | SuspectMsg | DeadMsg): void {
-    this.c.queue.enqueue({ subject: msg.nodeId, bytes: encodeMessage(msg) })
+    const q = this.c.queue
+    q.enqueue({ subject: msg.nodeId, bytes: encodeMessage(msg) })
+    if (q.size() > this.config.maxQueuedBroadcasts) q.prune(this.config.maxQueuedBroadcasts)
   }
 }
