@@ -30,10 +30,11 @@
  */
 import type { Clock } from '../clock.js'
 import { StreamError } from '../errors.js'
+import type { SeqRanges } from '../store/seq-ranges.js'
 import type { VersionedStore } from '../store/versioned-store.js'
 import type { StreamConn } from '../transport/transport.js'
 import { DecodeError } from '../wire/decode-error.js'
-import { decodeBatch, encodeBatch, encodeEntry, type Delta } from './delta.js'
+import { decodeBatch, encodeEntryFrames, type Delta } from './delta.js'
 import { FrameQueue } from './frame-queue.js'
 import { decodeSeen, encodeSeen } from './seen-vector.js'
 
@@ -102,35 +103,22 @@ export async function respondRound(ctx: AntiEntropyContext, conn: StreamConn, di
  * Sends every entry `peer` lacks, in batches, then END with `digest` (the
  * responder's snapshot, taken before the scan) or an empty END.
  */
-async function sendEntries(ctx: AntiEntropyContext, conn: StreamConn, peer: Map<string, import('../store/seq-ranges.js').SeqRanges>, digest: Buffer | undefined): Promise<void> {
-  // Collect first: the store may change while we wait for the socket to drain.
-  const entries = Array.from(ctx.store.entriesMissingFrom(peer))
-  let batch: Buffer[] = []
-  let size = 0
-  const flush = async (): Promise<void> => {
-    if (batch.length === 0) return
-    const frame = encodeBatch(batch, FRAME_BATCH)
+async function sendEntries(ctx: AntiEntropyContext, conn: StreamConn, peer: Map<string, SeqRanges>, digest: Buffer | undefined): Promise<void> {
+  // A snapshot: the store may change while we wait for the socket to drain.
+  const entries = ctx.store.entriesMissingFrom(peer)
+  for (const { frame, count } of encodeEntryFrames(entries, ctx.batchBytes, FRAME_BATCH)) {
     ctx.stats.bytesOut += frame.length
-    ctx.stats.entriesOut += batch.length
-    batch = []
-    size = 0
+    ctx.stats.entriesOut += count
     if (!conn.send(frame)) await conn.drain()
     if (conn.closed) throw new StreamError(`stream to ${conn.remoteAddress} closed while sending`)
   }
-  for (const e of entries) {
-    const d = encodeEntry(e)
-    batch.push(d)
-    size += d.length
-    if (size >= ctx.batchBytes) await flush()
-  }
-  await flush()
   const end = Buffer.concat([Buffer.from([FRAME_END]), digest ?? Buffer.alloc(0)])
   ctx.stats.bytesOut += end.length
   conn.send(end)
 }
 
 /** Applies batches until END; returns the digest END carried (empty map if none). */
-async function receiveEntries(ctx: AntiEntropyContext, frames: FrameQueue): Promise<{ ranges: Map<string, import('../store/seq-ranges.js').SeqRanges> }> {
+async function receiveEntries(ctx: AntiEntropyContext, frames: FrameQueue): Promise<{ ranges: Map<string, SeqRanges> }> {
   for (;;) {
     const frame = await frames.next(ctx.timeoutMs)
     ctx.stats.bytesIn += frame.length
@@ -147,6 +135,6 @@ async function receiveEntries(ctx: AntiEntropyContext, frames: FrameQueue): Prom
   }
 }
 
-function adopt(ctx: AntiEntropyContext, peer: Map<string, import('../store/seq-ranges.js').SeqRanges>): void {
+function adopt(ctx: AntiEntropyContext, peer: Map<string, SeqRanges>): void {
   for (const [origin, ranges] of peer) ctx.store.markSeen(origin, ranges.ranges())
 }

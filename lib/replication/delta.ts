@@ -63,17 +63,22 @@ function numberBytes(v: number): number {
   return v < 128 ? 1 : v <= 0xffffffff ? 5 : 9
 }
 
-/** Encodes one delta for `key` (value `bytes`, or a tombstone when undefined). */
-export function encodeDelta(key: string, bytes: Uint8Array | undefined, version: Version, seq: number, expiresAt: number): Buffer {
+/** Encoded size of a delta, in bytes. */
+export function deltaSize(key: string, bytes: Uint8Array | undefined, version: Version, seq: number, expiresAt: number): number {
   const keyLen = Buffer.byteLength(key)
   const originLen = Buffer.byteLength(version.origin)
   const valueLen = bytes === undefined ? 1 : binHeaderBytes(bytes.length) + bytes.length
-  const size = 1 + strHeaderBytes(keyLen) + keyLen + valueLen + numberBytes(version.wall) + numberBytes(version.counter) +
+  return 1 + strHeaderBytes(keyLen) + keyLen + valueLen + numberBytes(version.wall) + numberBytes(version.counter) +
     strHeaderBytes(originLen) + originLen + numberBytes(seq) + numberBytes(expiresAt)
-  const buf = Buffer.allocUnsafe(size)
-  let pos = 0
+}
+
+/**
+ * Writes a delta into `buf` at `pos` (the caller sized it with
+ * {@link deltaSize}); returns the position after it.
+ */
+export function writeDelta(buf: Buffer, pos: number, key: string, bytes: Uint8Array | undefined, version: Version, seq: number, expiresAt: number): number {
   buf[pos++] = 0x97
-  pos = writeStr(buf, pos, key, keyLen)
+  pos = writeStr(buf, pos, key, Buffer.byteLength(key))
   if (bytes === undefined) {
     buf[pos++] = 0xc0
   } else {
@@ -86,15 +91,55 @@ export function encodeDelta(key: string, bytes: Uint8Array | undefined, version:
   }
   pos = writeNumber(buf, pos, version.wall)
   pos = writeNumber(buf, pos, version.counter)
-  pos = writeStr(buf, pos, version.origin, originLen)
+  pos = writeStr(buf, pos, version.origin, Buffer.byteLength(version.origin))
   pos = writeNumber(buf, pos, seq)
-  writeNumber(buf, pos, expiresAt)
+  return writeNumber(buf, pos, expiresAt)
+}
+
+/** Encodes one delta for `key` (value `bytes`, or a tombstone when undefined). */
+export function encodeDelta(key: string, bytes: Uint8Array | undefined, version: Version, seq: number, expiresAt: number): Buffer {
+  const buf = Buffer.allocUnsafe(deltaSize(key, bytes, version, seq, expiresAt))
+  writeDelta(buf, 0, key, bytes, version, seq, expiresAt)
   return buf
 }
 
 /** Encodes the delta of a store entry. */
 export function encodeEntry(e: Entry): Buffer {
   return encodeDelta(e.key, e.tombstone ? undefined : e.bytes, e.version, e.seq, e.expiresAt)
+}
+
+/**
+ * Encodes entries into batch frames of about `targetBytes` each (one leading
+ * `prefix` byte, then a msgpack array of deltas), writing every delta
+ * straight into its frame: one allocation per frame, not per entry.
+ * Yields each frame as it fills.
+ */
+export function* encodeEntryFrames(entries: readonly Entry[], targetBytes: number, prefix: number): Generator<{ frame: Buffer; count: number }> {
+  let i = 0
+  while (i < entries.length) {
+    // Size this frame: take entries until the target is reached.
+    let size = 6
+    let j = i
+    const sizes: number[] = []
+    while (j < entries.length && (size < targetBytes || j === i)) {
+      const e = entries[j]!
+      const n = deltaSize(e.key, e.tombstone ? undefined : e.bytes, e.version, e.seq, e.expiresAt)
+      sizes.push(n)
+      size += n
+      j++
+    }
+    const frame = Buffer.allocUnsafe(size)
+    frame[0] = prefix
+    frame[1] = 0xdd
+    frame.writeUInt32BE(j - i, 2)
+    let pos = 6
+    for (let k = i; k < j; k++) {
+      const e = entries[k]!
+      pos = writeDelta(frame, pos, e.key, e.tombstone ? undefined : e.bytes, e.version, e.seq, e.expiresAt)
+    }
+    yield { frame, count: j - i }
+    i = j
+  }
 }
 
 const isUint = (v: unknown, max = Number.MAX_SAFE_INTEGER): v is number =>
