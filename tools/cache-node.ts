@@ -11,7 +11,8 @@
  * key `${prefix}:${i}`, value `valueFor` in cache-data.ts (a string of `bytes` chars).
  *
  * To the parent: {type:'ready', nodeId, address, join?} once created, then
- * {type:'reply', id, result | error} for every request {id, cmd, ...}.
+ * {type:'reply', id, result | error} for every request {id, cmd, ...}, and
+ * {type:'event', event:'fail', nodeId, at} whenever this node marks a member dead.
  * Commands: see `handlers` below. Timestamps are epoch ms with sub-ms
  * precision (`performance.timeOrigin + performance.now()`), comparable
  * across processes on one machine. Exits when the parent goes away.
@@ -19,6 +20,7 @@
 import { parseArgs } from 'node:util'
 import { Bcache, type ProfileName, type Tuning } from '../lib/index.js'
 import { epochNow, keyOf, valueFor } from './cache-data.js'
+import { runLoad, snapshot, type LoadSpec } from './bench-load.js'
 
 const { values } = parseArgs({
   options: {
@@ -160,6 +162,14 @@ function handlers(cache: Bcache<string>): Record<string, (r: Req) => Promise<unk
       const s = cache.stats()
       return { keys: s.keys, bytes: s.bytes, sets: s.sets, replication: s.replication, dropped: s.dropped, members: cache.members().filter((m) => m.state === 'alive').length }
     },
+    /** bcache-bench: runs the workload (see bench-load.ts) as node `node`. */
+    load(r) {
+      return runLoad(cache, r.spec as LoadSpec, r.node as number)
+    },
+    /** bcache-bench: packet, byte, CPU and RSS counters now. */
+    snap() {
+      return snapshot(cache)
+    },
     mem() {
       const g = (globalThis as { gc?: () => void }).gc
       if (g !== undefined) { g(); g() }
@@ -196,6 +206,7 @@ async function main(): Promise<void> {
       .then(() => fn(msg))
       .then((result) => send({ type: 'reply', id: msg.id, result }), (err: unknown) => send({ type: 'reply', id: msg.id, error: String(err) }))
   })
+  cache.on('fail', (m) => send({ type: 'event', event: 'fail', nodeId: m.nodeId, at: epochNow() }))
   process.on('disconnect', () => void cache.close().finally(() => process.exit(0)))
   process.on('SIGTERM', () => void cache.close().finally(() => process.exit(0)))
   send({ type: 'ready', nodeId: cache.nodeId, address: cache.address, join })

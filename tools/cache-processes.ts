@@ -23,6 +23,8 @@ export interface CacheProcess {
   nodeId: string
   address: string
   join: JoinTimes | undefined
+  /** Members this node marked dead, with the epoch ms it did. */
+  fails: Array<{ nodeId: string; at: number }>
   exited: Promise<number | null>
   /** Sends `{cmd, ...args}` and resolves with the reply's result. */
   call<T = unknown>(cmd: string, args?: Record<string, unknown>, timeoutMs?: number): Promise<T>
@@ -35,13 +37,17 @@ let nextId = 1
 const EXEC_ARGV = ['--expose-gc', '--max-old-space-size=6144', '--enable-source-maps']
 
 /** Forks one cache node; resolves once it is created (joined and synced). */
-export function spawnCacheNode(args: string[], readyTimeoutMs = 150_000): Promise<CacheProcess> {
-  const child = fork(script, args, { stdio: ['ignore', 'inherit', 'inherit', 'ipc'], execArgv: EXEC_ARGV })
+export function spawnCacheNode(args: string[], readyTimeoutMs = 150_000, execArgv: string[] = EXEC_ARGV): Promise<CacheProcess> {
+  const child = fork(script, args, { stdio: ['ignore', 'inherit', 'inherit', 'ipc'], execArgv })
   live.add(child)
   const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => {
     live.delete(child)
     resolve(code)
   }))
+  const fails: Array<{ nodeId: string; at: number }> = []
+  child.on('message', (msg: { type: string; event?: string; nodeId?: string; at?: number }) => {
+    if (msg.type === 'event' && msg.event === 'fail') fails.push({ nodeId: msg.nodeId!, at: msg.at! })
+  })
   const pending = new Map<number, { resolve: (v: unknown) => void; reject: (e: Error) => void }>()
   child.on('message', (msg: { type: string; id?: number; result?: unknown; error?: string }) => {
     if (msg.type !== 'reply') return
@@ -66,6 +72,12 @@ export function spawnCacheNode(args: string[], readyTimeoutMs = 150_000): Promis
         resolve: (v) => { clearTimeout(timer); resolve(v as T) },
         reject: (e) => { clearTimeout(timer); reject(e) }
       })
+      if (!child.connected) {
+        pending.delete(id)
+        clearTimeout(timer)
+        reject(new Error(`cache node is gone (${cmd})`))
+        return
+      }
       child.send({ ...args, id, cmd })
     })
   return new Promise((resolve, reject) => {
@@ -76,7 +88,7 @@ export function spawnCacheNode(args: string[], readyTimeoutMs = 150_000): Promis
     child.on('message', (msg: { type: string; nodeId?: string; address?: string; join?: JoinTimes }) => {
       if (msg.type !== 'ready') return
       clearTimeout(timer)
-      resolve({ child, nodeId: msg.nodeId!, address: msg.address!, join: msg.join, exited, call })
+      resolve({ child, nodeId: msg.nodeId!, address: msg.address!, join: msg.join, fails, exited, call })
     })
     void exited.then((code) => {
       clearTimeout(timer)
@@ -136,3 +148,5 @@ export function quantile(xs: number[], q: number): number {
   return s[lo]! + (s[hi]! - s[lo]!) * (pos - lo)
 }
 export const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms))
+/** How many cache-node children are still running. */
+export const liveCacheCount = (): number => live.size

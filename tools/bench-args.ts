@@ -1,0 +1,240 @@
+/**
+ * bcache-bench's command line: `node:util` parseArgs, validation with
+ * messages that name the flag, the --help text, and the sweep's
+ * combinations (every tuning flag may be a comma-separated list).
+ */
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { parseArgs } from 'node:util'
+import type { ProfileName, Tuning } from '../lib/index.js'
+
+/** A bad command line; the CLI prints the message and exits with 2. */
+export class UsageError extends Error {
+  override name = 'UsageError'
+}
+
+export type Mode = 'cluster' | 'in-process' | 'join' | 'simulate'
+
+/** The tuning options that may be swept, as lists. */
+export interface Sweep {
+  gossipNodes?: number[]
+  gossipIntervalMs?: number[]
+  retransmitMult?: number[]
+  packetBudgetBytes?: number[]
+}
+
+export interface BenchConfig {
+  mode: Mode
+  /** One size, except with --simulate (a list of cluster sizes). */
+  nodes: number[]
+  join: string | undefined
+  durationSeconds: number
+  /** Writes per second, the whole cluster (split evenly over the writers). */
+  rate: number
+  /** Reads per write (from --read-ratio R:W). */
+  readsPerWrite: number
+  keys: number
+  distribution: 'uniform' | 'zipf'
+  valueBytes: number
+  ttlSharePercent: number
+  ttlSeconds: number
+  deleteSharePercent: number
+  /** Number of writing nodes (nodes 0 .. writers-1); `undefined` = all. */
+  writers: number | undefined
+  profile: ProfileName
+  sweep: Sweep
+  lossPercent: number
+  kill: boolean
+  json: boolean
+  chart: string | undefined
+  seed: number
+  convergeTimeoutSeconds: number
+  help: boolean
+}
+
+/** Flags --preset start stands for (explicit flags win). */
+export const START_PRESET: readonly string[] = [
+  '--nodes', '5', '--duration', '10', '--rate', '500', '--gossip-nodes', '1,3', '--gossip-interval', '50,200', '--chart', join(tmpdir(), 'bcache-bench.svg')
+]
+
+export const USAGE = `usage: bcache-bench [options]
+
+Measures what bcache's gossip tuning costs and buys on this machine. By default
+starts an embedded cluster (--nodes child processes on 127.0.0.1, ports picked
+by the OS), runs a write/read workload for --duration seconds, and reports per
+run: replication lag (set on the writer -> visible on each other node)
+p50/p90/p99/max, time until all nodes converge after the load stops, writes/s
+achieved, datagrams and bytes sent/received per node per second, bytes
+received per node per replicated payload byte (1.0 is the physical floor),
+CPU % and RSS per node, and failure-detection time with --kill.
+Every tuning flag takes a comma-separated list; every combination is run on a
+fresh cluster.
+
+Cluster
+  --nodes N               nodes (default 5; with --simulate a list, default 10,100)
+  --in-process            run the nodes inside this process instead of child
+                          processes (real UDP/TCP on 127.0.0.1; CPU and RSS are
+                          then the whole process's)
+  --join HOST:PORT        do not start a cluster: run one load generator node and
+                          one observer node that join the existing cluster at
+                          HOST:PORT (only their own figures are reported)
+  --profile NAME          lan | local | wan: base tuning (default lan)
+  --kill                  after the load, SIGKILL the last node and time until
+                          every survivor marks it dead (not with --join)
+
+Workload
+  --duration SECONDS      load time per run (default 10)
+  --rate N                writes per second, whole cluster, split evenly over
+                          the writers (default 1000)
+  --writers N|all         the first N nodes write (default all)
+  --read-ratio R:W        reads per write on every node, e.g. 9:1 (default 1:1)
+  --keys N                distinct keys per writer (default 10000)
+  --distribution D        uniform | zipf (exponent 1) key popularity (default uniform)
+  --value-size BYTES      value length (default 100)
+  --ttl-share PERCENT     share of sets carrying a TTL (default 0)
+  --ttl SECONDS           that TTL (default 60)
+  --delete-share PERCENT  share of writes that are deletes (default 0); sets of
+                          keys deleted later in the run are not timed
+  --seed N                workload seed (default 1)
+  --converge-timeout S    how long to wait for convergence after the load (default 30)
+
+Tuning (each a LIST: 1,2,3)
+  --gossip-nodes LIST     gossipNodes: members each gossip tick sends to
+  --gossip-interval LIST  gossipIntervalMs: ms between gossip ticks
+  --retransmit-mult LIST  retransmitMult: broadcasts are sent mult*ceil(log10(N+1)) times
+  --packet-budget LIST    packetBudgetBytes: largest datagram, 64..65000
+
+Simulation
+  --simulate              run tools/simulate.ts instead: the real membership
+                          engine for --nodes LIST sizes on an in-memory network
+                          with virtual time (dissemination rounds, msg/s,
+                          false deaths, detection and join times)
+  --loss PERCENT          datagram loss, 0..100. Only with --simulate: the real
+                          UDP transport has no loss knob, so it is rejected
+                          otherwise
+
+Output
+  --json                  print the report as JSON on stdout (no table)
+  --chart FILE.svg        write an SVG chart: lag percentiles and bandwidth per run
+  --preset start          the npm start sweep: ${START_PRESET.join(' ')}
+  -h, --help              this text
+
+Exit status: 0 on success, 2 on a bad command line, 1 if a run failed,
+130 on Ctrl-C (the cluster is stopped first).`
+
+const OPTIONS = {
+  nodes: { type: 'string' }, 'in-process': { type: 'boolean' }, join: { type: 'string' }, profile: { type: 'string' },
+  kill: { type: 'boolean' }, duration: { type: 'string' }, rate: { type: 'string' }, writers: { type: 'string' },
+  'read-ratio': { type: 'string' }, keys: { type: 'string' }, distribution: { type: 'string' }, 'value-size': { type: 'string' },
+  'ttl-share': { type: 'string' }, ttl: { type: 'string' }, 'delete-share': { type: 'string' }, seed: { type: 'string' },
+  'converge-timeout': { type: 'string' }, 'gossip-nodes': { type: 'string' }, 'gossip-interval': { type: 'string' },
+  'retransmit-mult': { type: 'string' }, 'packet-budget': { type: 'string' }, simulate: { type: 'boolean' },
+  loss: { type: 'string' }, json: { type: 'boolean' }, chart: { type: 'string' }, preset: { type: 'string' },
+  help: { type: 'boolean', short: 'h' }
+} as const
+
+function num(flag: string, s: string, min: number, max: number, integer: boolean): number {
+  const x = s.trim() === '' ? NaN : Number(s)
+  if (!Number.isFinite(x) || (integer && !Number.isInteger(x)) || x < min || x > max) {
+    throw new UsageError(`--${flag} must be ${integer ? 'an integer' : 'a number'} from ${min} to ${max}, got '${s}'`)
+  }
+  return x
+}
+
+function list(flag: string, s: string | undefined, min: number, max: number): number[] | undefined {
+  if (s === undefined) return undefined
+  const xs = s.split(',').map((p) => num(flag, p.trim(), min, max, true))
+  if (new Set(xs).size !== xs.length) throw new UsageError(`--${flag} lists a value twice: '${s}'`)
+  return xs
+}
+
+/** Parses argv (without node and script). Throws UsageError on anything wrong. */
+export function parseBenchArgs(argv: readonly string[]): BenchConfig {
+  let parsed
+  try {
+    parsed = parseArgs({ args: [...argv], options: OPTIONS, strict: true, allowPositionals: false })
+  } catch (err) {
+    throw new UsageError((err as Error).message.split('\n')[0]!)
+  }
+  let v = parsed.values
+  if (v.preset !== undefined) {
+    if (v.preset !== 'start') throw new UsageError(`--preset must be 'start', got '${v.preset}'`)
+    v = { ...parseArgs({ args: [...START_PRESET], options: OPTIONS, strict: true }).values, ...v }
+  }
+  const modes = [v.simulate === true && 'simulate', v['in-process'] === true && 'in-process', v.join !== undefined && 'join'].filter((m) => m !== false)
+  if (modes.length > 1) throw new UsageError(`--${modes[0]} and --${modes[1]} cannot be combined`)
+  const mode: Mode = (modes[0] as Mode | undefined) ?? 'cluster'
+  const nodes = mode === 'simulate'
+    ? list('nodes', v.nodes ?? '10,100', 2, 100_000)!
+    : [num('nodes', v.nodes ?? '5', 2, 64, true)]
+  if (v.join !== undefined && !/^[^:\s]+:\d{1,5}$/.test(v.join)) throw new UsageError(`--join must be HOST:PORT, got '${v.join}'`)
+  if (v.loss !== undefined && mode !== 'simulate') {
+    throw new UsageError('--loss only works with --simulate: the real UDP transport has no packet-loss knob (use tc netem on Linux for real loss)')
+  }
+  if (v.kill === true && mode === 'in-process') throw new UsageError('--kill needs child processes (a node in this process cannot be SIGKILLed)')
+  if (v.kill === true && mode === 'join') throw new UsageError('--kill needs a cluster this tool started (not --join)')
+  const profile = v.profile ?? 'lan'
+  if (!['lan', 'local', 'wan'].includes(profile)) throw new UsageError(`--profile must be lan, local or wan, got '${profile}'`)
+  const distribution = v.distribution ?? 'uniform'
+  if (distribution !== 'uniform' && distribution !== 'zipf') throw new UsageError(`--distribution must be uniform or zipf, got '${distribution}'`)
+  const ratio = /^(\d+(?:\.\d+)?):(\d+(?:\.\d+)?)$/.exec(v['read-ratio'] ?? '1:1')
+  if (ratio === null || Number(ratio[2]) === 0) throw new UsageError(`--read-ratio must be R:W with W > 0, e.g. 9:1, got '${v['read-ratio']}'`)
+  const ttlShare = num('ttl-share', v['ttl-share'] ?? '0', 0, 100, false)
+  const deleteShare = num('delete-share', v['delete-share'] ?? '0', 0, 100, false)
+  if (ttlShare + deleteShare > 100) throw new UsageError('--ttl-share plus --delete-share must not exceed 100')
+  const writers = v.writers === undefined || v.writers === 'all' ? undefined : num('writers', v.writers, 1, 64, true)
+  if (writers !== undefined && writers > nodes[0]! && mode !== 'simulate') throw new UsageError(`--writers ${writers} exceeds --nodes ${nodes[0]}`)
+  if (v.chart !== undefined && !v.chart.endsWith('.svg')) throw new UsageError(`--chart must name an .svg file, got '${v.chart}'`)
+  const sweep: Sweep = {}
+  const gn = list('gossip-nodes', v['gossip-nodes'], 0, 1000)
+  const gi = list('gossip-interval', v['gossip-interval'], 1, 86_400_000)
+  const rm = list('retransmit-mult', v['retransmit-mult'], 1, 1000)
+  const pb = list('packet-budget', v['packet-budget'], 64, 65_000)
+  if (gn !== undefined) sweep.gossipNodes = gn
+  if (gi !== undefined) sweep.gossipIntervalMs = gi
+  if (rm !== undefined) sweep.retransmitMult = rm
+  if (pb !== undefined && mode === 'simulate') throw new UsageError('--packet-budget is not modelled by --simulate')
+  if (pb !== undefined) sweep.packetBudgetBytes = pb
+  return {
+    mode,
+    nodes,
+    join: v.join,
+    durationSeconds: num('duration', v.duration ?? '10', 0.5, 86_400, false),
+    rate: num('rate', v.rate ?? '1000', 1, 1_000_000, false),
+    readsPerWrite: Number(ratio[1]) / Number(ratio[2]),
+    keys: num('keys', v.keys ?? '10000', 1, 10_000_000, true),
+    distribution,
+    valueBytes: num('value-size', v['value-size'] ?? '100', 1, 1_048_576, true),
+    ttlSharePercent: ttlShare,
+    ttlSeconds: num('ttl', v.ttl ?? '60', 0.001, 86_400, false),
+    deleteSharePercent: deleteShare,
+    writers,
+    profile: profile as ProfileName,
+    sweep,
+    lossPercent: num('loss', v.loss ?? '0', 0, 100, false),
+    kill: v.kill === true,
+    json: v.json === true,
+    chart: v.chart,
+    seed: num('seed', v.seed ?? '1', 0, 2 ** 31, true),
+    convergeTimeoutSeconds: num('converge-timeout', v['converge-timeout'] ?? '30', 0, 3600, false),
+    help: v.help === true
+  }
+}
+
+/** Every combination of the swept lists (one empty combination when nothing is swept). */
+export function combinations(sweep: Sweep): Array<Partial<Tuning>> {
+  let out: Array<Partial<Tuning>> = [{}]
+  for (const [key, values] of Object.entries(sweep) as Array<[keyof Sweep, number[] | undefined]>) {
+    if (values === undefined) continue
+    out = out.flatMap((t) => values.map((x) => ({ ...t, [key]: x })))
+  }
+  return out
+}
+
+const SHORT: Record<string, string> = { gossipNodes: 'nodes', gossipIntervalMs: 'interval', retransmitMult: 'mult', packetBudgetBytes: 'budget' }
+
+/** A short label of one combination: "nodes=3 interval=50" ("defaults" when empty). */
+export function label(t: Partial<Tuning>): string {
+  const parts = Object.entries(t).map(([k, x]) => `${SHORT[k] ?? k}=${String(x)}`)
+  return parts.length === 0 ? 'defaults' : parts.join(' ')
+}
