@@ -85,6 +85,21 @@ describe('Membership (in-memory network, manual clock)', function () {
     expect(accused.table.self.incarnation).to.be.greaterThan(before)
   })
 
+  it('tells a suspect of the accusation in the very ping that probes it (buddy system)', async () => {
+    cluster = new Cluster(16, { tuning: { gossipNodes: 0 } })
+    const nodes = await cluster.start(2)
+    const [a, b] = nodes as [typeof nodes[0], typeof nodes[0]]
+    await cluster.run(3_000)
+    const before = b.table.self.incarnation
+    a.table.handleSuspect({ type: MsgType.Suspect, incarnation: before, nodeId: b.nodeId, fromId: 'someone-else' })
+    // No gossip ticks (gossipNodes 0) and the broadcast dropped: only a's probe can tell b.
+    ;(a as unknown as { queue: { reset(): void } }).queue.reset()
+    const took = await cluster.until(() => b.table.self.incarnation > before, 5_000)
+    expect(took).to.be.greaterThan(-1)
+    const healed = await cluster.until(() => state(a, b.nodeId) === 'alive', 5_000)
+    expect(healed).to.be.greaterThan(-1)
+  })
+
   it('keeps a member alive through indirect probes when the direct path loses 50% both ways', async () => {
     cluster = new Cluster(7, { tuning: { tcpFallbackPing: false } })
     const nodes = await cluster.start(5)
