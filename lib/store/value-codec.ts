@@ -56,8 +56,8 @@ const UINT64_MAX = 2n ** 64n - 1n
  */
 export function encodeValue(v: unknown): Buffer {
   if (v === undefined) throw new TypeError('cache value must not be undefined (use delete to remove a key)')
-  if (typeof v === 'object' && v !== null) checkPlain(v, '$', [])
-  else checkScalar(v, '$')
+  if (typeof v === 'object' && v !== null) checkObject(v, [], [])
+  else checkScalar(v, [])
   let packed: Buffer
   try {
     packed = packr.pack(v)
@@ -76,45 +76,67 @@ export function decodeValue(b: Buffer): unknown {
   return unpackr.unpack(b)
 }
 
-function checkScalar(v: unknown, path: string): void {
+/**
+ * Keys and indices from the root to the value being checked. Turned into a
+ * string only for an error message, so checking a valid value allocates
+ * nothing. `ancestors`, alongside it, holds the objects on that path (the
+ * cycle check).
+ */
+type Path = Array<string | number>
+
+function checkScalar(v: unknown, path: Path): void {
   switch (typeof v) {
     case 'string':
     case 'number':
     case 'boolean':
-      return
-    case 'bigint':
-      if (v < INT64_MIN || v > UINT64_MAX) throw new TypeError(`cache value at ${path}: bigint ${v} does not fit in 64 bits`)
-      return
     case 'undefined': // only reached nested; the top level is checked by encodeValue
+      return
     case 'object': // null
       return
+    case 'bigint':
+      if (v < INT64_MIN || v > UINT64_MAX) fail(path, `bigint ${v} does not fit in 64 bits`)
+      return
     default:
-      throw new TypeError(`cache value at ${path}: a ${typeof v} cannot be cached`)
+      fail(path, `a ${typeof v} cannot be cached`)
   }
 }
 
-/** Walks an object value; `ancestors` is the path from the root (cycle check). */
-function checkPlain(v: object, path: string, ancestors: object[]): void {
-  if (v instanceof Uint8Array || v instanceof Date) return
-  if (ancestors.includes(v)) throw new TypeError(`cache value at ${path}: circular reference`)
-  if (ancestors.length >= MAX_VALUE_DEPTH) throw new TypeError(`cache value at ${path}: nested deeper than ${MAX_VALUE_DEPTH}`)
+function checkObject(v: object, path: Path, ancestors: object[]): void {
+  if (v instanceof Uint8Array) return
+  if (v instanceof Date) {
+    if (Number.isNaN(v.getTime())) fail(path, 'an invalid Date cannot be cached')
+    return
+  }
+  if (ancestors.includes(v)) fail(path, 'circular reference')
+  if (ancestors.length >= MAX_VALUE_DEPTH) fail(path, `nested deeper than ${MAX_VALUE_DEPTH}`)
   ancestors.push(v)
   if (Array.isArray(v)) {
-    for (let i = 0; i < v.length; i++) checkChild(v[i], `${path}[${i}]`, ancestors)
+    for (let i = 0; i < v.length; i++) checkChild(v[i], i, path, ancestors)
   } else {
     const proto: unknown = Object.getPrototypeOf(v)
     if (proto !== Object.prototype && proto !== null) {
       const name = (v as { constructor?: { name?: string } }).constructor?.name ?? 'object'
-      throw new TypeError(`cache value at ${path}: a ${name} is not plain data (use plain objects and arrays)`)
+      fail(path, `a ${name} is not plain data (use plain objects and arrays)`)
     }
-    for (const k of Object.keys(v)) checkChild((v as Record<string, unknown>)[k], `${path}.${k}`, ancestors)
+    // for-in + o[k] takes V8's enum-cache fast path; the prototype is
+    // Object.prototype or null, so only own keys are visited (unless someone
+    // added an enumerable property to Object.prototype, then also checked)
+    const o = v as Record<string, unknown>
+    for (const k in o) checkChild(o[k], k, path, ancestors)
   }
   ancestors.pop()
 }
 
-function checkChild(v: unknown, path: string, ancestors: object[]): void {
-  if (typeof v === 'object' && v !== null) checkPlain(v, path, ancestors)
+function checkChild(v: unknown, step: string | number, path: Path, ancestors: object[]): void {
+  path.push(step)
+  if (typeof v === 'object' && v !== null) checkObject(v, path, ancestors)
   else checkScalar(v, path)
+  path.pop()
+}
+
+function fail(path: Path, problem: string): never {
+  const where = path.map((p) => (typeof p === 'number' ? `[${p}]` : `.${p}`)).join('')
+  throw new TypeError(`cache value at $${where}: ${problem}`)
 }
 
 /** Per container on the scan stack: items left, and whether it is a map. */

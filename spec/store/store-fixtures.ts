@@ -16,7 +16,7 @@ export interface WriteSpec {
 
 /** A live entry. */
 export function write(w: WriteSpec): Entry {
-  const value = w.value ?? `${w.origin}@${w.wall}.${w.counter ?? 0}`
+  const value = 'value' in w ? w.value : `${w.origin}@${w.wall}.${w.counter ?? 0}`
   return {
     key: w.key ?? 'k',
     bytes: encodeValue(value),

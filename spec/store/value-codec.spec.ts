@@ -26,6 +26,9 @@ describe('value codec', () => {
     ['Buffer', Buffer.from([1, 2, 3])],
     ['empty Buffer', Buffer.alloc(0)],
     ['Date', new Date(1_700_000_000_123)],
+    ['Date before 1970', new Date(-1)],
+    ['Date far ahead', new Date(8.64e15)],
+    ['sparse array', [1, , 3]], // eslint-disable-line no-sparse-arrays
     ['array', [1, 'two', null, [3]]],
     ['empty object', {}],
     ['plain object', { a: 1, b: { c: [true, 'x'] }, 'key with spaces': 2 }],
@@ -79,6 +82,7 @@ describe('value codec', () => {
     ['a RegExp', /x/, /RegExp/],
     ['an Error', new Error('x'), /Error/],
     ['a Uint16Array', new Uint16Array(2), /Uint16Array/],
+    ['an invalid Date', { when: new Date(NaN) }, /\$\.when.*invalid Date/],
     ['too deep', nested(MAX_VALUE_DEPTH + 1), /deeper/]
   ]
   for (const [why, value, message] of rejected) {

@@ -306,6 +306,43 @@ describe('VersionedStore', () => {
       expect(s.get('k', noClock)).to.equal(first) // same object: decoded once
     })
 
+    it('stores falsy values: null, false, 0, empty string', () => {
+      const { s } = store()
+      const values = [null, false, 0, '']
+      values.forEach((value, i) => s.apply(write({ key: `f${i}`, value, wall: 1, origin: 'a', seq: i + 1 }), T0))
+      values.forEach((value, i) => s.apply(write({ key: `r${i}`, value, wall: 1, origin: 'a', seq: i + 10, replicated: true }), T0))
+      for (let round = 0; round < 2; round++) {
+        values.forEach((value, i) => {
+          expect(s.get(`f${i}`, noClock)).to.equal(value)
+          expect(s.get(`r${i}`, noClock)).to.equal(value)
+          expect(s.has(`r${i}`, noClock)).to.equal(true)
+        })
+      }
+      expect(s.size()).to.equal(8)
+    })
+
+    it('a decoded replicated value with a TTL still expires', () => {
+      const { s } = store()
+      s.apply(write({ value: 'v', wall: 1, origin: 'a', seq: 1, expiresAt: T0 + 10, replicated: true }), T0)
+      expect(s.get('k', at(T0 + 9))).to.equal('v')
+      expect(s.get('k', at(T0 + 9))).to.equal('v')
+      expect(s.get('k', at(T0 + 10))).to.equal(undefined)
+    })
+
+    it('decoding does not change recency order or byte accounting', () => {
+      const { s, evicted } = store({ maxKeys: 2, maxBytes: 10_000 })
+      const a = write({ key: 'a', wall: 1, origin: 'o', seq: 1, replicated: true })
+      const b = write({ key: 'b', wall: 1, origin: 'o', seq: 2, replicated: true })
+      s.apply(a, T0)
+      s.apply(b, T0)
+      const before = s.bytes()
+      expect(s.get('a', noClock)).to.equal('o@1.0') // decoded; a is now most recent
+      expect(s.bytes()).to.equal(before)
+      s.apply(write({ key: 'c', wall: 1, origin: 'o', seq: 3 }), T0)
+      expect(evicted).to.deep.equal([['b', 'capacity']])
+      expect(s.bytes()).to.equal(entrySize(a) + entrySize(s.peek('c')!))
+    })
+
     it('drops an entry whose bytes do not decode, and counts it', () => {
       const { s } = store()
       const e: Entry = { ...write({ wall: 1, origin: 'a', seq: 1 }), bytes: Buffer.from([0xc1]), value: NOT_DECODED }

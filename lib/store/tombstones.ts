@@ -1,0 +1,78 @@
+/**
+ * Tombstones: the deletes a store remembers for a while.
+ *
+ * A delete is a versioned entry like any write. Its tombstone is kept for
+ * `deletionDelayMs` after it is applied, long enough for every older write
+ * still in flight (gossip retransmissions, anti-entropy rounds) to arrive
+ * and lose against it; after that it is forgotten, and a write older than
+ * the delete that turns up only then could bring the key back (the grace
+ * period is the contract; DESIGN.md invariant 2).
+ *
+ * The set is a `Map` in insertion order. Replacing a key's tombstone moves
+ * it to the back, so with a non-decreasing `nowMs` the order is the order of
+ * purge deadlines and {@link Tombstones.purge} only ever looks at the front:
+ * O(due) work, no scan. If `nowMs` went backward between inserts, a due
+ * tombstone can wait behind one that is not due yet; that only delays
+ * freeing its memory.
+ */
+import type { Entry } from './entry.js'
+
+/** A deleted key's tombstone and when it may go. */
+interface Tomb {
+  entry: Entry
+  purgeAtMs: number
+}
+
+/** Tombstones by key, purged oldest first once their delay has passed. */
+export class Tombstones {
+  /** Insertion order = purge order (see the file comment). */
+  private readonly byKey = new Map<string, Tomb>()
+
+  /** @param deletionDelayMs - how long a tombstone is kept after it is applied. */
+  constructor(private readonly deletionDelayMs: number) {}
+
+  /** Number of tombstones held. */
+  get size(): number {
+    return this.byKey.size
+  }
+
+  /** The tombstone for `key`, if any. */
+  get(key: string): Entry | undefined {
+    return this.byKey.size === 0 ? undefined : this.byKey.get(key)?.entry
+  }
+
+  /** Keeps `entry` (a tombstone) as its key's tombstone until `nowMs + deletionDelayMs`. */
+  set(entry: Entry, nowMs: number): void {
+    this.byKey.delete(entry.key) // re-insert at the back: purge order
+    this.byKey.set(entry.key, { entry, purgeAtMs: nowMs + this.deletionDelayMs })
+  }
+
+  /** Forgets `key`'s tombstone (a newer write replaced it). */
+  delete(key: string): void {
+    this.byKey.delete(key)
+  }
+
+  /**
+   * Drops tombstones whose delay has passed at `nowMs`, oldest first,
+   * looking at no more than `budget` of them. Returns how many were dropped.
+   */
+  purge(nowMs: number, budget: number): number {
+    let dropped = 0
+    for (const [key, t] of this.byKey) {
+      if (dropped >= budget || t.purgeAtMs > nowMs) break
+      this.byKey.delete(key)
+      dropped++
+    }
+    return dropped
+  }
+
+  /** The tombstone entries, oldest first. */
+  *entries(): IterableIterator<Entry> {
+    for (const t of this.byKey.values()) yield t.entry
+  }
+
+  /** Forgets every tombstone. */
+  clear(): void {
+    this.byKey.clear()
+  }
+}
