@@ -17,7 +17,7 @@ import type { Random } from './random.js'
 import { MAX_KEY_BYTES } from './replication/delta.js'
 import { LeaseClient, serveLease } from './replication/lease-client.js'
 import { Replicator, type ReplicationStats } from './replication/replicator.js'
-import { encodeValue, VersionedStore } from './store/versioned-store.js'
+import { packValue, VersionedStore } from './store/versioned-store.js'
 import { parseAddress, type Transport } from './transport/transport.js'
 import { UdpTcpTransport } from './transport/udp-tcp-transport.js'
 
@@ -161,7 +161,7 @@ export class Bcache<V = unknown> extends EventEmitter<BcacheEvents> {
     if (ttl !== undefined && (typeof ttl !== 'number' || !Number.isFinite(ttl) || ttl < 0)) {
       throw new RangeError(`ttl must be a finite number of ms >= 0, got ${String(ttl)}`)
     }
-    const bytes = encodeValue(value)
+    const bytes = packValue(value) // transient: write() copies it into the delta
     if (bytes.length > this.opts.maxValueBytes) {
       throw new RangeError(`value of ${key} is ${bytes.length} bytes encoded, over maxValueBytes (${this.opts.maxValueBytes})`)
     }

@@ -31,7 +31,7 @@ import type { StreamConn } from '../transport/transport.js'
 import { DecodeError } from '../wire/decode-error.js'
 import { userOverhead, PACKET_HEADER_BYTES } from '../wire/codec.js'
 import { initiateRound, respondRound, type AntiEntropyContext, type AntiEntropyStats } from './anti-entropy.js'
-import { decodeBatch, decodeDelta, encodeBatch, encodeDelta, type Delta } from './delta.js'
+import { decodeBatch, decodeDelta, deltaValueOffset, encodeBatch, encodeDelta, type Delta } from './delta.js'
 import { PushChannels } from './push-channels.js'
 import type { ReplicationTuning } from '../options.js'
 
@@ -160,17 +160,26 @@ export class Replicator implements MembershipDelegate {
   /**
    * A local write (value `bytes`/`value`, or a delete when `bytes` is
    * undefined). Visible locally at once; replicated from the end of this
-   * event-loop turn.
+   * event-loop turn. `bytes` is copied before this returns (it may be a
+   * transient encoder buffer).
    */
   write(key: string, bytes: Buffer | undefined, value: unknown, expiresAt: number): void {
-    const { wall, counter } = this.hlc.tick()
+    const now = this.c.clock.now()
+    const { wall, counter } = this.hlc.tickAt(now)
     const version = { wall, counter, origin: this.c.origin }
     const seq = this.c.store.nextSeq(this.c.origin)
-    const tombstone = bytes === undefined
-    const entry: Entry = { key, bytes: bytes ?? EMPTY, value: tombstone ? undefined : value, version, seq, expiresAt, tombstone }
-    this.c.store.apply(entry, this.c.clock.now())
-    if (!tombstone) this.wake(key, value)
     const delta = encodeDelta(key, bytes, version, seq, expiresAt)
+    const tombstone = bytes === undefined
+    // The stored value bytes are a view into the delta: one allocation serves
+    // both (and `bytes` may be a transient encoder buffer).
+    let stored: Buffer = EMPTY
+    if (!tombstone) {
+      const at = deltaValueOffset(key, bytes.length)
+      stored = delta.subarray(at, at + bytes.length)
+    }
+    const entry: Entry = { key, bytes: stored, value: tombstone ? undefined : value, version, seq, expiresAt, tombstone }
+    this.c.store.apply(entry, now)
+    if (!tombstone && this.waiters.size > 0) this.wake(key, value)
     this.stats.deltasOut++
     this.pending.push(delta)
     this.pendingKeys.push(key)

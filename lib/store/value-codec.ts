@@ -55,6 +55,16 @@ const UINT64_MAX = 2n ** 64n - 1n
  * comment for what is admitted).
  */
 export function encodeValue(v: unknown): Buffer {
+  return Buffer.from(packValue(v)) // copy out of the shared scratch buffer
+}
+
+/**
+ * Like {@link encodeValue}, but returns a view into msgpackr's scratch
+ * buffer, valid only until the next encode: for a caller that copies the
+ * bytes at once (the write path copies them into the delta), saving an
+ * allocation and a copy.
+ */
+export function packValue(v: unknown): Buffer {
   if (v === undefined) throw new TypeError('cache value must not be undefined (use delete to remove a key)')
   if (typeof v === 'object' && v !== null) checkObject(v, [], [])
   else checkScalar(v, [])
@@ -64,7 +74,7 @@ export function encodeValue(v: unknown): Buffer {
   } catch (err) {
     throw new TypeError(`cache value cannot be encoded: ${(err as Error).message}`, { cause: err })
   }
-  return Buffer.from(packed) // copy out of the shared scratch buffer
+  return packed
 }
 
 /**

@@ -85,7 +85,12 @@ export class HybridClock {
    * tick and every accepted {@link HybridClock.observe}.
    */
   tick(): { wall: number; counter: number } {
-    const physical = Math.floor(this.now())
+    return this.tickAt(this.now())
+  }
+
+  /** {@link tick} with the physical time already read (saves a clock call on the write path). */
+  tickAt(nowMs: number): { wall: number; counter: number } {
+    const physical = Math.floor(nowMs)
     if (physical > this.lastWall) {
       this.lastWall = physical
       this.lastCounter = 0

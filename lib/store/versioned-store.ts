@@ -58,7 +58,7 @@ import { decodeValue } from './value-codec.js'
 import { compareVersions } from './version.js'
 
 export { ENTRY_OVERHEAD_BYTES, NOT_DECODED, entrySize, type Entry } from './entry.js'
-export { decodeValue, encodeValue, isValueBytes } from './value-codec.js'
+export { decodeValue, encodeValue, isValueBytes, packValue } from './value-codec.js'
 export type { Version } from './version.js'
 
 /** Outcome of {@link VersionedStore.apply}. */
