@@ -132,7 +132,6 @@ export class Bcache<V = unknown> extends EventEmitter<BcacheEvents> {
     }, opts.fill)
     const cache: Bcache<V> = new Bcache<V>(opts, store, membership, replicator, filler, clock, logger)
     membership.start()
-    replicator.start()
     try {
       await membership.join(opts.peers)
     } catch (err) {
@@ -140,6 +139,8 @@ export class Bcache<V = unknown> extends EventEmitter<BcacheEvents> {
       throw err
     }
     await cache.initialSync()
+    // Periodic rounds only once this node holds the state (see initialSync).
+    replicator.start()
     cache.startStats()
     return cache
   }
@@ -248,16 +249,11 @@ export class Bcache<V = unknown> extends EventEmitter<BcacheEvents> {
     await this.close()
   }
 
-  /** Pulls the current state from the first seed that answers. */
+  /** Pulls the current state from a seed before create() resolves. */
   private async initialSync(): Promise<void> {
-    for (const seed of this.opts.peers) {
-      if (seed === this.address) continue
-      try {
-        await this.replicator.sync(seed)
-        return
-      } catch (err) {
-        this.logger.warn(`bcache: initial state transfer from ${seed} failed: ${String(err)}`)
-      }
+    const seeds = this.opts.peers.filter((s) => s !== this.address)
+    if (!(await this.replicator.initialSync(seeds))) {
+      this.logger.warn(`bcache: no initial state transfer from ${seeds.join(', ')}; anti-entropy will catch up`)
     }
   }
 

@@ -81,6 +81,9 @@ const PACKET_OVERHEAD = PACKET_HEADER_BYTES + 3
  */
 export const MAX_PUSH_DATAGRAMS = 8
 
+/** Anti-entropy rounds served at once; more are refused (the initiator retries next interval). */
+export const MAX_SERVED_ROUNDS = 2
+
 export class Replicator implements MembershipDelegate {
   readonly hlc: HybridClock
   readonly stats: ReplicationStats
@@ -95,6 +98,10 @@ export class Replicator implements MembershipDelegate {
   private aeTimer: Timer | undefined
   private purgeTimer: Timer | undefined
   private closed = false
+  /** Anti-entropy rounds in progress, by role; `joining` while the initial transfer runs. */
+  private aeInitiated = 0
+  private aeServed = 0
+  private joining = false
 
   constructor(
     private readonly c: ReplicatorComponents,
@@ -130,7 +137,9 @@ export class Replicator implements MembershipDelegate {
     if (aeEvery > 0) {
       const tick = (): void => {
         this.aeTimer = this.c.clock.setTimeout(() => {
-          const [peer] = this.c.membership.table.sample(1, this.c.random, (m) => m.state === 0)
+          // One round at a time: a round towards a node far behind may move
+          // the whole state; never start another on top of it.
+          const [peer] = this.aeBusy() ? [] : this.c.membership.table.sample(1, this.c.random, (m) => m.state === 0)
           if (peer !== undefined) void this.sync(peer.addr).catch((err) => this.c.logger.debug(`replication: anti-entropy with ${peer.addr} failed: ${String(err)}`))
           tick()
         }, aeEvery * (0.5 + this.c.random()))
@@ -211,7 +220,42 @@ export class Replicator implements MembershipDelegate {
 
   /** One anti-entropy round with the member at `addr`. */
   async sync(addr: string): Promise<void> {
-    await initiateRound(this.ae, (digest) => this.c.membership.openUserStream(addr, StreamTag.AntiEntropy, digest))
+    this.aeInitiated++
+    try {
+      await initiateRound(this.ae, (digest) => this.c.membership.openUserStream(addr, StreamTag.AntiEntropy, digest))
+    } finally {
+      this.aeInitiated--
+    }
+  }
+
+  /**
+   * Pulls the current state from the first of `seeds` that completes a
+   * round, trying each up to `attempts` times. While it runs this node
+   * refuses rounds others open (each would send it the whole state again).
+   * Resolves false when no seed completed a round.
+   */
+  async initialSync(seeds: readonly string[], attempts = 3): Promise<boolean> {
+    this.joining = true
+    try {
+      for (let attempt = 0; attempt < attempts; attempt++) {
+        for (const seed of seeds) {
+          try {
+            await this.sync(seed)
+            return true
+          } catch (err) {
+            this.c.logger.debug(`replication: initial state transfer from ${seed} failed: ${String(err)}`)
+          }
+        }
+        await new Promise<void>((r) => this.c.clock.setTimeout(r, 100 * (attempt + 1)))
+      }
+      return seeds.length === 0
+    } finally {
+      this.joining = false
+    }
+  }
+
+  private aeBusy(): boolean {
+    return this.joining || this.aeInitiated > 0 || this.aeServed > 0
   }
 
   // ---- MembershipDelegate ----
@@ -241,10 +285,15 @@ export class Replicator implements MembershipDelegate {
     if (this.closed) return conn.destroy()
     switch (tag) {
       case StreamTag.AntiEntropy:
-        void respondRound(this.ae, conn, payload).catch((err) => {
+        if (this.joining || this.aeServed >= MAX_SERVED_ROUNDS) {
+          this.drop('anti-entropy-busy')
+          return conn.destroy()
+        }
+        this.aeServed++
+        respondRound(this.ae, conn, payload).catch((err) => {
           this.drop('anti-entropy')
           this.c.logger.debug(`replication: serving anti-entropy to ${conn.remoteAddress} failed: ${String(err)}`)
-        })
+        }).finally(() => { this.aeServed-- })
         return
       case StreamTag.Push:
         this.applyBatch(payload)
