@@ -4,21 +4,20 @@
  */
 import { Bcache } from '../../lib/bcache.js'
 import type { BcacheOptions } from '../../lib/bcache-options.js'
-import { ManualClock } from '../../lib/clock.js'
 import { seededRandom } from '../../lib/random.js'
 import { MemoryNetwork } from '../../lib/transport/memory-network.js'
-import { flush } from './cluster.js'
+import { VirtualTime } from './virtual-time.js'
 
 export type CacheOptions = Partial<BcacheOptions>
 
-export class CacheCluster {
-  readonly clock = new ManualClock()
+export class CacheCluster extends VirtualTime {
   readonly net: MemoryNetwork
   readonly nodes: Array<Bcache<unknown>> = []
   private readonly random: () => number
   private count = 0
 
   constructor(seed = 1, private readonly defaults: CacheOptions = {}) {
+    super(5)
     this.random = seededRandom(seed)
     this.net = new MemoryNetwork({ clock: this.clock, random: seededRandom(seed * 31 + 7) })
   }
@@ -44,36 +43,8 @@ export class CacheCluster {
     return this.nodes
   }
 
-  async settle<T>(p: Promise<T>, maxMs = 60_000, stepMs = 5): Promise<T> {
-    let done = false
-    const watched = p.finally(() => { done = true })
-    watched.catch(() => {})
-    const start = this.clock.now()
-    while (!done && this.clock.now() - start < maxMs) {
-      this.clock.advance(stepMs)
-      await flush()
-    }
-    if (!done) throw new Error(`promise did not settle within ${maxMs} ms of virtual time`)
-    return watched
-  }
 
-  async run(ms: number, stepMs = 5): Promise<void> {
-    const end = this.clock.now() + ms
-    while (this.clock.now() < end) {
-      this.clock.advance(Math.min(stepMs, end - this.clock.now()))
-      await flush()
-    }
-  }
 
-  async until(predicate: () => boolean, maxMs: number, stepMs = 5): Promise<number> {
-    const start = this.clock.now()
-    while (!predicate()) {
-      if (this.clock.now() - start >= maxMs) return -1
-      this.clock.advance(stepMs)
-      await flush()
-    }
-    return this.clock.now() - start
-  }
 
   /** True when every node answers `get` identically for every key in `keys`. */
   agree(keys: readonly string[], nodes = this.nodes): boolean {

@@ -3,7 +3,6 @@
  * manual clock and seeded randomness. Deterministic: the same seed gives the
  * same run.
  */
-import { ManualClock } from '../../lib/clock.js'
 import { silentLogger } from '../../lib/logger.js'
 import { Membership } from '../../lib/membership/membership.js'
 import type { MembershipDelegate } from '../../lib/membership/delegate.js'
@@ -11,6 +10,9 @@ import type { MemberInfo } from '../../lib/membership/member-table.js'
 import { resolveTuning, type MembershipTuning, type ProfileName } from '../../lib/options.js'
 import { seededRandom } from '../../lib/random.js'
 import { MemoryNetwork } from '../../lib/transport/memory-network.js'
+import { VirtualTime } from './virtual-time.js'
+
+export { flush } from './virtual-time.js'
 
 export interface NodeOptions {
   nodeId?: string
@@ -20,8 +22,7 @@ export interface NodeOptions {
   delegate?: MembershipDelegate
 }
 
-export class Cluster {
-  readonly clock = new ManualClock()
+export class Cluster extends VirtualTime {
   readonly net: MemoryNetwork
   readonly nodes: Membership[] = []
   private readonly random: () => number
@@ -31,6 +32,7 @@ export class Cluster {
     seed = 1,
     private readonly defaults: { profile?: ProfileName; tuning?: Partial<MembershipTuning> } = {}
   ) {
+    super(10)
     this.random = seededRandom(seed)
     this.net = new MemoryNetwork({ clock: this.clock, random: seededRandom(seed * 7919 + 1) })
   }
@@ -67,39 +69,8 @@ export class Cluster {
     return this.nodes.slice(first)
   }
 
-  /** Advances the clock in steps, letting promises run between steps, until `p` settles. */
-  async settle<T>(p: Promise<T>, maxMs = 60_000, stepMs = 10): Promise<T> {
-    let done = false
-    const watched = p.finally(() => { done = true })
-    watched.catch(() => {})
-    const start = this.clock.now()
-    while (!done && this.clock.now() - start < maxMs) {
-      this.clock.advance(stepMs)
-      await flush()
-    }
-    if (!done) throw new Error(`promise did not settle within ${maxMs} ms of virtual time`)
-    return watched
-  }
 
-  /** Runs virtual time for `ms`, letting promises run between steps. */
-  async run(ms: number, stepMs = 10): Promise<void> {
-    const end = this.clock.now() + ms
-    while (this.clock.now() < end) {
-      this.clock.advance(Math.min(stepMs, end - this.clock.now()))
-      await flush()
-    }
-  }
 
-  /** Runs until `predicate()` holds; returns the virtual ms it took, or -1. */
-  async until(predicate: () => boolean, maxMs: number, stepMs = 10): Promise<number> {
-    const start = this.clock.now()
-    while (!predicate()) {
-      if (this.clock.now() - start >= maxMs) return -1
-      this.clock.advance(stepMs)
-      await flush()
-    }
-    return this.clock.now() - start
-  }
 
   /** Crashes a node: stops it without a leave (its sockets vanish). */
   async crash(node: Membership): Promise<void> {
@@ -114,8 +85,4 @@ export class Cluster {
 /** What `observer` believes about `nodeId` (undefined when unknown). */
 export function state(observer: Membership, nodeId: string): MemberInfo['state'] | undefined {
   return observer.members().find((m) => m.nodeId === nodeId)?.state
-}
-
-export function flush(): Promise<void> {
-  return new Promise((resolve) => setImmediate(resolve))
 }

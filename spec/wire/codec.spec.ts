@@ -1,6 +1,5 @@
 import { expect } from 'chai'
 import {
-  DecodeError,
   buildPacket,
   decodeFrame,
   decodePacket,
@@ -10,17 +9,8 @@ import {
   userOverhead
 } from '../../lib/wire/codec.js'
 import { MsgType, type PacketMsg, type StreamMsg } from '../../lib/wire/messages.js'
-import { expectWellFormed, frameOf, packetSamples, streamSamples } from './wire-fixtures.js'
+import { expectWellFormed, frameOf, packetSamples, streamSamples, reasonOf } from './wire-fixtures.js'
 
-function reasonOf(fn: () => unknown): string {
-  try {
-    fn()
-  } catch (err) {
-    expect(err).to.be.instanceOf(DecodeError)
-    return (err as DecodeError).reason
-  }
-  throw new Error('expected a DecodeError')
-}
 
 describe('wire codec', () => {
   describe('messages in datagrams', () => {

@@ -1,7 +1,6 @@
 import { expect } from 'chai'
 import {
   DROP_REASONS,
-  DecodeError,
   PACKET_HEADER_BYTES,
   arrayHeaderBytes,
   buildPacket,
@@ -12,17 +11,8 @@ import {
   type DecodeLimits
 } from '../../lib/wire/codec.js'
 import { MsgType } from '../../lib/wire/messages.js'
-import { mp, packetOf, rawPacket, streamSamples } from './wire-fixtures.js'
+import { mp, packetOf, rawPacket, streamSamples, reasonOf } from './wire-fixtures.js'
 
-function reasonOf(fn: () => unknown): string {
-  try {
-    fn()
-  } catch (err) {
-    expect(err).to.be.instanceOf(DecodeError)
-    return (err as DecodeError).reason
-  }
-  throw new Error('expected a DecodeError')
-}
 
 const limits = (over: Partial<DecodeLimits>): DecodeLimits => ({
   maxMessagesPerPacket: 256, maxPushPullNodes: 100_000, maxIdBytes: 256, maxUserPayloadBytes: 64 << 20, ...over

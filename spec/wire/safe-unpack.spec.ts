@@ -1,17 +1,8 @@
 import { expect } from 'chai'
 import { Packr } from 'msgpackr'
-import { DecodeError } from '../../lib/wire/decode-error.js'
 import { MAX_DEPTH, safeUnpack, scanValue } from '../../lib/wire/safe-unpack.js'
+import { reasonOf } from './wire-fixtures.js'
 
-function reasonOf(fn: () => unknown): string {
-  try {
-    fn()
-  } catch (err) {
-    expect(err).to.be.instanceOf(DecodeError)
-    return (err as DecodeError).reason
-  }
-  throw new Error('expected a DecodeError')
-}
 
 const unsafe = (bytes: number[]): string => reasonOf(() => safeUnpack(Buffer.from(bytes), 0))
 const nested = (depth: number): Buffer => Buffer.concat([Buffer.alloc(depth, 0x91), Buffer.from([1])])

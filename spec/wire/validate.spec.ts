@@ -1,17 +1,8 @@
 import { expect } from 'chai'
-import { DecodeError, decodeFrame, decodePacket, isWireAddress } from '../../lib/wire/codec.js'
+import { decodeFrame, decodePacket, isWireAddress } from '../../lib/wire/codec.js'
 import { MsgType } from '../../lib/wire/messages.js'
-import { frameOf, mp, packetOf, rawPacket } from './wire-fixtures.js'
+import { frameOf, mp, packetOf, rawPacket, reasonOf } from './wire-fixtures.js'
 
-function reasonOf(fn: () => unknown): string {
-  try {
-    fn()
-  } catch (err) {
-    expect(err).to.be.instanceOf(DecodeError)
-    return (err as DecodeError).reason
-  }
-  throw new Error('expected a DecodeError')
-}
 
 const pkt = (...messages: unknown[]): string => reasonOf(() => decodePacket(packetOf(...messages)))
 const frm = (message: unknown): string => reasonOf(() => decodeFrame(frameOf(message)))

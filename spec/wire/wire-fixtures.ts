@@ -1,3 +1,4 @@
+import { DecodeError } from '../../lib/wire/decode-error.js'
 /**
  * Shared fixtures for the wire specs: one sample of every message type,
  * helpers that build raw (possibly invalid) datagrams and frames from plain
@@ -110,4 +111,15 @@ export function expectWellFormed(m: Msg, context: 'packet' | 'stream'): void {
     default:
       expect.fail(`unknown message type: ${JSON.stringify(m)}`)
   }
+}
+
+/** Runs `fn`, expects a DecodeError, and returns its reason. */
+export function reasonOf(fn: () => unknown): string {
+  try {
+    fn()
+  } catch (err) {
+    expect(err).to.be.instanceOf(DecodeError)
+    return (err as DecodeError).reason
+  }
+  throw new Error('expected a DecodeError')
 }
