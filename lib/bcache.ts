@@ -14,12 +14,13 @@ import type { MemberInfo } from './membership/member-table.js'
 import { Membership, type MembershipStats } from './membership/membership.js'
 import { defaultNodeId } from './membership/start.js'
 import type { Random } from './random.js'
-import { MAX_KEY_BYTES } from './replication/delta.js'
 import { LeaseClient, serveLease } from './replication/lease-client.js'
 import { Replicator, type ReplicationStats } from './replication/replicator.js'
 import { packValue, VersionedStore } from './store/versioned-store.js'
 import { parseAddress, type Transport } from './transport/transport.js'
 import { UdpTcpTransport } from './transport/udp-tcp-transport.js'
+import type { Keyring } from './transport/keyring.js'
+import { SecureTransport, secureOverhead } from './transport/secure-transport.js'
 
 /** Injected collaborators, for tests and the simulator; production uses none. */
 export interface BcacheComponents {
@@ -86,7 +87,8 @@ export class Bcache<V = unknown> extends EventEmitter<BcacheEvents> {
     private readonly replicator: Replicator,
     private readonly filler: FillEngine<V>,
     private readonly clock: Clock,
-    private readonly logger: Logger
+    private readonly logger: Logger,
+    private readonly transport: SecureTransport
   ) {
     super()
     this.now = () => clock.now()
@@ -104,10 +106,15 @@ export class Bcache<V = unknown> extends EventEmitter<BcacheEvents> {
     const clock = components.clock ?? systemClock
     const random = components.random ?? Math.random
     const logger = options.logger ?? silentLogger
-    const transport = components.transport ?? await UdpTcpTransport.bind({ ...parseAddress(opts.listenAddr), logger })
+    // Every datagram and frame goes through the security envelope (a no-op without keys and label).
+    const overhead = secureOverhead(opts.label, opts.encryption)
+    const tuning = { ...opts.tuning, packetBudgetBytes: opts.tuning.packetBudgetBytes - overhead }
+    if (tuning.packetBudgetBytes < 64) throw new RangeError(`option label: the envelope (${overhead} bytes) leaves less than 64 bytes of tuning.packetBudgetBytes`)
+    const bound = components.transport ?? await UdpTcpTransport.bind({ ...parseAddress(opts.listenAddr), logger, maxFrameBytes: opts.maxFrameBytes })
+    const transport = new SecureTransport(bound, { keyring: opts.keyring, label: opts.label, allowPlaintext: opts.allowPlaintext, logger })
     const nodeId = opts.nodeId ?? defaultNodeId()
     const store = new VersionedStore({ maxKeys: opts.maxKeys, maxBytes: opts.maxBytes, deletionDelayMs: opts.deletionDelay })
-    const membership = new Membership({ transport, clock, random, logger }, { ...opts.tuning, nodeId, advertiseAddr: opts.advertiseAddr ?? transport.address })
+    const membership = new Membership({ transport, clock, random, logger }, { ...tuning, nodeId, advertiseAddr: opts.advertiseAddr ?? transport.address, maxMembers: opts.maxMembers })
     // The write origin is new for every process start, so a node restarted
     // under the same id never reuses sequence numbers its peers have seen.
     const origin = Array.from({ length: 12 }, () => Math.floor(random() * 16).toString(16)).join('')
@@ -118,7 +125,7 @@ export class Bcache<V = unknown> extends EventEmitter<BcacheEvents> {
         defer: components.defer ?? ((fn) => setImmediate(fn)),
         onLeaseMessage: (conn, payload) => (filler === undefined ? conn.destroy() : serveLease(conn, payload, filler))
       },
-      opts.tuning
+      { ...tuning, maxSyncs: opts.maxSyncs, maxStreamQueueBytes: opts.maxStreamQueueBytes, maxValueBytes: opts.maxValueBytes }
     )
     membership.setDelegate(replicator)
     filler = new FillEngine<V>({
@@ -130,7 +137,7 @@ export class Bcache<V = unknown> extends EventEmitter<BcacheEvents> {
         waitForValue: (key, signal) => replicator.waitForValue(key, signal) as Promise<V>
       }
     }, opts.fill)
-    const cache: Bcache<V> = new Bcache<V>(opts, store, membership, replicator, filler, clock, logger)
+    const cache: Bcache<V> = new Bcache<V>(opts, store, membership, replicator, filler, clock, logger, transport)
     membership.start()
     try {
       await membership.join(opts.peers)
@@ -157,7 +164,7 @@ export class Bcache<V = unknown> extends EventEmitter<BcacheEvents> {
   /** Writes `key`; visible locally at once, replicated to every node. */
   set(key: string, value: V, options?: SetOptions): void {
     this.checkOpen()
-    checkKey(key)
+    checkKey(key, this.opts.maxKeyBytes)
     const ttl = options?.ttl
     if (ttl !== undefined && (typeof ttl !== 'number' || !Number.isFinite(ttl) || ttl < 0)) {
       throw new RangeError(`ttl must be a finite number of ms >= 0, got ${String(ttl)}`)
@@ -189,7 +196,7 @@ export class Bcache<V = unknown> extends EventEmitter<BcacheEvents> {
    */
   delete(key: string): boolean {
     this.checkOpen()
-    checkKey(key)
+    checkKey(key, this.opts.maxKeyBytes)
     const had = this.store.has(key, this.now)
     this.counters.deletes++
     this.replicator.write(key, undefined, undefined, 0)
@@ -204,11 +211,21 @@ export class Bcache<V = unknown> extends EventEmitter<BcacheEvents> {
    */
   async getWithFiller(key: string, filler: FillerFn<V>, options: FillCallOptions = {}): Promise<V> {
     this.checkOpen()
-    checkKey(key)
+    checkKey(key, this.opts.maxKeyBytes)
     if (typeof filler !== 'function') throw new TypeError('filler must be a function')
     const hit = this.get(key)
     if (hit !== undefined) return hit
     return this.filler.fill(key, filler, options)
+  }
+
+  /**
+   * The live keyring: `add(key)` (accept it), `use(key)` (encrypt with it),
+   * `remove(key)` (stop accepting it; not the primary), `keys()`. Keys are
+   * 32-byte Buffers. To rotate: add everywhere, then use everywhere, then
+   * remove the old one everywhere; no traffic is dropped.
+   */
+  get keyring(): Keyring {
+    return this.transport.keyring
   }
 
   /** Every known member, this node included. */
@@ -230,7 +247,7 @@ export class Bcache<V = unknown> extends EventEmitter<BcacheEvents> {
       fills: { ...this.filler.stats },
       replication: { ...r, antiEntropy: { ...r.antiEntropy }, dropped: { ...r.dropped } },
       membership: m,
-      dropped: mergeCounts(m.dropped, r.dropped)
+      dropped: mergeCounts(m.dropped, r.dropped, this.transport.stats().dropped)
     }
   }
 
@@ -274,11 +291,11 @@ export class Bcache<V = unknown> extends EventEmitter<BcacheEvents> {
   }
 }
 
-function checkKey(key: unknown): asserts key is string {
+function checkKey(key: unknown, maxKeyBytes: number): asserts key is string {
   if (typeof key !== 'string') throw new TypeError(`key must be a string, got ${typeof key}`)
   if (key.length === 0) throw new TypeError('key must not be empty')
-  if (key.length * 3 > MAX_KEY_BYTES && Buffer.byteLength(key) > MAX_KEY_BYTES) {
-    throw new RangeError(`key must be at most ${MAX_KEY_BYTES} UTF-8 bytes`)
+  if (key.length * 3 > maxKeyBytes && Buffer.byteLength(key) > maxKeyBytes) {
+    throw new RangeError(`key must be at most ${maxKeyBytes} UTF-8 bytes (maxKeyBytes)`)
   }
 }
 

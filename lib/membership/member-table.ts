@@ -70,7 +70,32 @@ export interface MemberTableComponents {
   onPeerSuspects?: (m: Member) => void
   /** We declared a member dead: spread the (encoded) news directly, not only by gossip. */
   onDeclaredDead?: (encoded: Buffer) => void
+  /** Counts a message ignored because of a limit (`max-members`). */
+  onDrop?: (reason: string) => void
 }
+
+/** Limits of the member table (beyond the tuning options). */
+export interface MemberTableLimits {
+  /**
+   * Most members held (any state, ourselves included). An alive message
+   * about a new member beyond it is ignored and counted `max-members`: a
+   * flood of invented members cannot grow memory without bound. Members
+   * already known are still updated; reaping dead ones makes room.
+   * @default 10000
+   */
+  maxMembers?: number
+}
+
+/**
+ * Suspect and dead messages with a higher incarnation are ignored (counted
+ * `incarnation-range`): a refutation must always be able to outrank an
+ * accusation within safe integers (2^53), so a forged accusation with a huge
+ * incarnation cannot leave its target unable to refute.
+ */
+export const MAX_ACCUSED_INCARNATION = 2 ** 52
+
+/** Default of {@link MemberTableLimits.maxMembers}. */
+export const DEFAULT_MAX_MEMBERS = 10_000
 
 export class MemberTable {
   private readonly members = new Map<string, Member>()
@@ -85,7 +110,7 @@ export class MemberTable {
 
   constructor(
     private readonly c: MemberTableComponents,
-    private readonly config: MembershipConfig
+    private readonly config: MembershipConfig & MemberTableLimits
   ) {
     this.self = {
       nodeId: config.nodeId,
@@ -165,6 +190,10 @@ export class MemberTable {
     }
     const m = this.members.get(msg.nodeId)
     if (m === undefined) {
+      if (this.members.size >= (this.config.maxMembers ?? DEFAULT_MAX_MEMBERS)) {
+        this.c.onDrop?.('max-members')
+        return
+      }
       const now = this.c.clock.now()
       const fresh: Member = { nodeId: msg.nodeId, addr: msg.addr, incarnation: msg.incarnation, state: MemberState.Alive, stateChangeMs: now }
       this.add(fresh)
@@ -190,6 +219,7 @@ export class MemberTable {
   }
 
   handleSuspect(msg: SuspectMsg): void {
+    if (msg.incarnation > MAX_ACCUSED_INCARNATION) return this.c.onDrop?.('incarnation-range')
     const m = this.members.get(msg.nodeId)
     if (m === undefined || msg.incarnation < m.incarnation) return
     if (m === this.self) {
@@ -211,6 +241,7 @@ export class MemberTable {
   }
 
   handleDead(msg: DeadMsg): void {
+    if (msg.incarnation > MAX_ACCUSED_INCARNATION) return this.c.onDrop?.('incarnation-range')
     const m = this.members.get(msg.nodeId)
     if (m === undefined || msg.incarnation < m.incarnation || m.state >= MemberState.Dead) return
     if (m === this.self) {
@@ -321,7 +352,8 @@ export class MemberTable {
   }
 
   private refute(accusedIncarnation: number): void {
-    this.self.incarnation = Math.max(this.self.incarnation, accusedIncarnation) + 1
+    // Clamped: an alive claim about us at 2^53 - 1 (forged) cannot make our own broadcast unencodable.
+    this.self.incarnation = Math.min(Number.MAX_SAFE_INTEGER, Math.max(this.self.incarnation, accusedIncarnation) + 1)
     this.c.awareness.applyDelta(1)
     this.broadcastSelf()
   }

@@ -17,11 +17,11 @@ import type { Random } from '../random.js'
 import type { MembershipConfig } from '../options.js'
 import { TransmitQueue } from '../gossip/transmit-queue.js'
 import type { StreamConn, Transport } from '../transport/transport.js'
-import { buildPacket, decodePacket, DecodeError, encodeFrame, encodeMessage, encodeUser } from '../wire/codec.js'
+import { buildPacket, decodePacket, DecodeError, encodeFrame, encodeMessage, encodeUser, FLAG_ENCRYPTED } from '../wire/codec.js'
 import { MemberState, MsgType, type PacketMsg, type StreamMsg } from '../wire/messages.js'
 import { Awareness } from './awareness.js'
 import { nullDelegate, type MembershipDelegate } from './delegate.js'
-import { MemberTable, memberInfo, type Member, type MemberEvent, type MemberInfo } from './member-table.js'
+import { MemberTable, memberInfo, type Member, type MemberEvent, type MemberInfo, type MemberTableLimits } from './member-table.js'
 import { PacketSender } from './packet-sender.js'
 import { Prober, type ProbeStats } from './prober.js'
 import { exchange, pushPullMsg, readFrame } from './streams.js'
@@ -71,7 +71,7 @@ export class Membership extends EventEmitter<MembershipEvents> {
 
   constructor(
     private readonly c: MembershipComponents,
-    readonly config: MembershipConfig
+    readonly config: MembershipConfig & MemberTableLimits
   ) {
     super()
     this.delegate = c.delegate ?? nullDelegate
@@ -82,7 +82,8 @@ export class Membership extends EventEmitter<MembershipEvents> {
         clock: c.clock, queue: this.queue, awareness: this.awareness, logger: c.logger,
         emit: (e, m) => this.notify(e, m),
         onPeerSuspects: (m) => this.prober.prioritize(m.nodeId),
-        onDeclaredDead: (bytes) => this.sendToLive(bytes)
+        onDeclaredDead: (bytes) => this.sendToLive(bytes),
+        onDrop: (reason) => this.drop(reason)
       },
       config
     )
@@ -325,7 +326,14 @@ export class Membership extends EventEmitter<MembershipEvents> {
     try {
       msgs = decodePacket(data)
     } catch (err) {
-      this.drop(err instanceof DecodeError ? err.reason : 'decode')
+      const reason = err instanceof DecodeError ? err.reason : 'decode'
+      if (reason === 'flags' && (data[3]! & FLAG_ENCRYPTED) !== 0) {
+        // Not a protocol mismatch but a configuration one: say it clearly, once.
+        if (this.dropped['encrypted-without-key'] === undefined) this.c.logger.warn(`membership: encrypted datagram from ${from} but no secretKeys configured; dropping such datagrams`)
+        this.drop('encrypted-without-key')
+        return
+      }
+      this.drop(reason)
       this.c.logger.debug(`membership: dropped datagram from ${from}: ${String(err)}`)
       return
     }

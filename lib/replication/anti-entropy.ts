@@ -35,7 +35,7 @@ import type { VersionedStore } from '../store/versioned-store.js'
 import type { StreamConn } from '../transport/transport.js'
 import { DecodeError } from '../wire/decode-error.js'
 import { decodeBatch, encodeEntryFrames, type Delta } from './delta.js'
-import { FrameQueue } from './frame-queue.js'
+import { FrameQueue, type FrameQueueLimits } from './frame-queue.js'
 import { decodeSeen, encodeSeen } from './seen-vector.js'
 
 const FRAME_BATCH = 0
@@ -60,6 +60,8 @@ export interface AntiEntropyContext {
   /** Target size of one batch frame. */
   batchBytes: number
   stats: AntiEntropyStats
+  /** Bound of the bytes a peer can make us queue unread on one round's stream. */
+  queue?: FrameQueueLimits
 }
 
 /** Runs a round as the initiator; `open` dials the peer with our digest as first frame. */
@@ -68,7 +70,7 @@ export async function initiateRound(ctx: AntiEntropyContext, open: (digest: Buff
   const conn = await open(mine)
   ctx.stats.bytesOut += mine.length
   try {
-    const frames = new FrameQueue(conn, ctx.clock)
+    const frames = new FrameQueue(conn, ctx.clock, ctx.queue)
     const theirs = await receiveEntries(ctx, frames)
     await sendEntries(ctx, conn, theirs.ranges, undefined)
     adopt(ctx, theirs.ranges)
@@ -86,7 +88,7 @@ export async function respondRound(ctx: AntiEntropyContext, conn: StreamConn, di
   try {
     ctx.stats.bytesIn += digest.length
     const theirs = decodeSeen(digest)
-    const frames = new FrameQueue(conn, ctx.clock)
+    const frames = new FrameQueue(conn, ctx.clock, ctx.queue)
     await sendEntries(ctx, conn, theirs, encodeSeen(ctx.store.seen()))
     await receiveEntries(ctx, frames)
     adopt(ctx, theirs)

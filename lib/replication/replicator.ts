@@ -72,6 +72,25 @@ export interface ReplicatorComponents {
   onLeaseMessage?: (conn: StreamConn, payload: Buffer) => void
 }
 
+/** Limits that bound what peers can make a node hold or do (see the README's limits table). */
+export interface ReplicationLimits {
+  /**
+   * Most anti-entropy rounds served at once; a round asked beyond it is
+   * refused (stream destroyed, counted `anti-entropy-busy`); the peer retries later.
+   * @default {@link MAX_SERVED_ROUNDS}
+   */
+  maxSyncs?: number
+  /** Most bytes queued unread on one anti-entropy stream; beyond, destroyed and counted `queue-overflow`. @default 8 MiB */
+  maxStreamQueueBytes?: number
+  /**
+   * Largest value accepted from a peer, in bytes; a larger one is dropped
+   * (`value-too-large`). Set it the same on every node.
+   * @default unbounded (the frame and datagram limits still apply)
+   */
+  maxValueBytes?: number
+}
+
+
 // Room for the datagram header and the array header of the message list.
 const PACKET_OVERHEAD = PACKET_HEADER_BYTES + 3
 
@@ -105,7 +124,7 @@ export class Replicator implements MembershipDelegate {
 
   constructor(
     private readonly c: ReplicatorComponents,
-    private readonly config: ReplicationTuning & { packetBudgetBytes: number; tcpTimeoutMs: number }
+    private readonly config: ReplicationTuning & ReplicationLimits & { packetBudgetBytes: number; tcpTimeoutMs: number }
   ) {
     this.hlc = new HybridClock(() => c.clock.now())
     this.queue = new TransmitQueue({ retransmitMult: Math.max(1, config.deltaRetransmitMult), numNodes: () => c.membership.table.numLive() })
@@ -115,8 +134,9 @@ export class Replicator implements MembershipDelegate {
       dropped: {}
     }
     this.ae = {
-      store: c.store, clock: c.clock, apply: (d) => this.applyRemote(d), timeoutMs: config.tcpTimeoutMs,
-      batchBytes: 256 * 1024, stats: this.stats.antiEntropy
+      store: c.store, clock: c.clock, apply: (d) => this.acceptRemote(d), timeoutMs: config.tcpTimeoutMs,
+      batchBytes: 256 * 1024, stats: this.stats.antiEntropy,
+      queue: { maxBytes: config.maxStreamQueueBytes, onOverflow: () => this.drop('queue-overflow') }
     }
     this.channels = new PushChannels({
       open: (addr, batch) => {
@@ -272,7 +292,7 @@ export class Replicator implements MembershipDelegate {
       this.drop(err instanceof DecodeError ? `delta-${err.reason}` : 'delta')
       return
     }
-    this.applyRemote(d)
+    this.acceptRemote(d)
   }
 
   localState(): Uint8Array {
@@ -285,7 +305,7 @@ export class Replicator implements MembershipDelegate {
     if (this.closed) return conn.destroy()
     switch (tag) {
       case StreamTag.AntiEntropy:
-        if (this.joining || this.aeServed >= MAX_SERVED_ROUNDS) {
+        if (this.joining || this.aeServed >= (this.config.maxSyncs ?? MAX_SERVED_ROUNDS)) {
           this.drop('anti-entropy-busy')
           return conn.destroy()
         }
@@ -389,7 +409,14 @@ export class Replicator implements MembershipDelegate {
       this.drop(err instanceof DecodeError ? `push-${err.reason}` : 'push')
       return
     }
-    for (const d of deltas) this.applyRemote(d)
+    for (const d of deltas) this.acceptRemote(d)
+  }
+
+  /** Applies a delta from a peer unless it breaks a local limit. */
+  private acceptRemote(d: Delta): void {
+    const max = this.config.maxValueBytes
+    if (max !== undefined && d.bytes !== undefined && d.bytes.length > max) return this.drop('value-too-large')
+    this.applyRemote(d)
   }
 
   private applyRemote(d: Delta): void {

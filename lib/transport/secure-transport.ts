@@ -1,0 +1,295 @@
+/**
+ * A {@link Transport} that wraps another and applies the security envelope
+ * (see `envelope.ts`) to every datagram and every stream frame: AES-256-GCM
+ * with a live keyring, and a cluster label authenticated with it.
+ *
+ * Sending: with a primary key, every datagram and frame is sealed with it;
+ * with only a label, it is labelled in clear; with neither, it goes out
+ * unchanged. Receiving: the label must match; encrypted input is opened
+ * with the primary key first, then the others; unencrypted input is refused
+ * when keys are configured, unless `allowPlaintext` (a migration window).
+ * Whatever is refused is dropped, counted in `stats().dropped` and logged:
+ * at warn level the first time for each reason (a misconfigured cluster
+ * says so clearly), at debug level after that. Nothing throws to the socket.
+ *
+ * Migration window (`allowPlaintext`): while on, a node also answers a peer
+ * in the form that peer last used towards it (plaintext to a node that sent
+ * plaintext; sealed once it sends sealed), so nodes that have no key yet keep
+ * working during a rolling restart. Turn it off once every node has the key.
+ *
+ * Streams: a dialled stream is sealed like datagrams. An accepted stream
+ * checks each frame on its own; its replies take the form of its first
+ * frame (sealed, or plain within the migration window). A refused frame
+ * destroys the stream. Frames are checked synchronously as they arrive: the
+ * wrapper queues nothing.
+ *
+ * Threat model, in short (the README has the full text): without a key an
+ * attacker can neither read nor forge nor alter anything; it can drop,
+ * delay, and replay whole datagrams or frames it captured while the key was
+ * in use. Replays are harmless by construction: every state change is
+ * versioned (member incarnations, last-writer-wins versions), so an old
+ * message never overrides a newer state.
+ */
+import type { Logger } from '../logger.js'
+import { StreamError } from '../errors.js'
+import {
+  envelopeOverhead,
+  looksEnveloped,
+  NonceSequence,
+  openEnvelope,
+  sealEnvelope,
+  HEADER_BYTES,
+  MAX_LABEL_BYTES,
+  type EnvelopeDrop,
+  type EnvelopePolicy
+} from './envelope.js'
+import { Keyring } from './keyring.js'
+import type { PacketHandler, StreamConn, StreamHandler, Transport, TransportStats } from './transport.js'
+
+/** Protocol version byte of datagrams and frames (see `wire/packet.ts`). */
+const VERSION = 1
+
+/** Settings of a {@link SecureTransport}. */
+export interface SecureTransportInit {
+  /** The keys; shared with the caller so that rotation is live. @default an empty ring (no encryption) */
+  keyring?: Keyring
+  /** Cluster label (UTF-8, ≤ 255 bytes); '' = none. @default '' */
+  label?: string
+  /** Accept unencrypted traffic although keys are configured. @default false */
+  allowPlaintext?: boolean
+  /** Most peers remembered as plaintext senders during the migration window. @default 10000 */
+  maxPlaintextPeers?: number
+  /** @default silent */
+  logger?: Logger
+}
+
+/**
+ * Validates a cluster label. @throws TypeError/RangeError naming `what`
+ */
+export function checkLabel(label: unknown, what = 'option label'): string {
+  if (typeof label !== 'string') throw new TypeError(`${what} must be a string, got ${typeof label}`)
+  if (Buffer.byteLength(label) > MAX_LABEL_BYTES) throw new RangeError(`${what} must be at most ${MAX_LABEL_BYTES} UTF-8 bytes`)
+  return label
+}
+
+/** Bytes the envelope adds to a datagram of this configuration (the datagram budget shrinks by it). */
+export function secureOverhead(label: string, encrypt: boolean): number {
+  const labelBytes = Buffer.byteLength(label)
+  if (labelBytes === 0 && !encrypt) return 0
+  // The inner 4-byte header is replaced by the envelope's own.
+  return envelopeOverhead(labelBytes, encrypt) - HEADER_BYTES
+}
+
+/** Wraps any transport with the security envelope. */
+export class SecureTransport implements Transport {
+  readonly keyring: Keyring
+  readonly allowPlaintext: boolean
+  private readonly label: Buffer
+  private readonly logger: Logger | undefined
+  private readonly nonces = new NonceSequence()
+  private readonly dropped: Record<string, number> = {}
+  private readonly warned = new Set<string>()
+  /** Peers whose last datagram to us was plaintext (only filled within the migration window); insertion order = age. */
+  private readonly plainPeers = new Map<string, true>()
+  private readonly maxPlaintextPeers: number
+  private handler: PacketHandler | undefined
+
+  constructor(readonly inner: Transport, init: SecureTransportInit = {}) {
+    this.keyring = init.keyring ?? new Keyring()
+    this.label = Buffer.from(checkLabel(init.label ?? ''), 'utf8')
+    this.allowPlaintext = init.allowPlaintext === true
+    this.maxPlaintextPeers = init.maxPlaintextPeers ?? 10_000
+    this.logger = init.logger
+  }
+
+  get address(): string {
+    return this.inner.address
+  }
+
+  /** What a receiver here accepts, right now (the keyring may change). */
+  policy(): EnvelopePolicy {
+    return { keys: this.keyring.all(), label: this.label, allowPlaintext: this.allowPlaintext }
+  }
+
+  sendPacket(to: string, data: Uint8Array): void {
+    const key = this.sendKey(to)
+    if (key === undefined && this.label.length === 0) return this.inner.sendPacket(to, data)
+    if (!looksEnveloped(data, VERSION) || data[3] !== 0) return this.drop('send-malformed', `not a plain datagram (to ${to})`)
+    this.inner.sendPacket(to, sealEnvelope(data.subarray(HEADER_BYTES), VERSION, this.label, key, this.nonces))
+  }
+
+  onPacket(handler: PacketHandler): void {
+    this.handler = handler
+    this.inner.onPacket((data, from) => this.receive(data, from))
+  }
+
+  onStream(handler: StreamHandler): void {
+    this.inner.onStream((conn) => handler(new SecureStreamConn(this, conn, undefined)))
+  }
+
+  async dialStream(to: string, timeoutMs: number): Promise<StreamConn> {
+    const conn = await this.inner.dialStream(to, timeoutMs)
+    return new SecureStreamConn(this, conn, this.sendKey(to) !== undefined)
+  }
+
+  /** The inner transport's counters, with this layer's drops added. */
+  stats(): TransportStats {
+    const s = this.inner.stats()
+    const dropped = { ...s.dropped }
+    for (const [k, v] of Object.entries(this.dropped)) dropped[k] = (dropped[k] ?? 0) + v
+    return { ...s, dropped }
+  }
+
+  close(): Promise<void> {
+    return this.inner.close()
+  }
+
+  /** @internal seals one frame (or returns it unchanged with neither key nor label) */
+  sealFrame(frame: Uint8Array, encrypt: boolean): Uint8Array {
+    const key = encrypt ? this.keyring.primary() : undefined
+    if (key === undefined && this.label.length === 0) return frame
+    return sealEnvelope(frame, VERSION, this.label, key, this.nonces)
+  }
+
+  /** @internal opens one arriving frame; undefined (counted, logged) when refused */
+  openFrame(frame: Buffer, from: string): { payload: Buffer; encrypted: boolean } | undefined {
+    const policy = this.policy()
+    if (!looksEnveloped(frame, VERSION)) {
+      // A bare frame, from a node with neither key nor label.
+      const reason = policy.label.length > 0 ? 'label-mismatch' : policy.keys.length > 0 && !policy.allowPlaintext ? 'plaintext-refused' : undefined
+      if (reason === undefined) return { payload: frame, encrypted: false }
+      this.refuse(`stream-${reason}`, reason, from, 'stream frame')
+      return undefined
+    }
+    const r = openEnvelope(frame, policy)
+    if (typeof r === 'string') {
+      this.refuse(`stream-${r}`, r, from, 'stream frame')
+      return undefined
+    }
+    return r
+  }
+
+  /** @internal counts a drop and logs it (warn the first time per reason) */
+  drop(reason: string, detail: string): void {
+    this.dropped[reason] = (this.dropped[reason] ?? 0) + 1
+    if (this.logger === undefined) return
+    if (this.warned.has(reason)) {
+      this.logger.debug(`secure-transport: dropped (${reason}): ${detail}`)
+    } else {
+      this.warned.add(reason)
+      this.logger.warn(`secure-transport: dropped (${reason}): ${detail} (further drops for this reason are logged at debug level)`)
+    }
+  }
+
+  /** The key to seal traffic to `to` with; undefined = send unencrypted. */
+  private sendKey(to: string): Buffer | undefined {
+    const key = this.keyring.primary()
+    if (key !== undefined && this.allowPlaintext && this.plainPeers.has(to)) return undefined
+    return key
+  }
+
+  private receive(data: Buffer, from: string): void {
+    const handler = this.handler
+    if (handler === undefined) return
+    if (!looksEnveloped(data, VERSION)) return handler(data, from) // short, magic, version: membership counts those
+    const policy = this.policy()
+    if (data[3] === 0 && policy.label.length === 0) {
+      // A plain datagram with no label: the common case without encryption, passed up as is.
+      if (policy.keys.length > 0) {
+        if (!policy.allowPlaintext) return this.refuse('plaintext-refused', 'plaintext-refused', from, 'datagram')
+        this.notePlain(from, true)
+      }
+      return handler(data, from)
+    }
+    const r = openEnvelope(data, policy)
+    if (typeof r === 'string') return this.refuse(r, r, from, 'datagram')
+    if (policy.keys.length > 0 && policy.allowPlaintext) this.notePlain(from, !r.encrypted)
+    const inner = Buffer.allocUnsafe(HEADER_BYTES + r.payload.length)
+    data.copy(inner, 0, 0, 3)
+    inner[3] = 0
+    r.payload.copy(inner, HEADER_BYTES)
+    handler(inner, from)
+  }
+
+  private notePlain(from: string, plain: boolean): void {
+    if (!plain) {
+      this.plainPeers.delete(from)
+      return
+    }
+    if (this.plainPeers.has(from)) return
+    if (this.plainPeers.size >= this.maxPlaintextPeers) this.plainPeers.delete(this.plainPeers.keys().next().value!)
+    this.plainPeers.set(from, true)
+  }
+
+  private refuse(counter: string, reason: EnvelopeDrop, from: string, what: string): void {
+    this.drop(counter, `${what} from ${from}: ${explain(reason)}`)
+  }
+}
+
+function explain(reason: EnvelopeDrop): string {
+  switch (reason) {
+    case 'flags': return 'unknown flag bits (a newer protocol?)'
+    case 'short': return 'truncated envelope'
+    case 'label-mismatch': return 'cluster label differs from ours (another cluster, or a label configured on one side only)'
+    case 'encrypted-without-key': return 'encrypted, but no secretKeys are configured here'
+    case 'decrypt-failed': return 'authentication failed with every key in our ring (wrong key, or tampered)'
+    case 'plaintext-refused': return 'unencrypted, but secretKeys are configured here (allowPlaintext is off)'
+  }
+}
+
+/** A stream whose frames go through the envelope of its transport. */
+class SecureStreamConn implements StreamConn {
+  /** Whether our frames are encrypted; for an accepted stream, decided by its first frame. */
+  private encrypt: boolean | undefined
+
+  constructor(
+    private readonly owner: SecureTransport,
+    private readonly inner: StreamConn,
+    encrypt: boolean | undefined
+  ) {
+    this.encrypt = encrypt
+  }
+
+  get remoteAddress(): string {
+    return this.inner.remoteAddress
+  }
+
+  get closed(): boolean {
+    return this.inner.closed
+  }
+
+  send(frame: Uint8Array): boolean {
+    if (this.inner.closed) return false
+    const encrypt = this.encrypt ?? this.owner.keyring.enabled
+    return this.inner.send(this.owner.sealFrame(frame, encrypt))
+  }
+
+  drain(): Promise<void> {
+    return this.inner.drain()
+  }
+
+  onFrame(handler: (frame: Buffer) => void): void {
+    this.inner.onFrame((frame) => {
+      if (this.inner.closed) return
+      const r = this.owner.openFrame(frame, this.inner.remoteAddress)
+      if (r === undefined) {
+        this.inner.destroy(new StreamError(`stream from ${this.inner.remoteAddress}: frame refused by the security envelope`))
+        return
+      }
+      if (this.encrypt === undefined) this.encrypt = r.encrypted || !this.owner.allowPlaintext
+      handler(r.payload)
+    })
+  }
+
+  onClose(handler: (err?: Error) => void): void {
+    this.inner.onClose(handler)
+  }
+
+  close(): void {
+    this.inner.close()
+  }
+
+  destroy(err?: Error): void {
+    this.inner.destroy(err)
+  }
+}
