@@ -29,7 +29,7 @@ export interface MembershipTuning {
   indirectChecks: number
   /**
    * Suspicion timeout multiplier: a suspect is declared dead after at least
-   * `suspicionMult × log10(max(1, N)) × probeIntervalMs` (with enough
+   * `suspicionMult × max(1, log10(N)) × probeIntervalMs` (with enough
    * independent confirmations; up to `suspicionMaxTimeoutMult` times that
    * without). `suspicionMult − 2` confirmations shrink it to the minimum.
    * Higher means fewer false deaths and slower detection.
