@@ -6,6 +6,7 @@
  */
 import { fork, type ChildProcess } from 'node:child_process'
 import { fileURLToPath } from 'node:url'
+import { ChildRegistry } from './child-registry.js'
 
 const script = fileURLToPath(new URL('./cache-node.js', import.meta.url))
 
@@ -30,7 +31,7 @@ export interface CacheProcess {
   call<T = unknown>(cmd: string, args?: Record<string, unknown>, timeoutMs?: number): Promise<T>
 }
 
-const live = new Set<ChildProcess>()
+const children = new ChildRegistry()
 let nextId = 1
 
 /** Node flags of every cache-node: a GC for memory readings, room for 1M+ keys. */
@@ -39,9 +40,8 @@ const EXEC_ARGV = ['--expose-gc', '--max-old-space-size=6144', '--enable-source-
 /** Forks one cache node; resolves once it is created (joined and synced). */
 export function spawnCacheNode(args: string[], readyTimeoutMs = 150_000, execArgv: string[] = EXEC_ARGV): Promise<CacheProcess> {
   const child = fork(script, args, { stdio: ['ignore', 'inherit', 'inherit', 'ipc'], execArgv })
-  live.add(child)
+  children.track(child)
   const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => {
-    live.delete(child)
     resolve(code)
   }))
   const fails: Array<{ nodeId: string; at: number }> = []
@@ -118,12 +118,7 @@ export async function waitForCacheMembers(nodes: CacheProcess[], count: number, 
 
 /** Kills every cache node still running and waits for them to exit. */
 export async function killAllCaches(): Promise<void> {
-  const waits: Promise<unknown>[] = []
-  for (const c of live) {
-    waits.push(new Promise((r) => c.once('exit', r)))
-    c.kill('SIGKILL')
-  }
-  await Promise.all(waits)
+  await children.killAll()
 }
 
 /** Kills the children on Ctrl-C / SIGTERM, and on a failure of `main`. */
@@ -149,4 +144,4 @@ export function quantile(xs: number[], q: number): number {
 }
 export const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms))
 /** How many cache-node children are still running. */
-export const liveCacheCount = (): number => live.size
+export const liveCacheCount = (): number => children.size

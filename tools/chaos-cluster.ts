@@ -12,6 +12,7 @@
 import { spawn, type ChildProcess } from 'node:child_process'
 import { fileURLToPath } from 'node:url'
 import type { MemberInfo, PacketFaults } from '../lib/index.js'
+import { ChildRegistry } from './child-registry.js'
 
 const script = fileURLToPath(new URL('./chaos-node.js', import.meta.url))
 
@@ -50,7 +51,7 @@ export interface ChaosNode {
   members(): Promise<MemberInfo[]>
 }
 
-const live = new Set<ChildProcess>()
+const children = new ChildRegistry()
 let nextId = 1
 let hooked = false
 
@@ -58,11 +59,11 @@ function hookExit(): void {
   if (hooked) return
   hooked = true
   process.once('exit', () => {
-    for (const c of live) c.kill('SIGKILL')
+    children.killSync()
   })
   for (const sig of ['SIGINT', 'SIGTERM'] as const) {
     process.once(sig, () => {
-      for (const c of live) c.kill('SIGKILL')
+      children.killSync()
       process.exit(sig === 'SIGINT' ? 130 : 143)
     })
   }
@@ -80,11 +81,10 @@ export function spawnChaosNode(opts: ChaosSpawnOptions, events: ChaosEvent[] = [
   ]
   const [cmd, ...pre] = [...(opts.wrap ?? []), process.execPath]
   const child = spawn(cmd!, [...pre, ...args], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] })
-  live.add(child)
+  children.track(child)
   let running = true
   const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => {
     running = false
-    live.delete(child)
     resolve(code)
   }))
   const pending = new Map<number, { resolve: (v: unknown) => void; reject: (e: Error) => void }>()
@@ -195,13 +195,8 @@ export async function waitForAliveMembers(nodes: ChaosNode[], count: number, tim
 
 /** SIGKILLs every chaos node still running and waits for them to exit. */
 export async function killAllChaos(): Promise<void> {
-  const waits: Promise<unknown>[] = []
-  for (const c of live) {
-    waits.push(new Promise((r) => c.once('exit', r)))
-    c.kill('SIGKILL')
-  }
-  await Promise.all(waits)
+  await children.killAll()
 }
 
 /** How many chaos nodes are still running. */
-export const liveChaosCount = (): number => live.size
+export const liveChaosCount = (): number => children.size

@@ -6,6 +6,7 @@
 import { fork, type ChildProcess } from 'node:child_process'
 import { fileURLToPath } from 'node:url'
 import type { MemberInfo } from '../lib/index.js'
+import { ChildRegistry } from './child-registry.js'
 
 const script = fileURLToPath(new URL('./member-node.js', import.meta.url))
 
@@ -24,14 +25,13 @@ export interface NodeProcess {
   exited: Promise<number | null>
 }
 
-const live = new Set<ChildProcess>()
+const children = new ChildRegistry()
 
 /** Forks one node; resolves once it is bound and joined. */
 export function spawnNode(args: string[], readyTimeoutMs = 15_000): Promise<NodeProcess> {
   const child = fork(script, args, { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] })
-  live.add(child)
+  children.track(child)
   const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => {
-    live.delete(child)
     resolve(code)
   }))
   const events: MemberEventRecord[] = []
@@ -98,10 +98,5 @@ export async function waitForAlive(nodes: NodeProcess[], count: number, timeoutM
 
 /** Kills every child still running and waits for them to exit. */
 export async function killAll(): Promise<void> {
-  const waits: Promise<unknown>[] = []
-  for (const c of live) {
-    waits.push(new Promise((r) => c.once('exit', r)))
-    c.kill('SIGKILL')
-  }
-  await Promise.all(waits)
+  await children.killAll()
 }
