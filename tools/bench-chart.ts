@@ -30,7 +30,7 @@ export function formatTable(runs: readonly RunReport[]): string {
 }
 
 const esc = (s: string): string => s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;')
-const W = 720, PANEL_H = 220, LEFT = 70, RIGHT = 20, TOP = 40, GAP = 70
+const W = 720, PANEL_H = 220, LEFT = 70, RIGHT = 20, TOP = 56, GAP = 70
 
 /** "Nice" axis maximum: 1, 2 or 5 × 10^k at or above `x`. */
 export function niceCeil(x: number): number {
