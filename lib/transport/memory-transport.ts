@@ -13,7 +13,7 @@ import type { Timer } from '../clock.js'
 import { ClosedError, StreamError, TimeoutError } from '../errors.js'
 import { silentLogger, type Logger } from '../logger.js'
 import { connectPair, MemoryStreamConn, type StreamOwner, type StreamPath } from './memory-stream.js'
-import { TransportCounters } from './transport-counters.js'
+import { deliverStream, TransportCounters } from './transport-counters.js'
 import {
   parseAddress,
   type PacketHandler,
@@ -161,19 +161,7 @@ export class MemoryTransport implements Transport, StreamOwner {
   accept(conn: MemoryStreamConn): void {
     this.conns.add(conn)
     this.counters.streamsIn++
-    const handler = this.streamHandler
-    if (handler === undefined) {
-      this.counters.drop('no-stream-handler')
-      conn.destroy()
-      return
-    }
-    try {
-      handler(conn)
-    } catch (err) {
-      this.counters.drop('stream-handler-error')
-      this.logger.debug(`transport: stream handler threw for ${conn.remoteAddress}`, err)
-      conn.destroy(new StreamError('stream handler threw', { cause: err }))
-    }
+    deliverStream(conn, this.streamHandler, this.counters, this.logger)
   }
 
   /** @internal a stream end of ours finished */

@@ -2,7 +2,28 @@
  * Mutable counters behind {@link TransportStats}, shared by a transport and
  * its stream connections.
  */
-import type { TransportStats } from './transport.js'
+import { StreamError } from '../errors.js'
+import type { Logger } from '../logger.js'
+import type { StreamConn, StreamHandler, TransportStats } from './transport.js'
+
+/**
+ * Hands an accepted stream to the transport's handler: destroys it (counted)
+ * when there is no handler or the handler throws. Shared by both transports.
+ */
+export function deliverStream(conn: StreamConn, handler: StreamHandler | undefined, counters: TransportCounters, logger: Logger): void {
+  if (handler === undefined) {
+    counters.drop('no-stream-handler')
+    conn.destroy()
+    return
+  }
+  try {
+    handler(conn)
+  } catch (err) {
+    counters.drop('stream-handler-error')
+    logger.debug(`transport: stream handler threw for ${conn.remoteAddress}`, err)
+    conn.destroy(new StreamError('stream handler threw', { cause: err }))
+  }
+}
 
 /** The live counters of one transport; `snapshot()` gives callers a copy. */
 export class TransportCounters {

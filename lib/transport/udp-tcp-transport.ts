@@ -23,7 +23,7 @@ import type { AddressInfo } from 'node:net'
 import { BcacheError, BindError, ClosedError, StreamError, TimeoutError } from '../errors.js'
 import { silentLogger, type Logger } from '../logger.js'
 import { TcpStreamConn, type TcpConnOwner } from './tcp-stream-conn.js'
-import { TransportCounters } from './transport-counters.js'
+import { deliverStream, TransportCounters } from './transport-counters.js'
 import {
   formatAddress,
   parseAddress,
@@ -243,19 +243,7 @@ export class UdpTcpTransport implements Transport, TcpConnOwner {
     socket.setNoDelay(true)
     this.counters.streamsIn++
     const conn = this.adopt(socket, formatAddress(remoteAddress, remotePort))
-    const handler = this.streamHandler
-    if (handler === undefined) {
-      this.counters.drop('no-stream-handler')
-      conn.destroy()
-      return
-    }
-    try {
-      handler(conn)
-    } catch (err) {
-      this.counters.drop('stream-handler-error')
-      this.logger.debug(`transport: stream handler threw for ${conn.remoteAddress}`, err)
-      conn.destroy(new StreamError('stream handler threw', { cause: err }))
-    }
+    deliverStream(conn, this.streamHandler, this.counters, this.logger)
   }
 
   private onMessage(msg: Buffer, rinfo: dgram.RemoteInfo): void {
