@@ -38,6 +38,54 @@ export const systemClock: Clock = {
   }
 }
 
+/**
+ * A periodic task on a {@link Clock}: runs `tick` after `delayMs()` ms, then
+ * again after whatever `tick` returns (or `delayMs()` when it returns
+ * nothing), until {@link Ticker.stop}. A tick that throws is reported to
+ * `onError` and the ticker goes on. The one periodic loop of the code base:
+ * probes, gossip, push-pull, anti-entropy, purge and stats all use it.
+ */
+export class Ticker {
+  private timer: Timer | undefined
+  private running = false
+
+  constructor(
+    private readonly clock: Clock,
+    private readonly delayMs: () => number,
+    private readonly tick: () => number | void,
+    private readonly onError: (err: unknown) => void = () => {}
+  ) {}
+
+  /** Starts ticking; the first run comes after `firstMs` (default `delayMs()`). Idempotent. */
+  start(firstMs?: number): this {
+    if (this.running) return this
+    this.running = true
+    this.schedule(firstMs ?? this.delayMs())
+    return this
+  }
+
+  /** Stops ticking; a tick in progress finishes, none follows. Idempotent. */
+  stop(): void {
+    this.running = false
+    if (this.timer !== undefined) this.clock.clearTimeout(this.timer)
+    this.timer = undefined
+  }
+
+  private schedule(ms: number): void {
+    this.timer = this.clock.setTimeout(() => {
+      this.timer = undefined
+      if (!this.running) return
+      let next: number | void = undefined
+      try {
+        next = this.tick()
+      } catch (err) {
+        this.onError(err)
+      }
+      if (this.running) this.schedule(typeof next === 'number' ? next : this.delayMs())
+    }, ms)
+  }
+}
+
 interface ManualTimer {
   at: number
   seq: number

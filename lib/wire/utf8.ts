@@ -1,0 +1,21 @@
+/**
+ * Text checks shared by the API and the wire: one definition of "fits in
+ * `maxBytes` UTF-8 bytes" and of "survives UTF-8 unchanged".
+ */
+
+/** Whether `s` encodes to at most `maxBytes` UTF-8 bytes. Skips the count when it cannot exceed. */
+export function utf8Within(s: string, maxBytes: number): boolean {
+  // a UTF-16 unit encodes to at most 3 UTF-8 bytes
+  return s.length * 3 <= maxBytes || Buffer.byteLength(s, 'utf8') <= maxBytes
+}
+
+const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/
+
+/**
+ * Whether `s` round-trips through UTF-8 unchanged: no lone surrogate, which
+ * UTF-8 would turn into U+FFFD (a key holding one would be another key on
+ * every peer).
+ */
+export function isWellFormed(s: string): boolean {
+  return !LONE_SURROGATE.test(s)
+}
