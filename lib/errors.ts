@@ -35,6 +35,14 @@ export class JoinError extends BcacheError {
   }
 }
 
+/** Joining found another live member with this node's id: ids must be unique in a cluster. */
+export class DuplicateNodeIdError extends BcacheError {
+  constructor(message: string) {
+    super('BCACHE_ERR_DUPLICATE_NODE_ID', message)
+    this.name = 'DuplicateNodeIdError'
+  }
+}
+
 /** A stream peer broke the protocol or the connection failed. */
 export class StreamError extends BcacheError {
   constructor(message: string, options?: { cause?: unknown }) {

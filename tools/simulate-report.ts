@@ -13,7 +13,7 @@ export interface SimulationReport {
   seed: number
   tuning: { profile: string; gossipIntervalMs: number; gossipNodes: number; retransmitMult: number; probeIntervalMs: number }
   bootstrap: {
-    /** Member tables were pre-seeded with `membership.table.handleAlive` (no join through a seed). */
+    /** Member tables were pre-seeded with `membership.receive(alive)` (no join through a seed). */
     method: 'pre-seeded'
     /** Virtual ms until every node's membership broadcast queue drained after pre-seeding. */
     drainMs: number

@@ -7,7 +7,7 @@
  * How a run goes, for one cluster size N:
  * 1. Bootstrap. Joining N nodes through one seed is O(N²) state transfer
  *    through that seed, so instead every node's member table is pre-seeded
- *    through the public `membership.table.handleAlive(...)` with an alive
+ *    through the public `membership.receive(alive)` with an alive
  *    message for every other node (their real incarnations and addresses).
  *    The table re-broadcasts each of those, as it would after a real join, so
  *    the nodes then run until every membership broadcast queue has drained;
@@ -180,7 +180,7 @@ export async function runSimulation(opts: SimulationOptions): Promise<Simulation
       { transport, clock, random: seededRandom(Math.floor(rootRandom() * 2 ** 31)), logger: silentLogger },
       { ...tuning, nodeId: id, advertiseAddr: transport.address }
     )
-    const d = new RumorDelegate(clock, tuning.retransmitMult, () => m.table.numLive(), () => { reached++ })
+    const d = new RumorDelegate(clock, tuning.retransmitMult, () => m.numLive(), () => { reached++ })
     m.setDelegate(d)
     return { m, d }
   }
@@ -188,10 +188,10 @@ export async function runSimulation(opts: SimulationOptions): Promise<Simulation
 
   // 1. Bootstrap: pre-seed every table, start, let the alive broadcasts drain.
   log(`N=${n}: pre-seeding ${n}×${n - 1} member records`)
-  const alive: AliveMsg[] = nodes.map(({ m }) => ({ type: ALIVE, incarnation: m.table.self.incarnation, nodeId: m.nodeId, addr: m.address }))
+  const alive: AliveMsg[] = nodes.map(({ m }) => ({ type: ALIVE, incarnation: m.incarnation, nodeId: m.nodeId, addr: m.address }))
   for (let i = 0; i < n; i++) {
-    const table = nodes[i]!.m.table
-    for (let j = 0; j < n; j++) if (j !== i) table.handleAlive(alive[j]!)
+    const m = nodes[i]!.m
+    for (let j = 0; j < n; j++) if (j !== i) m.receive(alive[j]!, alive[j]!.addr)
     if (n >= 1000 && (i + 1) % Math.floor(n / 10) === 0) log(`N=${n}:   ${i + 1}/${n} tables`)
   }
   report.heapMiB = process.memoryUsage().heapUsed / 2 ** 20

@@ -1,10 +1,11 @@
+import type { Cluster } from './cluster.js'
+
 /**
  * The seam between the membership engine and whatever rides on it (the cache's
  * replication layer). Membership sees only bytes; it never imports the cache.
- * In the spirit of memberlist's `Delegate`.
+ * In the spirit of memberlist's `Delegate`. Application streams are routed
+ * by tag through {@link Cluster.handleStreams}, not through the delegate.
  */
-import type { StreamConn } from '../transport/transport.js'
-
 export interface MembershipDelegate {
   /**
    * Payloads to piggyback on an outgoing datagram. Each payload costs
@@ -19,11 +20,6 @@ export interface MembershipDelegate {
   localState(join: boolean): Uint8Array
   /** State a peer sent in a push-pull exchange. */
   mergeRemoteState(state: Buffer, join: boolean): void
-  /**
-   * A peer opened an application stream (first frame `UserStream` with `tag`
-   * and `payload`). The delegate owns `conn` from here on and must close it.
-   */
-  handleStream?(conn: StreamConn, tag: number, payload: Buffer): void
 }
 
 /** A delegate that carries nothing; the default when membership runs alone. */

@@ -10,16 +10,18 @@
  * nothing from a socket handler ever throws.
  */
 import { EventEmitter } from 'node:events'
-import type { Clock, Timer } from '../clock.js'
-import { JoinError } from '../errors.js'
+import { Ticker, type Clock, type Timer } from '../clock.js'
+import { DropCounts } from '../drop-counts.js'
+import { DuplicateNodeIdError, JoinError } from '../errors.js'
 import type { Logger } from '../logger.js'
 import type { Random } from '../random.js'
 import type { MembershipConfig } from '../options.js'
 import { TransmitQueue } from '../gossip/transmit-queue.js'
 import type { StreamConn, Transport } from '../transport/transport.js'
-import { buildPacket, decodePacket, DecodeError, encodeFrame, encodeMessage, encodeUser, FLAG_ENCRYPTED } from '../wire/codec.js'
+import { buildPacket, decodePacket, DecodeError, encodeFrame, encodeMessage, encodeUser } from '../wire/codec.js'
 import { MemberState, MsgType, type PacketMsg, type StreamMsg } from '../wire/messages.js'
 import { Awareness } from './awareness.js'
+import type { Cluster, Peer, StreamTagHandler } from './cluster.js'
 import { nullDelegate, type MembershipDelegate } from './delegate.js'
 import { MemberTable, memberInfo, type Member, type MemberEvent, type MemberInfo, type MemberTableLimits } from './member-table.js'
 import { PacketSender } from './packet-sender.js'
@@ -54,15 +56,17 @@ export interface MembershipEvents {
   fail: [MemberInfo]
 }
 
-export class Membership extends EventEmitter<MembershipEvents> {
-  readonly table: MemberTable
+export class Membership extends EventEmitter<MembershipEvents> implements Cluster {
+  private readonly table: MemberTable
   private readonly queue: TransmitQueue
   private readonly awareness: Awareness
   private readonly prober: Prober
   private delegate: MembershipDelegate
   private readonly out: PacketSender
-  private readonly timers = new Set<Timer>()
-  private readonly dropped: Record<string, number> = {}
+  private readonly tickers: Ticker[] = []
+  private readonly dropped = new DropCounts()
+  /** Application stream handlers by tag (see {@link Cluster.handleStreams}). */
+  private readonly streamHandlers = new Map<number, StreamTagHandler>()
   private readonly counters = { packetsIn: 0, packetsOut: 0, bytesIn: 0, bytesOut: 0, pushPulls: 0 }
   private running = false
   /** Seeds of the last join: re-joined when we find ourselves alone. */
@@ -124,20 +128,9 @@ export class Membership extends EventEmitter<MembershipEvents> {
     if (this.running || this.closed) return
     this.running = true
     this.table.broadcastSelf()
-    this.loop(() => this.c.random() * this.config.probeIntervalMs, () => {
-      this.prober.probeRound()
-      return this.awareness.scaleTimeout(this.config.probeIntervalMs)
-    })
-    this.loop(() => this.c.random() * this.config.gossipIntervalMs, () => {
-      this.gossip()
-      return this.config.gossipIntervalMs
-    })
-    if (this.config.pushPullIntervalMs > 0) {
-      this.loop(() => this.c.random() * this.pushPullInterval(), () => {
-        this.periodicPushPull()
-        return this.pushPullInterval()
-      })
-    }
+    this.loop(this.config.probeIntervalMs, () => this.awareness.scaleTimeout(this.config.probeIntervalMs), () => this.prober.probeRound())
+    this.loop(this.config.gossipIntervalMs, () => this.config.gossipIntervalMs, () => this.gossip())
+    if (this.config.pushPullIntervalMs > 0) this.loop(this.pushPullInterval(), () => this.pushPullInterval(), () => this.periodicPushPull())
   }
 
   /**
@@ -151,6 +144,8 @@ export class Membership extends EventEmitter<MembershipEvents> {
     if (targets.length === 0) return 0
     const results = await Promise.allSettled(targets.map((s) => this.pushPull(s, true)))
     const ok = results.filter((r) => r.status === 'fulfilled').length
+    const clash = results.find((r) => r.status === 'rejected' && r.reason instanceof DuplicateNodeIdError)
+    if (clash !== undefined) throw (clash as PromiseRejectedResult).reason
     if (ok === 0) {
       const causes = results.map((r, i) => `${targets[i]}: ${String((r as PromiseRejectedResult).reason?.message ?? r)}`)
       throw new JoinError(`could not join through any seed (${causes.join('; ')})`, { cause: (results[0] as PromiseRejectedResult).reason })
@@ -184,8 +179,8 @@ export class Membership extends EventEmitter<MembershipEvents> {
     if (this.closed) return
     this.closed = true
     this.running = false
-    for (const t of this.timers) this.c.clock.clearTimeout(t)
-    this.timers.clear()
+    for (const t of this.tickers) t.stop()
+    this.tickers.length = 0
     this.prober.stop()
     this.table.stop()
     this.queue.reset()
@@ -197,11 +192,53 @@ export class Membership extends EventEmitter<MembershipEvents> {
     return Array.from(this.table.all(), memberInfo)
   }
 
-  /** Alive or suspect members other than us (targets for eager pushes). */
-  liveMembers(): MemberInfo[] {
-    const out: MemberInfo[] = []
-    for (const m of this.table.all()) if (m !== this.table.self && m.state <= MemberState.Suspect) out.push(memberInfo(m))
+  // ---- Cluster (the seam of the layers above) ----
+
+  livePeers(): Peer[] {
+    const out: Peer[] = []
+    for (const m of this.table.all()) if (m !== this.table.self && m.state <= MemberState.Suspect) out.push({ nodeId: m.nodeId, address: m.addr })
     return out
+  }
+
+  numLive(): number {
+    return this.table.numLive()
+  }
+
+  sampleAlive(count: number): Peer[] {
+    return this.table.sample(count, this.c.random, (m) => m.state === MemberState.Alive).map((m) => ({ nodeId: m.nodeId, address: m.addr }))
+  }
+
+  addressOf(nodeId: string): string | undefined {
+    const m = this.table.get(nodeId)
+    return m !== undefined && m.state <= MemberState.Suspect ? m.addr : undefined
+  }
+
+  handleStreams(tag: number, handler: StreamTagHandler): void {
+    this.streamHandlers.set(tag, handler)
+  }
+
+  onPeerGone(fn: (peer: Peer) => void): void {
+    const gone = (m: MemberInfo): void => fn({ nodeId: m.nodeId, address: m.address })
+    this.on('leave', gone)
+    this.on('fail', gone)
+  }
+
+  onPeerJoined(fn: (peer: Peer) => void): void {
+    this.on('join', (m) => fn({ nodeId: m.nodeId, address: m.address }))
+  }
+
+  /** This node's incarnation number (for tests and diagnostics). */
+  get incarnation(): number {
+    return this.table.self.incarnation
+  }
+
+  /**
+   * Handles one decoded message as if it had arrived in a datagram from
+   * `from`: for tests and the simulator (which seeds member tables with
+   * alive messages instead of joining through seeds).
+   */
+  receive(msg: PacketMsg, from: string): void {
+    this.dispatch(msg, from)
   }
 
   /** Lifeguard health score (0 = healthy). */
@@ -213,7 +250,7 @@ export class Membership extends EventEmitter<MembershipEvents> {
     return {
       ...this.counters,
       ...this.prober.stats,
-      dropped: { ...this.dropped },
+      dropped: this.dropped.snapshot(),
       healthScore: this.awareness.score(),
       queuedBroadcasts: this.queue.size()
     }
@@ -224,14 +261,14 @@ export class Membership extends EventEmitter<MembershipEvents> {
    * to every address in `to`. The caller keeps the total under the packet
    * budget. For eager pushes.
    */
-  sendUserPayloads(to: readonly string[], payloads: readonly Uint8Array[]): void {
+  sendPayloads(to: readonly string[], payloads: readonly Uint8Array[]): void {
     if (this.closed || to.length === 0) return
     const packet = buildPacket(payloads.map((p) => encodeUser(p)))
     for (const addr of to) this.out.transmit(addr, packet)
   }
 
   /** Opens an application stream to `addr`; the first frame carries `tag` and `payload`. */
-  async openUserStream(addr: string, tag: number, payload: Uint8Array): Promise<StreamConn> {
+  async openStream(addr: string, tag: number, payload: Uint8Array): Promise<StreamConn> {
     const conn = await this.c.transport.dialStream(addr, this.config.tcpTimeoutMs)
     conn.send(encodeFrame({ type: MsgType.UserStream, tag, payload: Buffer.from(payload) }))
     return conn
@@ -243,7 +280,20 @@ export class Membership extends EventEmitter<MembershipEvents> {
     const reply = await exchange(this.c.transport, this.c.clock, addr, req, this.config.tcpTimeoutMs)
     if (reply.type !== MsgType.PushPullReply) throw new DecodeError('type', `expected a push-pull reply from ${addr}`)
     this.counters.pushPulls++
+    if (join) this.checkIdUnique(reply.nodes, addr)
     this.mergePushPull(reply.nodes, reply.userState, join)
+  }
+
+  /**
+   * A joiner whose node id another live member already holds (at another
+   * address) would never replicate with it and fight it over the id:
+   * refuse the join, loudly.
+   */
+  private checkIdUnique(nodes: Parameters<MemberTable['mergeRemote']>[0], seed: string): void {
+    const other = nodes.find((n) => n.nodeId === this.nodeId && n.addr !== this.address && n.state <= MemberState.Suspect)
+    if (other === undefined) return
+    this.drop('duplicate-node-id')
+    throw new DuplicateNodeIdError(`node id "${this.nodeId}" is already used by the member at ${other.addr} (seen through ${seed}); give every node a unique nodeId`)
   }
 
   private mergePushPull(nodes: Parameters<MemberTable['mergeRemote']>[0], userState: Buffer, join: boolean): void {
@@ -264,24 +314,10 @@ export class Membership extends EventEmitter<MembershipEvents> {
     for (const m of this.table.sample(32, this.c.random, (x) => x.state <= MemberState.Suspect)) this.out.send(m.addr, [bytes])
   }
 
-  /** Runs `tick` after `first()` ms and then again after whatever it returns. */
-  private loop(first: () => number, tick: () => number): void {
-    const schedule = (ms: number): void => {
-      const t = this.c.clock.setTimeout(() => {
-        this.timers.delete(t)
-        if (!this.running) return
-        let nextMs: number
-        try {
-          nextMs = tick()
-        } catch (err) {
-          this.c.logger.error(`membership: periodic task failed: ${String(err)}`)
-          nextMs = this.config.probeIntervalMs
-        }
-        schedule(nextMs)
-      }, ms)
-      this.timers.add(t)
-    }
-    schedule(first())
+  /** Runs `task` every `every()` ms, the first time at a random point of the first interval (spreads nodes apart). */
+  private loop(firstIntervalMs: number, every: () => number, task: () => void): void {
+    const onError = (err: unknown): void => this.c.logger.error(`membership: periodic task failed: ${String(err)}`)
+    this.tickers.push(new Ticker(this.c.clock, every, task, onError).start(this.c.random() * firstIntervalMs))
   }
 
   /**
@@ -315,7 +351,7 @@ export class Membership extends EventEmitter<MembershipEvents> {
   }
 
   private drop(reason: string): void {
-    this.dropped[reason] = (this.dropped[reason] ?? 0) + 1
+    this.dropped.count(reason)
   }
 
   private onPacket(data: Buffer, from: string): void {
@@ -326,14 +362,7 @@ export class Membership extends EventEmitter<MembershipEvents> {
     try {
       msgs = decodePacket(data)
     } catch (err) {
-      const reason = err instanceof DecodeError ? err.reason : 'decode'
-      if (reason === 'flags' && (data[3]! & FLAG_ENCRYPTED) !== 0) {
-        // Not a protocol mismatch but a configuration one: say it clearly, once.
-        if (this.dropped['encrypted-without-key'] === undefined) this.c.logger.warn(`membership: encrypted datagram from ${from} but no secretKeys configured; dropping such datagrams`)
-        this.drop('encrypted-without-key')
-        return
-      }
-      this.drop(reason)
+      this.drop(err instanceof DecodeError ? err.reason : 'decode')
       this.c.logger.debug(`membership: dropped datagram from ${from}: ${String(err)}`)
       return
     }
@@ -349,7 +378,7 @@ export class Membership extends EventEmitter<MembershipEvents> {
 
   private dispatch(msg: PacketMsg, from: string): void {
     switch (msg.type) {
-      case MsgType.Ping: return this.prober.handlePing(msg, this.dropped)
+      case MsgType.Ping: return this.prober.handlePing(msg, this.dropped.byReason)
       case MsgType.PingReq: return this.prober.handlePingReq(msg)
       case MsgType.Ack: return this.prober.handleAck(msg)
       case MsgType.Nack: return this.prober.handleNack(msg)
@@ -391,10 +420,16 @@ export class Membership extends EventEmitter<MembershipEvents> {
           this.mergePushPull(msg.nodes, msg.userState, msg.join)
           return
         }
-        case MsgType.UserStream:
-          if (this.delegate.handleStream === undefined) break
-          this.delegate.handleStream(conn, msg.tag, msg.payload)
+        case MsgType.UserStream: {
+          const handler = this.streamHandlers.get(msg.tag)
+          if (handler === undefined) {
+            this.drop('stream-tag')
+            conn.destroy()
+            return
+          }
+          handler(conn, msg.payload)
           return
+        }
       }
       this.drop('stream-type')
       conn.destroy()

@@ -41,26 +41,34 @@ export class Tombstones {
     return this.byKey.size === 0 ? undefined : this.byKey.get(key)?.entry
   }
 
-  /** Keeps `entry` (a tombstone) as its key's tombstone until `nowMs + deletionDelayMs`. */
-  set(entry: Entry, nowMs: number): void {
-    this.byKey.delete(entry.key) // re-insert at the back: purge order
+  /**
+   * Keeps `entry` (a tombstone) as its key's tombstone until `nowMs +
+   * deletionDelayMs`; returns the tombstone it replaced, if any.
+   */
+  set(entry: Entry, nowMs: number): Entry | undefined {
+    const old = this.delete(entry.key) // re-insert at the back: purge order
     this.byKey.set(entry.key, { entry, purgeAtMs: nowMs + this.deletionDelayMs })
+    return old
   }
 
-  /** Forgets `key`'s tombstone (a newer write replaced it). */
-  delete(key: string): void {
-    this.byKey.delete(key)
+  /** Forgets `key`'s tombstone (a newer write replaced it); returns the entry it held. */
+  delete(key: string): Entry | undefined {
+    const t = this.byKey.get(key)
+    if (t !== undefined) this.byKey.delete(key)
+    return t?.entry
   }
 
   /**
    * Drops tombstones whose delay has passed at `nowMs`, oldest first,
-   * looking at no more than `budget` of them. Returns how many were dropped.
+   * looking at no more than `budget` of them; `onPurge` sees each one.
+   * Returns how many were dropped.
    */
-  purge(nowMs: number, budget: number): number {
+  purge(nowMs: number, budget: number, onPurge?: (entry: Entry) => void): number {
     let dropped = 0
     for (const [key, t] of this.byKey) {
       if (dropped >= budget || t.purgeAtMs > nowMs) break
       this.byKey.delete(key)
+      onPurge?.(t.entry)
       dropped++
     }
     return dropped

@@ -20,10 +20,19 @@
  *   together, and an LRU eviction removes the entry in `live`'s dispose hook.
  * - `tombs`: deleted keys, each kept for `deletionDelayMs` so that an older
  *   write arriving late cannot resurrect the key ({@link Tombstones}).
- * - `seenBy`: per origin, the {@link SeqRanges} of write sequence numbers this
- *   node has seen (applied, or found superseded). It recognises duplicate
+ * - `origins`: per write origin, the {@link SeqRanges} of sequence numbers
+ *   this node has seen (applied, or found superseded), whether it can vouch
+ *   for them (`lossy`), and how many entries it holds from the origin
+ *   ({@link OriginIndex}: coverage and retirement). It recognises duplicate
  *   datagrams, and it is the digest anti-entropy compares
  *   ({@link entriesMissingFrom}).
+ * - `expiry`: when keys with a TTL expire ({@link ExpiryQueue}), so that
+ *   purging costs O(due), at any write rate.
+ *
+ * `maxKeys` bounds the LRU through lru-cache's `maxSize` (each entry counts
+ * 1, or its bytes when `maxBytes` is set, and the key count is enforced by
+ * popping the least recent), never through `max`: lru-cache preallocates
+ * arrays of `max` slots, so `maxKeys: 1e8` would cost gigabytes up front.
  *
  * {@link VersionedStore.apply}, step by step, for an entry from `origin` with
  * sequence number `seq`:
@@ -44,7 +53,9 @@
  *
  * Local decisions stay local (invariant 3): LRU eviction and TTL expiry remove
  * live entries, count them in {@link VersionedStore.stats} and report them to
- * `onEvict`, and never create tombstones. Their sequence numbers stay seen.
+ * `onEvict`, and never create tombstones. Their sequence numbers stay seen
+ * (no peer re-sends them), and an eviction marks the origin lossy (no peer
+ * adopts this node's coverage of it: invariant 9).
  *
  * Ownership: `apply` keeps the entry object it is given (no copy, it is the
  * hot path). Callers must not change it afterwards; the store itself only
@@ -52,7 +63,9 @@
  */
 import { LRUCache } from 'lru-cache'
 import { NOT_DECODED, entrySize, type Entry } from './entry.js'
-import { SeqRanges, type SeqRange } from './seq-ranges.js'
+import { ExpiryQueue } from './expiry-queue.js'
+import { OriginIndex, type OriginRecord } from './origin-index.js'
+import type { SeqRanges, SeqRange } from './seq-ranges.js'
 import { Tombstones } from './tombstones.js'
 import { decodeValue } from './value-codec.js'
 import { compareVersions } from './version.js'
@@ -60,6 +73,7 @@ import { compareVersions } from './version.js'
 export { ENTRY_OVERHEAD_BYTES, NOT_DECODED, entrySize, type Entry } from './entry.js'
 export { decodeValue, encodeValue, isValueBytes, packValue } from './value-codec.js'
 export type { Version } from './version.js'
+export type { OriginRecord } from './origin-index.js'
 
 /** Outcome of {@link VersionedStore.apply}. */
 export type ApplyResult = 'applied' | 'stale' | 'duplicate' | 'expired'
@@ -108,7 +122,12 @@ export interface StoreStats {
   decodeErrors: number
   /** Full scans made by {@link VersionedStore.entriesMissingFrom}. */
   missingScans: number
+  /** Origin records retired ({@link VersionedStore.retireOrigins}). */
+  retiredOrigins: number
 }
+
+/** Most items one {@link VersionedStore.purge} call reclaims by default (the caller calls again when it hit it). */
+export const PURGE_BATCH = 50_000
 
 /**
  * What `live` holds for a key whose value cannot be returned as is (not
@@ -134,7 +153,8 @@ export class VersionedStore {
     stale: 0,
     duplicates: 0,
     decodeErrors: 0,
-    missingScans: 0
+    missingScans: 0,
+    retiredOrigins: 0
   }
 
   /**
@@ -147,11 +167,11 @@ export class VersionedStore {
   private readonly entries = new Map<string, Entry>()
   /** Never holds a key that is also in `entries`. */
   private readonly tombs: Tombstones
-  private readonly seenBy = new Map<string, SeqRanges>()
-  /** Keys in `live` whose entry has `expiresAt !== 0`; what purge scans. */
-  private readonly ttlKeys = new Set<string>()
-  /** Where the last purge stopped in `ttlKeys`; undefined = start over. */
-  private ttlCursor: Iterator<string> | undefined
+  private readonly origins = new OriginIndex()
+  /** Live entries with `expiresAt !== 0`, by key; `expiry` holds when they expire. */
+  private ttlCount = 0
+  private readonly expiry = new ExpiryQueue((key, at) => this.entries.get(key)?.expiresAt === at, () => this.ttlCount)
+  private readonly maxKeys: number
   /** Keys evicted during the current operation; reported when it is done. */
   private readonly evicted: string[] = []
   /** Sum of {@link entrySize} over `entries`. */
@@ -168,12 +188,15 @@ export class VersionedStore {
       throw new RangeError(`deletionDelayMs must be a finite number >= 0, got ${deletionDelayMs}`)
     }
     this.maxBytes = maxBytes
+    this.maxKeys = maxKeys
     this.tombs = new Tombstones(deletionDelayMs)
     this.onEvict = init.onEvict
+    // `maxSize`, never `max` (preallocates; see the file comment). `store`
+    // puts the entry in `entries` before it sets `live`.
     this.live = new LRUCache<string, Held>({
-      max: maxKeys,
-      // `store` puts the entry in `entries` before it sets `live`
-      ...(maxBytes > 0 ? { maxSize: maxBytes, sizeCalculation: (_v: unknown, key: string) => entrySize(this.entries.get(key)!) } : {}),
+      ...(maxBytes > 0
+        ? { maxSize: maxBytes, sizeCalculation: (_v: unknown, key: string) => entrySize(this.entries.get(key)!) }
+        : { maxSize: maxKeys, sizeCalculation: () => 1 }),
       dispose: (_v, key, reason) => {
         if (reason === 'evict') this.evictedByLru(key)
       }
@@ -210,12 +233,7 @@ export class VersionedStore {
    */
   apply(entry: Entry, nowMs: number): ApplyResult {
     const origin = entry.version.origin
-    let seen = this.seenBy.get(origin)
-    if (seen === undefined) {
-      seen = new SeqRanges()
-      this.seenBy.set(origin, seen)
-    }
-    if (!seen.add(entry.seq)) {
+    if (!this.origins.see(origin, entry.seq, nowMs)) {
       this.stats.duplicates++
       return 'duplicate'
     }
@@ -231,7 +249,9 @@ export class VersionedStore {
     }
     if (entry.tombstone) {
       if (current !== undefined) this.dropLive(key, current)
-      this.tombs.set(entry, nowMs)
+      const old = this.tombs.set(entry, nowMs)
+      if (old !== undefined) this.origins.release(old.version.origin)
+      this.origins.hold(origin, nowMs)
       this.stats.applied++
       return 'applied'
     }
@@ -244,8 +264,11 @@ export class VersionedStore {
       }
       return 'expired'
     }
-    if (tomb !== undefined) this.tombs.delete(key)
-    this.store(key, entry, current)
+    if (tomb !== undefined) {
+      this.tombs.delete(key)
+      this.origins.release(tomb.version.origin)
+    }
+    this.store(key, entry, current, nowMs)
     this.stats.applied++
     return 'applied'
   }
@@ -256,37 +279,47 @@ export class VersionedStore {
   }
 
   /**
-   * Housekeeping, bounded to about `maxScan` entries looked at per call:
-   * drops tombstones whose delay has passed (oldest first, see
-   * {@link Tombstones}), then expired live entries, resuming where the
-   * previous call stopped.
-   * @param maxScan - entries looked at per call. @default 1000
+   * Housekeeping: drops tombstones whose delay has passed and live entries
+   * expired at `nowMs`, earliest first, at most `budget` in all. Both are
+   * O(reclaimed): nothing is scanned. A caller that gets `budget` back
+   * should call again soon (more may be due).
+   * @param budget - most items reclaimed per call. @default {@link PURGE_BATCH}
    */
-  purge(nowMs: number, maxScan = 1000): { tombstones: number; expired: number } {
-    const tombstones = this.tombs.purge(nowMs, maxScan)
-    let budget = maxScan - tombstones
-    let expired = 0
-    while (budget > 0 && this.ttlKeys.size > 0) {
-      this.ttlCursor ??= this.ttlKeys.values()
-      const next = this.ttlCursor.next()
-      if (next.done === true) {
-        this.ttlCursor = undefined
-        break
-      }
-      budget--
-      const e = this.entries.get(next.value)
-      if (e !== undefined && nowMs >= e.expiresAt) {
-        this.dropLive(next.value, e)
-        this.expired(next.value)
-        expired++
-      }
-    }
+  purge(nowMs: number, budget = PURGE_BATCH): { tombstones: number; expired: number } {
+    const tombstones = this.tombs.purge(nowMs, budget, (t) => this.origins.release(t.version.origin))
+    const expired = this.expiry.popDue(nowMs, budget - tombstones, (key) => {
+      this.dropLive(key, this.entries.get(key)!)
+      this.expired(key)
+    })
     return { tombstones, expired }
   }
 
-  /** Per-origin seen ranges. A live view: do not modify. */
+  /**
+   * Retires origin records nothing depends on: no entry held, not in
+   * `keep` (this process's own origin), no new seq for `idleMs`
+   * ({@link OriginIndex}). Returns how many went.
+   */
+  retireOrigins(nowMs: number, idleMs: number, keep: ReadonlySet<string>): number {
+    const n = this.origins.retire(nowMs, idleMs, keep)
+    this.stats.retiredOrigins += n
+    return n
+  }
+
+  /** Per-origin coverage (seen ranges and `lossy`), for anti-entropy digests. A live view: do not modify. */
+  coverage(): ReadonlyMap<string, OriginRecord> {
+    return this.origins.view()
+  }
+
+  /** Origin records held. */
+  originCount(): number {
+    return this.origins.size
+  }
+
+  /** Per-origin seen ranges (a new map over the live ranges: do not modify them). */
   seen(): ReadonlyMap<string, SeqRanges> {
-    return this.seenBy
+    const out = new Map<string, SeqRanges>()
+    for (const [origin, r] of this.origins.view()) out.set(origin, r.ranges)
+    return out
   }
 
   /**
@@ -295,13 +328,8 @@ export class VersionedStore {
    * (what it has, or knows to be superseded, we now have or know too).
    * Throws `RangeError` for malformed ranges.
    */
-  markSeen(origin: string, ranges: ReadonlyArray<SeqRange>): void {
-    let seen = this.seenBy.get(origin)
-    if (seen === undefined) {
-      seen = new SeqRanges()
-      this.seenBy.set(origin, seen)
-    }
-    for (const [start, end] of ranges) seen.addRange(start, end)
+  markSeen(origin: string, ranges: ReadonlyArray<SeqRange>, nowMs = 0): void {
+    this.origins.seeRanges(origin, ranges, nowMs)
   }
 
   /**
@@ -314,7 +342,7 @@ export class VersionedStore {
   entriesMissingFrom(peerSeen: ReadonlyMap<string, SeqRanges>): Entry[] {
     // origin → the peer's ranges (undefined: the peer knows nothing from it)
     const behind = new Map<string, SeqRanges | undefined>()
-    for (const [origin, ours] of this.seenBy) {
+    for (const [origin, { ranges: ours }] of this.origins.view()) {
       const theirs = peerSeen.get(origin)
       if (theirs === undefined ? ours.count() > 0 : theirs.missingFrom(ours)) behind.set(origin, theirs)
     }
@@ -334,7 +362,7 @@ export class VersionedStore {
 
   /** The sequence number for the next write originated by `origin`: highest seen + 1. */
   nextSeq(origin: string): number {
-    return (this.seenBy.get(origin)?.max() ?? 0) + 1
+    return this.origins.nextSeq(origin)
   }
 
   /** Live entries (possibly including expired ones not yet noticed). */
@@ -357,46 +385,60 @@ export class VersionedStore {
     this.live.clear()
     this.entries.clear()
     this.tombs.clear()
-    this.seenBy.clear()
-    this.ttlKeys.clear()
-    this.ttlCursor = undefined
+    this.origins.clear()
+    this.expiry.clear()
+    this.ttlCount = 0
     this.evicted.length = 0
     this.liveBytes = 0
   }
 
   /** Makes `entry` the live entry for `key`, over `current` (the previous one, if any). */
-  private store(key: string, entry: Entry, current: Entry | undefined): void {
+  private store(key: string, entry: Entry, current: Entry | undefined, nowMs: number): void {
     const size = entrySize(entry)
+    const origin = entry.version.origin
     if (this.maxBytes !== 0 && size > this.maxBytes) {
       // lru-cache would refuse it: evicted on arrival
       if (current !== undefined) this.dropLive(key, current)
+      this.origins.markLossy(origin, nowMs)
       this.stats.evictions++
       this.onEvict?.(key, 'capacity')
       return
     }
+    if (current !== undefined) {
+      this.origins.release(current.version.origin)
+      if (current.expiresAt !== 0) this.ttlCount--
+    }
+    this.origins.hold(origin, nowMs)
     this.entries.set(key, entry) // first: sizeCalculation reads it
     const v = entry.value
     this.live.set(key, entry.expiresAt === 0 && v !== NOT_DECODED && v !== undefined ? (v as Held) : IN_ENTRY)
     this.liveBytes += current === undefined ? size : size - entrySize(current)
-    if (entry.expiresAt !== 0) this.ttlKeys.add(key)
-    else if (current !== undefined && current.expiresAt !== 0) this.ttlKeys.delete(key)
+    if (entry.expiresAt !== 0) {
+      this.ttlCount++
+      this.expiry.push(key, entry.expiresAt)
+    }
+    // The count bound, when lru-cache's maxSize counts bytes.
+    while (this.live.size > this.maxKeys) this.live.pop()
     if (this.evicted.length !== 0) this.reportEvicted()
   }
 
   /** Removes the live entry `e` for `key` (no callback, no counting). */
   private dropLive(key: string, e: Entry): void {
     this.live.delete(key)
+    this.forget(key, e, false)
+  }
+
+  /** Removes `e` from `entries` and its accounting (`lossy`: by a local decision). */
+  private forget(key: string, e: Entry, lossy: boolean): void {
     this.entries.delete(key)
     this.liveBytes -= entrySize(e)
-    if (e.expiresAt !== 0) this.ttlKeys.delete(key)
+    if (e.expiresAt !== 0) this.ttlCount--
+    this.origins.release(e.version.origin, lossy)
   }
 
   /** `live`'s dispose hook for an LRU eviction: the entry goes too. */
   private evictedByLru(key: string): void {
-    const e = this.entries.get(key)!
-    this.entries.delete(key)
-    this.liveBytes -= entrySize(e)
-    if (e.expiresAt !== 0) this.ttlKeys.delete(key)
+    this.forget(key, this.entries.get(key)!, true)
     this.stats.evictions++
     this.evicted.push(key)
   }

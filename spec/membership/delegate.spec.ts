@@ -87,12 +87,13 @@ describe('Membership delegate seam', function () {
     for (const d of delegates) expect(d.received.length).to.be.greaterThan(0)
   })
 
-  it('hands application streams to the delegate', async () => {
+  it('routes application streams by tag to the registered handler', async () => {
     cluster = new Cluster(34)
     const b = new RecordingDelegate('b')
     const na = cluster.add()
     const nb = cluster.add({ delegate: b })
-    const conn = await cluster.settle(na.openUserStream(nb.address, 7, Buffer.from('hello')))
+    nb.handleStreams(7, (conn, payload) => b.handleStream(conn, 7, payload))
+    const conn = await cluster.settle(na.openStream(nb.address, 7, Buffer.from('hello')))
     const frames: string[] = []
     conn.onFrame((f) => frames.push(f.toString()))
     await cluster.run(100)

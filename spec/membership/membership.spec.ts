@@ -76,13 +76,13 @@ describe('Membership (in-memory network, manual clock)', function () {
     cluster = new Cluster(6)
     const nodes = await cluster.start(4)
     const accused = nodes[1]!
-    const before = accused.table.self.incarnation
-    nodes[0]!.table.handleSuspect({ type: MsgType.Suspect, incarnation: before, nodeId: accused.nodeId, fromId: nodes[0]!.nodeId })
+    const before = accused.incarnation
+    nodes[0]!.receive({ type: MsgType.Suspect, incarnation: before, nodeId: accused.nodeId, fromId: nodes[0]!.nodeId }, nodes[0]!.address)
     expect(state(nodes[0]!, accused.nodeId)).to.equal('suspect')
     const took = await cluster.until(() => nodes.every((n) => state(n, accused.nodeId) === 'alive' &&
       n.members().find((m) => m.nodeId === accused.nodeId)!.incarnation > before), 10_000)
     expect(took).to.be.greaterThan(-1)
-    expect(accused.table.self.incarnation).to.be.greaterThan(before)
+    expect(accused.incarnation).to.be.greaterThan(before)
   })
 
   it('tells a suspect of the accusation in the very ping that probes it (buddy system)', async () => {
@@ -90,12 +90,12 @@ describe('Membership (in-memory network, manual clock)', function () {
     const nodes = await cluster.start(2)
     const [a, b] = nodes as [typeof nodes[0], typeof nodes[0]]
     await cluster.run(3_000)
-    const before = b.table.self.incarnation
-    a.table.handleSuspect({ type: MsgType.Suspect, incarnation: before, nodeId: b.nodeId, fromId: 'someone-else' })
+    const before = b.incarnation
+    a.receive({ type: MsgType.Suspect, incarnation: before, nodeId: b.nodeId, fromId: 'someone-else' }, a.address)
     // No gossip ticks (gossipNodes 0) and the broadcast dropped: only a's probe can tell b.
     ;(a as unknown as { queue: { reset(): void } }).queue.reset()
     // Well before the suspicion timeout (4 s) could let a dead verdict reach b some other way.
-    const took = await cluster.until(() => b.table.self.incarnation > before, 1_500)
+    const took = await cluster.until(() => b.incarnation > before, 1_500)
     expect(took).to.be.greaterThan(-1)
     const healed = await cluster.until(() => state(a, b.nodeId) === 'alive', 5_000)
     expect(healed).to.be.greaterThan(-1)
@@ -187,7 +187,7 @@ describe('Membership (in-memory network, manual clock)', function () {
     const nodes = await cluster.start(4)
     const old = nodes[3]!
     const { nodeId, address } = old
-    const oldInc = old.table.self.incarnation
+    const oldInc = old.incarnation
     await cluster.crash(old)
     await cluster.until(() => state(nodes[0]!, nodeId) === 'dead', 60_000)
     cluster.clock.advance(2_000)
