@@ -167,9 +167,10 @@ const loggerMethods = ['debug', 'info', 'warn', 'error'] as const
 export function resolveOptions(opts: BcacheOptions, listenRequired: boolean): ResolvedOptions {
   const bag = object('options', opts)
   knownKeys('', bag, Object.keys(optionNames))
+  const addresses = resolveAddresses(opts, listenRequired)
   if (opts.maxKeys === undefined) throw new TypeError(optionMessage('maxKeys', 'is required (a positive integer: most keys held)'))
   const resolved: ResolvedOptions = {
-    ...resolveAddresses(opts, listenRequired),
+    ...addresses,
     maxKeys: positiveInt('maxKeys', opts.maxKeys),
     maxBytes: nonNegativeInt('maxBytes', opts.maxBytes ?? 0),
     deletionDelay: nonNegativeInt('deletionDelay', opts.deletionDelay ?? 300_000),
