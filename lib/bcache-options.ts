@@ -51,7 +51,7 @@ export interface BcacheOptions {
   profile?: ProfileName
   /** Overrides of individual tuning options (see the README's tuning table). */
   tuning?: Partial<Tuning>
-  /** Fill coordination settings (`concurrency` defaults to 16; see FillerInit). */
+  /** Fill coordination settings (each with its default: see FillerInit); unknown names are refused. */
   fill?: FillerInit
   /** How often `stats()` is published on the `bcache:stats` diagnostics channel, ms; 0 = never. @default 10000 */
   statsInterval?: number
