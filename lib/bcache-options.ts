@@ -1,12 +1,17 @@
 /**
  * Options of `Bcache.create`, their defaults and validation. Everything is
- * checked before any socket is bound; a bad value throws `TypeError` or
- * `RangeError` naming the option.
+ * checked before any socket is bound, with the validators of
+ * `option-checks.ts`: a bad value throws `TypeError` or `RangeError` whose
+ * message starts with `option <path>: ` (`maxKeys`, `peers[0]`,
+ * `fill.concurrency`); an unknown option name is refused at every level,
+ * with the known name it resembles; options that contradict each other
+ * (a value limit no frame can carry) are refused too.
  */
-import type { Logger } from './logger.js'
+import { silentLogger, type Logger } from './logger.js'
+import { bool, describeValue, intIn, knownKeys, nonNegativeInt, object, optionMessage, positiveInt, underPath, withMethods } from './option-checks.js'
 import { checkNodeId, resolveTuning, type ProfileName, type Tuning } from './options.js'
 import { parseAddress } from './transport/transport.js'
-import type { FillerInit } from './fill/filler-options.js'
+import { resolveFillerInit, type FillerConfig, type FillerInit } from './fill/filler-options.js'
 import { DEFAULT_MAX_MEMBERS } from './membership/member-table.js'
 import { MAX_KEY_BYTES } from './replication/delta.js'
 import { DEFAULT_MAX_QUEUED_BYTES } from './replication/frame-queue.js'
@@ -30,21 +35,32 @@ export interface BcacheOptions {
    * @default 300000 (5 min)
    */
   deletionDelay?: number
-  /** Largest encoded value accepted by `set`, in bytes. @default 1048576 (1 MiB) */
+  /**
+   * Largest encoded value accepted by `set`, in bytes. Must leave room in a
+   * stream frame for the rest of the frame: `maxValueBytes <= maxFrameBytes -
+   * 65536` ({@link FRAME_MARGIN_BYTES}), else `create` throws a `RangeError`
+   * (a value no frame can carry would stop every state transfer).
+   * @default 1048576 (1 MiB)
+   */
   maxValueBytes?: number
   /** Unique id of this node. @default `${hostname}-${pid}-${random}` */
   nodeId?: string
-  /** The "host:port" peers should use to reach this node. @default the bound address */
+  /** The "host:port" peers should use to reach this node (not port 0). @default the bound address */
   advertiseAddr?: string
   /** Tuning profile. @default 'lan' */
   profile?: ProfileName
   /** Overrides of individual tuning options (see the README's tuning table). */
   tuning?: Partial<Tuning>
-  /** Fill coordination settings (`concurrency` defaults to 16; see FillerInit). */
+  /** Fill coordination settings (each with its default: see FillerInit); unknown names are refused. */
   fill?: FillerInit
   /** How often `stats()` is published on the `bcache:stats` diagnostics channel, ms; 0 = never. @default 10000 */
   statsInterval?: number
-  /** Where bcache logs; `console` works. @default silent */
+  /**
+   * Where bcache logs: an object with `debug`, `info`, `warn` and `error`
+   * functions, such as `console` (the object, not the string `'console'`)
+   * or a pino logger. Anything else is a `TypeError` at `create`.
+   * @default silent
+   */
   logger?: Logger
 
   // ---- security (see the README's Security section) ----
@@ -81,8 +97,8 @@ export interface BcacheOptions {
   maxKeyBytes?: number
   /**
    * Largest stream frame accepted (when bcache binds the sockets itself); a
-   * larger one destroys the connection. Must exceed `maxValueBytes` plus
-   * ~1 KiB, or large values cannot be replicated over TCP.
+   * larger one destroys the connection. At least `maxValueBytes + 65536`
+   * (see `maxValueBytes`), at most 4294967295 (a frame's 4-byte length).
    * @default 16777216 (16 MiB)
    */
   maxFrameBytes?: number
@@ -104,8 +120,10 @@ export interface ResolvedOptions {
   nodeId: string | undefined
   advertiseAddr: string | undefined
   tuning: Tuning
-  fill: FillerInit
+  fill: FillerConfig
   statsInterval: number
+  /** The logger given, or the silent one. */
+  logger: Logger
   /** The live keyring (empty when `secretKeys` was not given). */
   keyring: Keyring
   /** Whether `secretKeys` was given (even empty): the envelope's room is then reserved. */
@@ -119,51 +137,96 @@ export interface ResolvedOptions {
   maxStreamQueueBytes: number
 }
 
-function posInt(name: string, v: unknown, min: number): number {
-  if (typeof v !== 'number' || !Number.isInteger(v)) throw new TypeError(`option ${name} must be an integer, got ${String(v)}`)
-  if (v < min) throw new RangeError(`option ${name} must be at least ${min}, got ${v}`)
-  return v
+/**
+ * Room kept in every stream frame besides one value, in bytes: the frame,
+ * batch and delta headers, the key (at most {@link MAX_KEY_BYTES}), the
+ * version and origin, and the security envelope and label, with a wide
+ * margin. The rule checked at `create`:
+ * `maxValueBytes <= maxFrameBytes - FRAME_MARGIN_BYTES`.
+ */
+export const FRAME_MARGIN_BYTES = 64 * 1024
+
+/** Largest frame a 4-byte length header can announce (see transport/framing.ts). */
+const MAX_FRAME_HEADER_BYTES = 0xffff_ffff
+
+/** Every option name `create` accepts; anything else is refused (a typo must not silently do nothing). */
+const optionNames: Readonly<Record<keyof BcacheOptions, true>> = {
+  listenAddr: true, peers: true, maxKeys: true, maxBytes: true, deletionDelay: true, maxValueBytes: true,
+  nodeId: true, advertiseAddr: true, profile: true, tuning: true, fill: true, statsInterval: true, logger: true,
+  secretKeys: true, label: true, allowPlaintext: true,
+  maxKeyBytes: true, maxFrameBytes: true, maxMembers: true, maxSyncs: true, maxStreamQueueBytes: true
 }
 
-/** Validates and fills defaults. @throws TypeError | RangeError naming the option */
+/** The methods a logger must have (`console` has them). */
+const loggerMethods = ['debug', 'info', 'warn', 'error'] as const
+
+/**
+ * Validates and fills defaults. Every message starts with `option <path>: `.
+ * @throws TypeError | RangeError naming the option (see `option-checks.ts` for which)
+ */
 export function resolveOptions(opts: BcacheOptions, listenRequired: boolean): ResolvedOptions {
-  if (opts === null || typeof opts !== 'object') throw new TypeError('Bcache.create needs an options object')
-  if (listenRequired || opts.listenAddr !== undefined) parseAddress(opts.listenAddr)
-  const peers = opts.peers ?? []
-  if (!Array.isArray(peers)) throw new TypeError('option peers must be an array of "host:port" strings')
-  for (const p of peers) parseAddress(p)
-  if (opts.advertiseAddr !== undefined) parseAddress(opts.advertiseAddr)
-  if (opts.maxKeys === undefined) throw new TypeError('option maxKeys is required (a positive integer)')
-  return {
-    listenAddr: opts.listenAddr,
-    peers: [...peers],
-    maxKeys: posInt('maxKeys', opts.maxKeys, 1),
-    maxBytes: posInt('maxBytes', opts.maxBytes ?? 0, 0),
-    deletionDelay: posInt('deletionDelay', opts.deletionDelay ?? 300_000, 0),
-    maxValueBytes: posInt('maxValueBytes', opts.maxValueBytes ?? 1_048_576, 1),
+  const bag = object('options', opts)
+  knownKeys('', bag, Object.keys(optionNames))
+  const addresses = resolveAddresses(opts, listenRequired)
+  if (opts.maxKeys === undefined) throw new TypeError(optionMessage('maxKeys', 'is required (a positive integer: most keys held)'))
+  const resolved: ResolvedOptions = {
+    ...addresses,
+    maxKeys: positiveInt('maxKeys', opts.maxKeys),
+    maxBytes: nonNegativeInt('maxBytes', opts.maxBytes ?? 0),
+    deletionDelay: nonNegativeInt('deletionDelay', opts.deletionDelay ?? 300_000),
+    maxValueBytes: positiveInt('maxValueBytes', opts.maxValueBytes ?? 1_048_576),
     nodeId: opts.nodeId === undefined ? undefined : checkNodeId(opts.nodeId),
-    advertiseAddr: opts.advertiseAddr,
-    tuning: resolveTuning(opts.profile ?? 'lan', opts.tuning ?? {}),
-    fill: opts.fill ?? {},
-    statsInterval: posInt('statsInterval', opts.statsInterval ?? 10_000, 0),
-    keyring: new Keyring(opts.secretKeys ?? []),
+    tuning: resolveTuning(opts.profile ?? 'lan', opts.tuning ?? {}, 'tuning'),
+    fill: resolveFillerInit(opts.fill ?? {}, 'fill'),
+    statsInterval: nonNegativeInt('statsInterval', opts.statsInterval ?? 10_000),
+    logger: opts.logger === undefined ? silentLogger : withMethods<Logger>('logger', opts.logger, loggerMethods, ' (pass console, a pino-like logger, or nothing for silence)'),
+    ...resolveSecurity(opts),
+    ...resolveLimits(opts)
+  }
+  checkValueFitsFrame(resolved.maxValueBytes, resolved.maxFrameBytes)
+  return resolved
+}
+
+function resolveAddresses(opts: BcacheOptions, listenRequired: boolean): Pick<ResolvedOptions, 'listenAddr' | 'peers' | 'advertiseAddr'> {
+  if (listenRequired && opts.listenAddr === undefined) {
+    throw new TypeError(optionMessage('listenAddr', 'is required ("host:port" to bind; port 0 picks a free one)'))
+  }
+  if (opts.listenAddr !== undefined) underPath('listenAddr', () => parseAddress(opts.listenAddr))
+  const peers = opts.peers ?? []
+  if (!Array.isArray(peers)) throw new TypeError(optionMessage('peers', `must be an array of "host:port" strings, got ${describeValue(peers)}`))
+  peers.forEach((p: unknown, i) => underPath(`peers[${i}]`, () => parseAddress(p as string)))
+  if (opts.advertiseAddr !== undefined) {
+    const { port } = underPath('advertiseAddr', () => parseAddress(opts.advertiseAddr as string))
+    if (port === 0) throw new RangeError(optionMessage('advertiseAddr', `port 0 cannot be dialled; give the port peers reach this node at, got ${describeValue(opts.advertiseAddr)}`))
+  }
+  return { listenAddr: opts.listenAddr, peers: [...peers], advertiseAddr: opts.advertiseAddr }
+}
+
+function resolveSecurity(opts: BcacheOptions): Pick<ResolvedOptions, 'keyring' | 'encryption' | 'label' | 'allowPlaintext'> {
+  return {
+    keyring: underPath('secretKeys', () => new Keyring(opts.secretKeys ?? [])),
     encryption: opts.secretKeys !== undefined,
-    label: checkLabel(opts.label ?? ''),
-    allowPlaintext: bool('allowPlaintext', opts.allowPlaintext ?? false),
-    maxKeyBytes: upTo('maxKeyBytes', posInt('maxKeyBytes', opts.maxKeyBytes ?? MAX_KEY_BYTES, 1), MAX_KEY_BYTES),
-    maxFrameBytes: upTo('maxFrameBytes', posInt('maxFrameBytes', opts.maxFrameBytes ?? 16 * 1024 * 1024, 1024), 0xffff_ffff),
-    maxMembers: posInt('maxMembers', opts.maxMembers ?? DEFAULT_MAX_MEMBERS, 2),
-    maxSyncs: posInt('maxSyncs', opts.maxSyncs ?? MAX_SERVED_ROUNDS, 1),
-    maxStreamQueueBytes: posInt('maxStreamQueueBytes', opts.maxStreamQueueBytes ?? DEFAULT_MAX_QUEUED_BYTES, 1024)
+    label: checkLabel(opts.label ?? '', 'option label:'),
+    allowPlaintext: bool('allowPlaintext', opts.allowPlaintext ?? false)
   }
 }
 
-function bool(name: string, v: unknown): boolean {
-  if (typeof v !== 'boolean') throw new TypeError(`option ${name} must be a boolean, got ${typeof v}`)
-  return v
+function resolveLimits(opts: BcacheOptions): Pick<ResolvedOptions, 'maxKeyBytes' | 'maxFrameBytes' | 'maxMembers' | 'maxSyncs' | 'maxStreamQueueBytes'> {
+  return {
+    maxKeyBytes: intIn('maxKeyBytes', opts.maxKeyBytes ?? MAX_KEY_BYTES, 1, MAX_KEY_BYTES),
+    // TODO(lead): import DEFAULT_MAX_FRAME_BYTES
+    maxFrameBytes: intIn('maxFrameBytes', opts.maxFrameBytes ?? 16 * 1024 * 1024, FRAME_MARGIN_BYTES + 1, MAX_FRAME_HEADER_BYTES),
+    maxMembers: intIn('maxMembers', opts.maxMembers ?? DEFAULT_MAX_MEMBERS, 2, Number.MAX_SAFE_INTEGER),
+    maxSyncs: positiveInt('maxSyncs', opts.maxSyncs ?? MAX_SERVED_ROUNDS),
+    maxStreamQueueBytes: intIn('maxStreamQueueBytes', opts.maxStreamQueueBytes ?? DEFAULT_MAX_QUEUED_BYTES, 1024, Number.MAX_SAFE_INTEGER)
+  }
 }
 
-function upTo(name: string, v: number, max: number): number {
-  if (v > max) throw new RangeError(`option ${name} must be at most ${max}, got ${v}`)
-  return v
+/** Refuses a value limit that a stream frame could not carry (it would stop every state transfer). */
+function checkValueFitsFrame(maxValueBytes: number, maxFrameBytes: number): void {
+  const most = maxFrameBytes - FRAME_MARGIN_BYTES
+  if (maxValueBytes > most) {
+    throw new RangeError(optionMessage('maxValueBytes',
+      `(${maxValueBytes}) must be at most maxFrameBytes (${maxFrameBytes}) minus ${FRAME_MARGIN_BYTES} bytes of frame overhead, i.e. ${most}; raise maxFrameBytes or lower maxValueBytes`))
+  }
 }

@@ -9,6 +9,7 @@ import { resolveOptions, type BcacheOptions, type ResolvedOptions } from './bcac
 import { systemClock, type Clock, type Timer } from './clock.js'
 import { ClosedError } from './errors.js'
 import { Filler as FillEngine, type FillerStats } from './fill/filler.js'
+import { checkFillCallOptions } from './fill/filler-options.js'
 import { silentLogger, type Logger } from './logger.js'
 import type { MemberInfo } from './membership/member-table.js'
 import { Membership, type MembershipStats } from './membership/membership.js'
@@ -213,6 +214,7 @@ export class Bcache<V = unknown> extends EventEmitter<BcacheEvents> {
     this.checkOpen()
     checkKey(key, this.opts.maxKeyBytes)
     if (typeof filler !== 'function') throw new TypeError('filler must be a function')
+    checkFillCallOptions(options) // before the lookup: a bad option fails on a hit as on a miss
     const hit = this.get(key)
     if (hit !== undefined) return hit
     return this.filler.fill(key, filler, options)

@@ -3,6 +3,8 @@
  * Only the facade (and tests) fill defaults; the engine receives a complete,
  * validated {@link MembershipConfig}.
  */
+import { DEFAULT_DECODE_LIMITS } from './wire/validate.js'
+import { bool, finiteIn, intIn, knownKeys, object, oneOf, optionMessage, str } from './option-checks.js'
 
 /** The tuning knobs of the SWIM engine. Every field is documented with its effect and default (lan profile). */
 export interface MembershipTuning {
@@ -210,19 +212,10 @@ export interface MembershipConfig extends MembershipTuning {
   advertiseAddr: string
 }
 
-type Check = (name: string, v: unknown) => void
+type Check = (path: string, v: unknown) => unknown
 
-const int = (min: number, max = Number.MAX_SAFE_INTEGER): Check => (name, v) => {
-  if (typeof v !== 'number' || !Number.isInteger(v)) throw new TypeError(`option ${name} must be an integer, got ${String(v)}`)
-  if (v < min || v > max) throw new RangeError(`option ${name} must be between ${min} and ${max}, got ${v}`)
-}
-const fraction: Check = (name, v) => {
-  if (typeof v !== 'number' || Number.isNaN(v)) throw new TypeError(`option ${name} must be a number, got ${String(v)}`)
-  if (v < 0 || v > 1) throw new RangeError(`option ${name} must be between 0 and 1, got ${v}`)
-}
-const bool: Check = (name, v) => {
-  if (typeof v !== 'boolean') throw new TypeError(`option ${name} must be a boolean, got ${String(v)}`)
-}
+const int = (min: number, max = Number.MAX_SAFE_INTEGER): Check => (path, v) => intIn(path, v, min, max)
+const fraction: Check = (path, v) => finiteIn(path, v, 0, 1)
 
 const DAY = 86_400_000
 const checks: Record<keyof Tuning, Check> = {
@@ -247,36 +240,36 @@ const checks: Record<keyof Tuning, Check> = {
   appPayloadShare: fraction,
   maxQueuedBroadcasts: int(16, 10_000_000)
 }
+const tuningNames = Object.keys(checks)
+const profileNames = Object.keys(profiles) as ProfileName[]
 
 /**
  * Resolves a profile plus overrides into a complete tuning, validating every
- * field. Throws `TypeError`/`RangeError` naming the offending option; unknown
- * option names are rejected too (a typo must not silently do nothing).
+ * field (see `option-checks.ts` for which error is thrown when). Messages
+ * start with `option tuning.<name>: ` (`path` replaces `tuning`); unknown
+ * option names are refused too (a typo must not silently do nothing).
+ * Fields set to `undefined` keep the profile's value.
  */
-export function resolveTuning(profile: ProfileName = 'lan', overrides: Partial<Tuning> = {}): Tuning {
-  const base = profiles[profile]
-  if (base === undefined) throw new RangeError(`option profile must be one of lan, local, wan; got ${String(profile)}`)
-  if (overrides === null || typeof overrides !== 'object') throw new TypeError('tuning overrides must be an object')
+export function resolveTuning(profile: ProfileName = 'lan', overrides: Partial<Tuning> = {}, path = 'tuning'): Tuning {
+  const base = profiles[oneOf('profile', profile, profileNames)]
+  const bag = object(path, overrides)
+  knownKeys(path, bag, tuningNames)
   const out: Tuning = { ...base }
-  for (const [name, value] of Object.entries(overrides)) {
+  for (const [name, value] of Object.entries(bag)) {
     if (value === undefined) continue
-    const check = checks[name as keyof Tuning]
-    if (check === undefined) throw new TypeError(`unknown option ${name}`)
-    check(name, value)
+    checks[name as keyof Tuning](`${path}.${name}`, value)
     ;(out as unknown as Record<string, unknown>)[name] = value
   }
   if (out.probeTimeoutMs > out.probeIntervalMs) {
-    throw new RangeError(`option probeTimeoutMs (${out.probeTimeoutMs}) must not exceed probeIntervalMs (${out.probeIntervalMs})`)
+    throw new RangeError(optionMessage(`${path}.probeTimeoutMs`, `(${out.probeTimeoutMs}) must not exceed ${path}.probeIntervalMs (${out.probeIntervalMs})`))
   }
   if (out.reapDeadAfterMs < out.gossipToTheDeadMs) {
-    throw new RangeError(`option reapDeadAfterMs (${out.reapDeadAfterMs}) must be at least gossipToTheDeadMs (${out.gossipToTheDeadMs})`)
+    throw new RangeError(optionMessage(`${path}.reapDeadAfterMs`, `(${out.reapDeadAfterMs}) must be at least ${path}.gossipToTheDeadMs (${out.gossipToTheDeadMs})`))
   }
   return out
 }
 
-/** Validates a node id: a non-empty string of at most 256 UTF-8 bytes. */
+/** Validates a node id: a non-empty string of at most 256 UTF-8 bytes (the wire's `maxIdBytes`). */
 export function checkNodeId(nodeId: unknown): string {
-  if (typeof nodeId !== 'string' || nodeId.length === 0) throw new TypeError('option nodeId must be a non-empty string')
-  if (Buffer.byteLength(nodeId) > 256) throw new RangeError('option nodeId must be at most 256 UTF-8 bytes')
-  return nodeId
+  return str('nodeId', nodeId, { nonEmpty: true, maxBytes: DEFAULT_DECODE_LIMITS.maxIdBytes })
 }

@@ -17,11 +17,11 @@ describe('options', () => {
 
   const bad: Array<[string, unknown, typeof TypeError]> = [
     ['probeIntervalMs', 0, RangeError],
-    ['probeIntervalMs', 1.5, TypeError],
+    ['probeIntervalMs', 1.5, RangeError], // a number of the wrong kind (was TypeError before option-checks.ts)
     ['probeIntervalMs', '1000', TypeError],
     ['gossipNodes', -1, RangeError],
     ['appPayloadShare', 1.5, RangeError],
-    ['appPayloadShare', Number.NaN, TypeError],
+    ['appPayloadShare', Number.NaN, RangeError], // idem
     ['tcpFallbackPing', 'yes', TypeError],
     ['packetBudgetBytes', 10, RangeError],
     ['noSuchOption', 1, TypeError]
@@ -37,6 +37,14 @@ describe('options', () => {
     expect(() => resolveTuning('lan', { reapDeadAfterMs: 1000 })).to.throw(RangeError, 'reapDeadAfterMs')
     expect(() => resolveTuning('moon' as never)).to.throw(RangeError, 'profile')
     expect(() => resolveTuning('lan', null as never)).to.throw(TypeError)
+  })
+
+  it('names the option by its path and suggests the option a typo resembles', () => {
+    expect(() => resolveTuning('lan', { gossipNodes: -1 })).to.throw(RangeError, /^option tuning\.gossipNodes: /)
+    expect(() => resolveTuning('lan', { probeIntervalMS: 5 } as never)).to.throw(TypeError, /^option tuning\.probeIntervalMS: unknown option \(did you mean tuning\.probeIntervalMs\?\)$/)
+    expect(() => resolveTuning('lan', { zzz: 1 } as never)).to.throw(TypeError, /^option tuning\.zzz: unknown option$/)
+    expect(() => resolveTuning('lan', { probeTimeoutMs: 2000 })).to.throw(RangeError, /^option tuning\.probeTimeoutMs: .*tuning\.probeIntervalMs/)
+    expect(() => resolveTuning('moon' as never)).to.throw(RangeError, /^option profile: must be one of "lan", "local", "wan"/)
   })
 
   it('checks node ids', () => {

@@ -1,6 +1,8 @@
 /**
- * Settings of the fill machinery, their defaults and their validation.
+ * Settings of the fill machinery, their defaults and their validation, and
+ * the validation of a fill's per-call options.
  */
+import { describeValue, knownKeys, nonNegativeFinite, object, optionMessage, positiveFinite, positiveInt } from '../option-checks.js'
 
 /** Plain settings of a `Filler`. Every field is optional. */
 export interface FillerInit {
@@ -74,38 +76,59 @@ export const fillerDefaults: Readonly<FillerConfig> = Object.freeze({
   maxLeases: 10_000
 })
 
+type Check = (path: string, v: unknown) => number
+
+/** The check of each setting: the one place its bound is stated. */
+const checks: Readonly<Record<keyof FillerConfig, Check>> = {
+  concurrency: positiveInt,
+  leaseMs: positiveFinite,
+  leaseGraceMs: nonNegativeFinite,
+  leaseRequestTimeoutMs: positiveFinite,
+  maxWaitMs: nonNegativeFinite,
+  defaultTimeoutMs: nonNegativeFinite,
+  maxLeaseMs: positiveFinite,
+  maxLeases: positiveInt
+}
+const names = Object.keys(checks)
+
 /**
- * Fills defaults and validates. Throws `TypeError` for a non-number and
- * `RangeError` for an out-of-range value, naming the option.
+ * Fills defaults and validates. Throws `TypeError` for a non-number or an
+ * unknown setting and `RangeError` for an out-of-range value, the message
+ * starting with `option <path>.<name>: ` (`path` is `fill` in `Bcache.create`).
  */
-export function resolveFillerInit(init: FillerInit = {}): FillerConfig {
+export function resolveFillerInit(init: FillerInit = {}, path = 'fill'): FillerConfig {
+  const bag = object(path, init)
+  knownKeys(path, bag, names)
   const c: FillerConfig = { ...fillerDefaults }
-  for (const name of Object.keys(fillerDefaults) as Array<keyof FillerConfig>) {
-    const v = init[name]
-    if (v === undefined) continue
-    if (typeof v !== 'number' || Number.isNaN(v)) throw new TypeError(`${name} must be a number, got ${typeof v}`)
-    c[name] = v
+  for (const name of names as Array<keyof FillerConfig>) {
+    const v = bag[name]
+    if (v !== undefined) c[name] = checks[name](`${path}.${name}`, v)
   }
-  positiveInt(c, 'concurrency')
-  positiveInt(c, 'maxLeases')
-  positive(c, 'leaseMs')
-  positive(c, 'leaseRequestTimeoutMs')
-  positive(c, 'maxLeaseMs')
-  nonNegative(c, 'leaseGraceMs')
-  nonNegative(c, 'maxWaitMs')
-  nonNegative(c, 'defaultTimeoutMs')
-  if (c.leaseMs > c.maxLeaseMs) throw new RangeError(`leaseMs (${c.leaseMs}) must not exceed maxLeaseMs (${c.maxLeaseMs})`)
+  if (c.leaseMs > c.maxLeaseMs) {
+    throw new RangeError(optionMessage(`${path}.leaseMs`, `(${c.leaseMs}) must not exceed ${path}.maxLeaseMs (${c.maxLeaseMs})`))
+  }
   return c
 }
 
-function positiveInt(c: FillerConfig, name: keyof FillerConfig): void {
-  if (!Number.isInteger(c[name]) || c[name] < 1) throw new RangeError(`${name} must be a positive integer, got ${c[name]}`)
+/** Per-call options of a fill (`Filler.fill`, `Bcache.getWithFiller`). */
+export interface FillCallChecked {
+  ttl?: number
+  timeoutMs?: number
+  signal?: AbortSignal
 }
 
-function positive(c: FillerConfig, name: keyof FillerConfig): void {
-  if (!Number.isFinite(c[name]) || c[name] <= 0) throw new RangeError(`${name} must be a positive finite number, got ${c[name]}`)
-}
-
-function nonNegative(c: FillerConfig, name: keyof FillerConfig): void {
-  if (!Number.isFinite(c[name]) || c[name] < 0) throw new RangeError(`${name} must be a non-negative finite number, got ${c[name]}`)
+/**
+ * Validates the per-call options of a fill: `ttl` and `timeoutMs` finite
+ * numbers ≥ 0, `signal` an `AbortSignal`; absent ones are fine. Called
+ * before any lookup, so a bad option fails on a hit as on a miss.
+ * @throws TypeError | RangeError whose message starts with `option <name>: `
+ */
+export function checkFillCallOptions(opts: unknown): FillCallChecked {
+  const o = object('options', opts)
+  if (o['ttl'] !== undefined) nonNegativeFinite('ttl', o['ttl'])
+  if (o['timeoutMs'] !== undefined) nonNegativeFinite('timeoutMs', o['timeoutMs'])
+  if (o['signal'] !== undefined && !(o['signal'] instanceof AbortSignal)) {
+    throw new TypeError(optionMessage('signal', `must be an AbortSignal, got ${describeValue(o['signal'])}`))
+  }
+  return o as FillCallChecked
 }
