@@ -84,7 +84,7 @@ export class Prober {
   probeRound(): boolean {
     const target = this.nextTarget()
     if (target === undefined) return false
-    this.probe(target)
+    new Probe(this.host, target, this.nextSeq()).start()
     return true
   }
 
@@ -140,10 +140,6 @@ export class Prober {
     for (const t of this.timers) this.c.clock.clearTimeout(t)
     this.timers.clear()
     this.waiters.clear()
-  }
-
-  private probe(target: Member): void {
-    new Probe(this.host, target, this.nextSeq()).start()
   }
 
   /** Next member in the shuffled round-robin order (alive or suspect, not us). */
