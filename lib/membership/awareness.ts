@@ -11,12 +11,16 @@
  * keeps its failed probes from accusing anyone.
  *
  * The membership engine moves the score on these events (memberlist's
- * choices, from the Lifeguard paper):
+ * choices, from the Lifeguard paper; the prober applies the probe rules, the
+ * member table the refute rule):
  *
- * - **-1** a probe got its ack in time: evidence that we are working.
+ * - **-1** a probe got its ack in time (direct, through a ping-req relay, or
+ *   over the TCP fallback): evidence that we are working. (memberlist takes
+ *   the -1 for a direct ack only.)
  * - **+1** a probe failed (no ack, direct or indirect) and no ping-req helper
- *   was asked, so nobody could have sent a nack: with nothing to compare
- *   against, assume the fault may be ours.
+ *   was asked (`indirectChecks` 0, or no other alive member), so nobody could
+ *   have sent a nack: with nothing to compare against, assume the fault may
+ *   be ours.
  * - **+(expected - received)** a probe failed and some ping-req helpers did
  *   not even nack. Helpers answer a ping-req with a nack when their own probe
  *   of the target times out, so each missing nack means we failed to hear a

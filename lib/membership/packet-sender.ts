@@ -12,8 +12,8 @@ import type { Transport } from '../transport/transport.js'
 import { buildPacket, encodeUser, userOverhead, PACKET_HEADER_BYTES } from '../wire/codec.js'
 import type { MembershipDelegate } from './delegate.js'
 
-// Room kept for the array header of a datagram (array16 covers any count we send).
-const ARRAY_HEADER_RESERVE = 3
+/** Room kept for the array header of a datagram (array16 covers any count we send). */
+export const ARRAY_HEADER_RESERVE = 3
 
 export interface PacketSenderComponents {
   transport: Transport

@@ -9,11 +9,12 @@
  *     random members to ping it for us (ping-req, with nack requested) and, in
  *     parallel, tries a ping over TCP;
  *  3. if still nothing by the end of the probe interval, suspects it.
- * Lifeguard local health: a successful probe lowers our score by 1; a failed
- * one raises it by the nacks we expected but did not get (relays that do not
- * even nack suggest the problem is us, not the target). A higher score
- * stretches our probe interval and timeout, so a slow node stops accusing
- * others.
+ * Lifeguard local health (as memberlist's probeNode): an ack (direct, relayed
+ * or over TCP) lowers our score by 1; a failed probe raises it by the nacks
+ * we expected but did not get (relays that do not even nack suggest the
+ * problem is us, not the target), or by 1 when no relay could be asked. A
+ * higher score stretches our probe interval and timeout, so a slow node
+ * stops accusing others. The rules are listed in `awareness.ts`.
  *
  * As relay for a ping-req we ping the target with a fresh sequence number and
  * forward its ack to the requester, or send a nack when it does not answer
@@ -64,16 +65,26 @@ export class Prober {
   private stopped = false
   readonly stats: ProbeStats = { probes: 0, probeFailures: 0, indirectProbes: 0, tcpFallbackRescues: 0 }
 
+  /** What each {@link Probe} uses of this prober. */
+  private readonly host: ProbeHost
+
   constructor(
     private readonly c: ProberComponents,
     private readonly config: MembershipConfig
-  ) {}
+  ) {
+    this.host = {
+      c, config, stats: this.stats, waiters: this.waiters,
+      stopped: () => this.stopped,
+      after: (ms, fn) => this.after(ms, fn),
+      cancel: (t) => this.cancel(t)
+    }
+  }
 
   /** Runs one probe round; returns false when there was nobody to probe. */
   probeRound(): boolean {
     const target = this.nextTarget()
     if (target === undefined) return false
-    this.probe(target)
+    new Probe(this.host, target, this.nextSeq()).start()
     return true
   }
 
@@ -131,67 +142,6 @@ export class Prober {
     this.waiters.clear()
   }
 
-  private probe(target: Member): void {
-    const { clock, awareness, table } = this.c
-    const self = table.self
-    const seq = this.nextSeq()
-    const intervalMs = awareness.scaleTimeout(this.config.probeIntervalMs)
-    const timeoutMs = awareness.scaleTimeout(this.config.probeTimeoutMs)
-    const incarnation = target.incarnation
-    this.stats.probes++
-    let done = false
-    let nacks = 0
-    let expectedNacks = 0
-    let indirectTimer: Timer | undefined
-    let deadline: Timer | undefined
-    const finish = (ok: boolean): void => {
-      if (done) return
-      done = true
-      this.waiters.delete(seq)
-      this.cancel(indirectTimer)
-      this.cancel(deadline)
-      if (ok) {
-        awareness.applyDelta(-1)
-        return
-      }
-      this.stats.probeFailures++
-      if (expectedNacks > 0 && nacks < expectedNacks) awareness.applyDelta(expectedNacks - nacks)
-      // Only accuse if nothing changed meanwhile (e.g. it refuted, or it is gone).
-      if (target.incarnation === incarnation && target.state <= MemberState.Suspect) table.suspectFromProbe(target)
-    }
-    this.waiters.set(seq, { onAck: () => finish(true), onNack: () => { nacks++ } })
-
-    const msgs = [encodeMessage({ type: MsgType.Ping, seq, targetId: target.nodeId, sourceId: self.nodeId, sourceAddr: self.addr })]
-    if (target.state === MemberState.Suspect) {
-      msgs.push(encodeMessage({ type: MsgType.Suspect, incarnation: target.incarnation, nodeId: target.nodeId, fromId: self.nodeId }))
-    }
-    this.c.send(target.addr, msgs)
-    const started = clock.now()
-
-    indirectTimer = this.after(timeoutMs, () => {
-      if (done) return
-      const relays = table.sample(this.config.indirectChecks, this.c.random, (m) => m !== target && m.state === MemberState.Alive)
-      expectedNacks = relays.length
-      if (relays.length > 0) this.stats.indirectProbes++
-      const req = encodeMessage({
-        type: MsgType.PingReq, seq, targetId: target.nodeId, targetAddr: target.addr,
-        sourceId: self.nodeId, sourceAddr: self.addr, nack: true
-      })
-      for (const r of relays) this.c.send(r.addr, [req])
-      if (this.config.tcpFallbackPing) {
-        const remaining = Math.max(1, intervalMs - (clock.now() - started))
-        void this.c.tcpPing(target, seq, remaining).then((ok) => {
-          if (ok && !done && !this.stopped) {
-            this.stats.tcpFallbackRescues++
-            this.c.logger.debug(`membership: ${target.nodeId} answered over TCP only`)
-            finish(true)
-          }
-        })
-      }
-    })
-    deadline = this.after(intervalMs, () => finish(false))
-  }
-
   /** Next member in the shuffled round-robin order (alive or suspect, not us). */
   private nextTarget(): Member | undefined {
     const table = this.c.table
@@ -229,5 +179,128 @@ export class Prober {
     if (t === undefined) return
     this.c.clock.clearTimeout(t)
     this.timers.delete(t)
+  }
+}
+
+/** What a {@link Probe} uses of its {@link Prober}. */
+interface ProbeHost {
+  readonly c: ProberComponents
+  readonly config: MembershipConfig
+  readonly stats: ProbeStats
+  /** The prober's outstanding probes: a probe registers itself under its seq and removes itself at its verdict. */
+  readonly waiters: Map<number, AckWaiter>
+  stopped: () => boolean
+  /** A timer the prober cancels on stop(); `fn` does not run once stopped. */
+  after: (ms: number, fn: () => void) => Timer
+  cancel: (t: Timer | undefined) => void
+}
+
+/**
+ * One probe of one target, in the steps of the round described at the top
+ * of this file: {@link start} pings and arms two timers; at the probe
+ * timeout {@link probeIndirectly} asks relays and tries TCP; the first ack,
+ * or the end of the probe interval, gives the verdict ({@link finish}),
+ * exactly once. Both timeouts are scaled once, at construction, by the
+ * health score of that moment.
+ */
+class Probe {
+  private readonly intervalMs: number
+  private readonly timeoutMs: number
+  // the target's incarnation when the probe began: if it changed, the target refuted meanwhile
+  private readonly incarnation: number
+  private startedMs = 0
+  // true once the verdict is given; every later step is a no-op
+  private done = false
+  // relays asked for a ping-req (each owes us an ack or a nack), and the nacks that came
+  private expectedNacks = 0
+  private nacks = 0
+  private indirectTimer: Timer | undefined
+  private deadline: Timer | undefined
+
+  constructor(
+    private readonly h: ProbeHost,
+    private readonly target: Member,
+    private readonly seq: number
+  ) {
+    this.intervalMs = h.c.awareness.scaleTimeout(h.config.probeIntervalMs)
+    this.timeoutMs = h.c.awareness.scaleTimeout(h.config.probeTimeoutMs)
+    this.incarnation = target.incarnation
+  }
+
+  /** Step 1: ping the target (with the suspicion about it, if any) and arm the timers. */
+  start(): void {
+    this.h.stats.probes++
+    this.h.waiters.set(this.seq, { onAck: () => this.finish(true), onNack: () => { this.nacks++ } })
+    this.sendPing()
+    this.startedMs = this.h.c.clock.now()
+    this.indirectTimer = this.h.after(this.timeoutMs, () => this.probeIndirectly())
+    this.deadline = this.h.after(this.intervalMs, () => this.finish(false))
+  }
+
+  private sendPing(): void {
+    const { self } = this.h.c.table
+    const t = this.target
+    const msgs = [encodeMessage({ type: MsgType.Ping, seq: this.seq, targetId: t.nodeId, sourceId: self.nodeId, sourceAddr: self.addr })]
+    if (t.state === MemberState.Suspect) {
+      // The buddy system: tell the target it is suspected, so it refutes at once.
+      msgs.push(encodeMessage({ type: MsgType.Suspect, incarnation: t.incarnation, nodeId: t.nodeId, fromId: self.nodeId }))
+    }
+    this.h.c.send(t.addr, msgs)
+  }
+
+  /** Step 2, at the probe timeout: ping-req through up to `indirectChecks` alive relays, and a TCP ping. */
+  private probeIndirectly(): void {
+    if (this.done) return
+    const { table, random, send } = this.h.c
+    const t = this.target
+    const relays = table.sample(this.h.config.indirectChecks, random, (m) => m !== t && m.state === MemberState.Alive)
+    this.expectedNacks = relays.length
+    if (relays.length > 0) this.h.stats.indirectProbes++
+    const self = table.self
+    const req = encodeMessage({
+      type: MsgType.PingReq, seq: this.seq, targetId: t.nodeId, targetAddr: t.addr,
+      sourceId: self.nodeId, sourceAddr: self.addr, nack: true
+    })
+    for (const r of relays) send(r.addr, [req])
+    if (this.h.config.tcpFallbackPing) this.pingOverTcp()
+  }
+
+  /** A TCP ping for what is left of the probe interval; an ack over it counts as an ack. */
+  private pingOverTcp(): void {
+    const remaining = Math.max(1, this.intervalMs - (this.h.c.clock.now() - this.startedMs))
+    void this.h.c.tcpPing(this.target, this.seq, remaining).then((ok) => {
+      if (!ok || this.done || this.h.stopped()) return
+      this.h.stats.tcpFallbackRescues++
+      this.h.c.logger.debug(`membership: ${this.target.nodeId} answered over TCP only`)
+      this.finish(true)
+    })
+  }
+
+  /** Step 3, once: the verdict. Adjusts local health; on failure, suspects the target unless it changed meanwhile. */
+  private finish(ok: boolean): void {
+    if (this.done) return
+    this.done = true
+    this.h.waiters.delete(this.seq)
+    this.h.cancel(this.indirectTimer)
+    this.h.cancel(this.deadline)
+    const { awareness, table } = this.h.c
+    if (ok) {
+      awareness.applyDelta(-1)
+      return
+    }
+    this.h.stats.probeFailures++
+    awareness.applyDelta(this.failurePenalty())
+    // Only accuse if nothing changed meanwhile (e.g. it refuted, or it is gone).
+    const t = this.target
+    if (t.incarnation === this.incarnation && t.state <= MemberState.Suspect) table.suspectFromProbe(t)
+  }
+
+  /**
+   * Health penalty of a failed probe (memberlist's probeNode): with relays
+   * asked, one per nack that did not come (a relay that cannot even nack
+   * points at us); with none, 1 (nothing to compare against).
+   */
+  private failurePenalty(): number {
+    return this.expectedNacks > 0 ? Math.max(0, this.expectedNacks - this.nacks) : 1
   }
 }
