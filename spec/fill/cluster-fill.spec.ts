@@ -198,6 +198,21 @@ describe('Filler (cluster)', () => {
     })
   }
 
+  it("tells the owner's own refused flight at once when another node held the lease", async () => {
+    const c = new FakeFillCluster(ABC)
+    const key = keyOwnedBy('b', ABC)
+    const boom = new TestFiller(c.clock, 50, () => Promise.reject(new Error('backend down')))
+    const atA = storm(c, ['a'], key, boom, 10) // a's request reaches b at t=1: a holds the lease
+    await drive(c.clock, 2)
+    const atB = storm(c, ['b'], key, boom, 10) // b, the owner, refuses itself
+    expect(c.node('b').filler.stats.leasesRefused).to.equal(1)
+    await drive(c.clock, 51, 1) // a fails at 52; its release reaches b at 53
+    for (const t of [...atA, ...atB]) expect(t.status).to.equal('rejected')
+    expect(atB[0]!.error).to.be.instanceOf(FillError).with.property('message').that.contains('failed at a')
+    expect(boom.calls).to.equal(1)
+    expect(c.node('b').filler.stats).to.include({ failuresRelayed: 1, remoteFailures: 1 })
+  })
+
   it('without failure notices, refused nodes still learn by the lease running out', async () => {
     const c = new FakeFillCluster(ABC, { leaseMs: 1_000, leaseGraceMs: 100 })
     c.dropFailureNotices = true
