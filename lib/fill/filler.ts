@@ -48,12 +48,12 @@
  *
  * A lost notice (or a holder that dies mid-fill) leaves B and C to wait for
  * the lease to run out, as below. Had A died at t=20 instead, B and C would
- * wait until t=10500 and ask again. If membership has declared A dead by then, both
- * compute the same new owner (B or C): one is granted and fills, the other
- * receives its value. If not, the request to A fails and each falls back to a
- * local fill: once per node. When the holder and the owner are different
- * nodes and only the holder dies, the owner's lease simply expires and the
- * next asker is granted it.
+ * wait until t=10500 and ask again. If membership has declared A dead by
+ * then, both compute the same new owner (B or C): one is granted and fills,
+ * the other receives its value. If not, the request to A fails and each falls
+ * back to a local fill: once per node. When the holder and the owner are
+ * different nodes and only the holder dies, the owner's lease simply expires
+ * and the next asker is granted it.
  *
  * Races, and who wins:
  *
