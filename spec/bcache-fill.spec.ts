@@ -68,6 +68,36 @@ describe('Bcache fills across the cluster (in-memory network, manual clock)', fu
     expect(v).to.equal('ok')
   })
 
+  it("sends one filler's error to every waiter on every node within a few round trips, and does not cache it", async () => {
+    cluster = new CacheCluster(45)
+    const nodes = await cluster.start(3)
+    let calls = 0
+    const failing = async (): Promise<string> => {
+      calls++
+      await new Promise<void>((r) => cluster.clock.setTimeout(r, 50))
+      throw new Error('db down')
+    }
+    const start = cluster.clock.now()
+    const settledAt: number[] = []
+    const all = nodes.flatMap((n) => Array.from({ length: 100 }, () =>
+      n.getWithFiller('hot', failing).finally(() => { settledAt.push(cluster.clock.now() - start) })))
+    const results = await cluster.settle(Promise.allSettled(all), 20_000, 1)
+    expect(calls).to.equal(1)
+    for (const r of results) {
+      expect(r.status).to.equal('rejected')
+      expect(String((r as PromiseRejectedResult).reason)).to.contain('db down')
+    }
+    expect(Math.max(...settledAt), 'the last caller was rejected at').to.be.at.most(100)
+    const remote = nodes.reduce((s, n) => s + n.stats().fills.remoteFailures, 0)
+    expect(remote).to.equal(2)
+    for (const n of nodes) expect(n.get('hot')).to.equal(undefined)
+    // not cached: the next storm runs the filler again, once, and every node gets the value
+    const next = nodes.flatMap((n) => Array.from({ length: 50 }, () => n.getWithFiller('hot', () => { calls++; return 'ok' })))
+    const values = await cluster.settle(Promise.all(next))
+    expect(new Set(values)).to.deep.equal(new Set(['ok']))
+    expect(calls).to.equal(2)
+  })
+
   it('publishes stats on the bcache:stats diagnostics channel', async () => {
     cluster = new CacheCluster(44, { statsInterval: 1000 })
     const [a] = await cluster.start(1)

@@ -17,12 +17,38 @@ export type LeaseReply =
   | { granted: false; holder: string; expiresAt: number }
 
 /**
+ * Longest failure message (in UTF-16 code units) a release or a failure
+ * notice carries; longer ones are cut to this length by
+ * {@link failureMessage} on the sending side and by the receiver.
+ */
+export const MAX_FAILURE_MESSAGE_CHARS = 1024
+
+/** The message of a failed fill as it travels: `err.message` (or `String(err)`), at most {@link MAX_FAILURE_MESSAGE_CHARS}. */
+export function failureMessage(err: unknown): string {
+  let s: string
+  try {
+    s = err instanceof Error ? err.message : String(err)
+  } catch {
+    s = 'unprintable error'
+  }
+  if (s === '') s = err instanceof Error ? err.name : 'error'
+  return cutFailureMessage(s)
+}
+
+/** `message` cut to {@link MAX_FAILURE_MESSAGE_CHARS}: what a receiver keeps of an untrusted one. */
+export function cutFailureMessage(message: string): string {
+  return message.length > MAX_FAILURE_MESSAGE_CHARS ? message.slice(0, MAX_FAILURE_MESSAGE_CHARS) : message
+}
+
+/**
  * The network as the filler sees it. The replication layer implements it;
  * tests use an in-memory fake.
  *
  * On the wire a request is `(key, leaseMs)` from the requester to `ownerId`,
  * answered by whatever the owner's `Filler.handleLeaseRequest` returns; a
- * release is `(key)`, one way, no answer.
+ * release is `(key, error?)`, one way, no answer; a failure notice is
+ * `(key, holderId, message)` from the owner to a requester it refused, one
+ * way, delivered to that node's `Filler.handleLeaseFailure`.
  */
 export interface FillPeers {
   /** This node's id, as it appears in {@link FillPeers.aliveMembers}. */
@@ -41,11 +67,19 @@ export interface FillPeers {
    */
   requestLease(ownerId: string, key: string, leaseMs: number, signal: AbortSignal): Promise<LeaseReply>
   /**
-   * Tells `ownerId` that this node's fill of `key` ended. Best effort, one way:
-   * a lost release only delays other nodes until the lease expires. Must not
-   * throw (a throw is caught and ignored).
+   * Tells `ownerId` that this node's fill of `key` ended; `error` (a
+   * {@link failureMessage}) when it failed, so the owner can tell the nodes it
+   * refused. Best effort, one way: a lost release only delays other nodes
+   * until the lease expires. Must not throw (a throw is caught and ignored).
    */
-  releaseLease(ownerId: string, key: string): void
+  releaseLease(ownerId: string, key: string, error?: string): void
+  /**
+   * Owner side: tells `requesterId`, refused while `holderId` held the lease
+   * on `key`, that the holder's fill failed with `message`. Best effort, one
+   * way, must not throw; without it (or when it is lost) the requester waits
+   * for the lease to run out, as before.
+   */
+  notifyFailure?(requesterId: string, key: string, holderId: string, message: string): void
 }
 
 /** The local store as the filler sees it. */

@@ -1,8 +1,9 @@
 /**
  * `getWithFiller` without the network: a miss storm for one key runs the
  * filler once per node (single flight) and, while the cluster is healthy, once
- * in the whole cluster (a lease from the key's owner). Its error reaches every
- * waiter and is not cached.
+ * in the whole cluster (a lease from the key's owner). Its value or its error
+ * reaches every waiter on every node within a few network trips, and an error
+ * is not cached.
  *
  * A fill of key `k` on node N goes:
  *
@@ -14,10 +15,14 @@
  *    refuses the others, naming the holder and its expiry.
  * 3. Granted: N queues the filler behind `p-limit`, checks the local store one
  *    last time, runs the filler, `setValue`s the result (the layer above
- *    replicates it), resolves every waiter, and releases the lease.
+ *    replicates it), resolves every waiter, and releases the lease. If the
+ *    filler fails, N's waiters get its error and the release carries the
+ *    error's message.
  * 4. Refused: N waits for the value to arrive by replication until the lease
  *    expires plus `leaseGraceMs` (bounded by what is left of `maxWaitMs`). The
- *    value arriving resolves every waiter; otherwise N asks again (step 2).
+ *    value arriving resolves every waiter; a failure notice from the owner
+ *    (the holder's release carried an error) rejects every waiter with a
+ *    `FillError` naming the holder; otherwise N asks again (step 2).
  * 5. Fallback: when the owner cannot be reached within
  *    `leaseRequestTimeoutMs`, or N has waited `maxWaitMs` in all, N fills
  *    locally without a lease (step 3). Availability wins over once-only.
@@ -32,13 +37,23 @@
  *     t=50   A: filler done; setValue; 1,000 waiters resolve; A releases.
  *     t=52   B, C: the value arrives; 1,000 waiters each resolve.
  *
- * The filler ran once. Had A died at t=20 instead, B and C would wait until
- * t=10500 and ask again. If membership has declared A dead by then, both
- * compute the same new owner (B or C): one is granted and fills, the other
- * receives its value. If not, the request to A fails and each falls back to a
- * local fill: once per node. When the holder and the owner are different
- * nodes and only the holder dies, the owner's lease simply expires and the
- * next asker is granted it.
+ * The filler ran once. Had it thrown at t=50 instead (owner-leases.ts):
+ *
+ *     t=50   A: 1,000 waiters get the filler's error; A releases its own
+ *            lease with the message; A remembered refusing B and C, so it
+ *            sends each a failure notice and forgets them.
+ *     t=51   B, C: the notice arrives; 1,000 waiters each get a FillError
+ *            "fill of k failed at A: <message>". Nothing is cached: the next
+ *            call anywhere is granted a fresh lease and runs the filler.
+ *
+ * A lost notice (or a holder that dies mid-fill) leaves B and C to wait for
+ * the lease to run out, as below. Had A died at t=20 instead, B and C would
+ * wait until t=10500 and ask again. If membership has declared A dead by
+ * then, both compute the same new owner (B or C): one is granted and fills,
+ * the other receives its value. If not, the request to A fails and each falls
+ * back to a local fill: once per node. When the holder and the owner are
+ * different nodes and only the holder dies, the owner's lease simply expires
+ * and the next asker is granted it.
  *
  * Races, and who wins:
  *
@@ -55,16 +70,24 @@
  *   `leaseMs` for a lease nobody uses.
  * - Every caller leaves (their signals): the flight is abandoned, the filler's
  *   signal aborts, the lease is released; the next call starts afresh.
+ * - A failure notice reaches N while N still asks the owner (it crossed the
+ *   refusal on the way) or is refused: it applies; the flight rejects and its
+ *   pending request or wait is dropped. Once N runs the filler itself (a
+ *   grant or a fallback), or for an owner N did not ask, a notice is ignored.
+ *   A notice for N's earlier flight can still reach a new flight that has
+ *   just asked the same owner: it then fails with an error at most one round
+ *   trip old, as a caller joining a flight just before it fails would.
  */
 import pLimit, { type LimitFunction } from 'p-limit'
 import type { Clock } from '../clock.js'
 import { ClosedError, FillAbortedError, FillError, TimeoutError } from '../errors.js'
-import type { FillLocal, FillPeers, LeaseReply } from './fill-peers.js'
+import { cutFailureMessage, failureMessage, type FillLocal, type FillPeers, type LeaseReply } from './fill-peers.js'
 import { resolveFillerInit, type FillerConfig, type FillerInit } from './filler-options.js'
 import { describeKey, Flight, type FlightEnd } from './flight.js'
-import { LeaseTable } from './lease-table.js'
+import { OwnerLeases } from './owner-leases.js'
 import { raceAbort } from './race-abort.js'
 import { rendezvousOwner } from './rendezvous.js'
+import { isLeaseReply, validateFill } from './validate-fill.js'
 
 /** Loads the value of a missing key. `ctx.signal` aborts when nobody waits any more. */
 export type FillFn<V> = (key: string, ctx: { signal: AbortSignal }) => Promise<V> | V
@@ -109,6 +132,10 @@ export interface FillerStats {
   fillErrors: number
   /** Fills that reached their deadline. */
   fillTimeouts: number
+  /** Failure notices this node sent as owner (or delivered to itself) to requesters it had refused. */
+  failuresRelayed: number
+  /** Fills on this node rejected because the holder's fill failed on another node. */
+  remoteFailures: number
 }
 
 type Acquired<V> = { kind: 'run' } | { kind: 'value'; value: V }
@@ -126,7 +153,9 @@ export class Filler<V> {
     leasesRefused: 0,
     fallbacks: 0,
     fillErrors: 0,
-    fillTimeouts: 0
+    fillTimeouts: 0,
+    failuresRelayed: 0,
+    remoteFailures: 0
   }
   private readonly clock: Clock
   private readonly peers: FillPeers
@@ -136,7 +165,7 @@ export class Filler<V> {
   // one flight per key; a flight is removed the moment it ends
   private readonly flights = new Map<string, Flight<V>>()
   // leases of the keys this node owns
-  private readonly leases: LeaseTable
+  private readonly leases: OwnerLeases
   private closed = false
 
   /** @throws TypeError or RangeError for an invalid setting, naming it. */
@@ -146,7 +175,15 @@ export class Filler<V> {
     this.local = components.local
     this.cfg = resolveFillerInit(init)
     this.limit = pLimit(this.cfg.concurrency)
-    this.leases = new LeaseTable({ maxEntries: this.cfg.maxLeases })
+    this.leases = new OwnerLeases(
+      {
+        clock: this.clock,
+        peers: this.peers,
+        counters: this.counters,
+        onLocalFailure: (key, holderId, message) => this.failFlight(this.peers.selfId, key, holderId, message)
+      },
+      this.cfg
+    )
     this.stats = this.counters
   }
 
@@ -180,7 +217,7 @@ export class Filler<V> {
       return current.join(opts.signal, opts.timeoutMs)
     }
     const timeoutMs = opts.timeoutMs ?? this.cfg.defaultTimeoutMs
-    const flight: Flight<V> = new Flight<V>(this.clock, key, fn, opts.ttl, timeoutMs, (how) => this.onEnd(flight, how))
+    const flight: Flight<V> = new Flight<V>(this.clock, key, fn, opts.ttl, timeoutMs, (how, outcome) => this.onEnd(flight, how, outcome))
     this.flights.set(key, flight)
     const result = flight.join(opts.signal)
     void this.run(flight)
@@ -196,12 +233,28 @@ export class Filler<V> {
   handleLeaseRequest(fromId: string, key: string, leaseMs: number): LeaseReply {
     if (typeof fromId !== 'string' || fromId === '') throw new TypeError('fromId must be a non-empty string')
     if (typeof key !== 'string') throw new TypeError('key must be a string')
-    return this.decide(fromId, key, leaseMs)
+    return this.leases.request(fromId, key, leaseMs)
   }
 
-  /** A peer's fill of `key` ended: drop its lease (ignored if it holds none). */
-  handleLeaseRelease(fromId: string, key: string): void {
-    this.leases.release(key, fromId)
+  /**
+   * A peer's fill of `key` ended: drop its lease (ignored if it holds none).
+   * With `error` (the fill failed), every node refused while it held the
+   * lease is told (see `owner-leases.ts`). Never throws.
+   */
+  handleLeaseRelease(fromId: string, key: string, error?: string): void {
+    this.leases.release(fromId, key, typeof error === 'string' ? error : undefined)
+  }
+
+  /**
+   * The owner `ownerId` reports that `holderId`'s fill of `key` failed with
+   * `message`. If this node's flight for `key` is waiting on that owner (asked
+   * or refused, not filling itself), every waiter rejects with a `FillError`
+   * naming the holder and carrying the message. Otherwise ignored (a stale or
+   * stray notice). Returns whether a flight was rejected. Never throws.
+   */
+  handleLeaseFailure(ownerId: string, key: string, holderId: string, message: string): boolean {
+    if (typeof ownerId !== 'string' || typeof key !== 'string' || typeof holderId !== 'string' || typeof message !== 'string') return false
+    return this.failFlight(ownerId, key, holderId, cutFailureMessage(message))
   }
 
   /**
@@ -227,6 +280,7 @@ export class Filler<V> {
         flight.resolve(got.value)
         return
       }
+      flight.filling = true // from here a failure elsewhere is not ours
       await this.limit(() => this.invoke(flight))
     } catch (err) {
       flight.reject(err) // a no-op if the flight already ended
@@ -243,8 +297,9 @@ export class Filler<V> {
       if (cached !== undefined) return { kind: 'value', value: cached }
       const owner = this.ownerOf(key)
       let reply: LeaseReply
+      flight.askedOwner = owner
       if (owner === this.peers.selfId) {
-        reply = this.decide(owner, key, this.cfg.leaseMs)
+        reply = this.leases.request(owner, key, this.cfg.leaseMs)
       } else {
         try {
           reply = await this.askOwner(owner, flight)
@@ -346,53 +401,34 @@ export class Filler<V> {
     return rendezvousOwner(key, members.includes(self) ? members : [...members, self])
   }
 
-  private decide(requesterId: string, key: string, leaseMs: number): LeaseReply {
-    const ms = Number.isFinite(leaseMs) && leaseMs > 0 ? Math.min(leaseMs, this.cfg.maxLeaseMs) : this.cfg.leaseMs
-    const reply = this.leases.grant(key, requesterId, this.clock.now(), ms)
-    if (reply.granted) this.counters.leasesGranted++
-    else this.counters.leasesRefused++
-    return reply
+  /** Rejects the flight for `key` if it waits on `ownerId` for `holderId`'s fill. */
+  private failFlight(ownerId: string, key: string, holderId: string, message: string): boolean {
+    const flight = this.flights.get(key)
+    if (flight === undefined || flight.done || flight.filling || flight.leaseOwner !== undefined) return false
+    if (flight.askedOwner !== ownerId || holderId === this.peers.selfId) return false
+    this.counters.remoteFailures++
+    const cause = new Error(message)
+    cause.name = 'RemoteFillError'
+    flight.reject(new FillError(`fill of ${describeKey(key)} failed at ${holderId}: ${message}`, { cause }))
+    return true
   }
 
-  private releaseLease(owner: string, key: string): void {
+  private releaseLease(owner: string, key: string, error?: string): void {
     if (owner === this.peers.selfId) {
-      this.leases.release(key, owner)
+      this.leases.release(owner, key, error)
       return
     }
     try {
-      this.peers.releaseLease(owner, key)
+      this.peers.releaseLease(owner, key, error)
     } catch {
       // best effort: the lease expires on its own
     }
   }
 
-  private onEnd(flight: Flight<V>, how: FlightEnd): void {
+  private onEnd(flight: Flight<V>, how: FlightEnd, outcome: unknown): void {
     if (this.flights.get(flight.key) === flight) this.flights.delete(flight.key)
     if (how === 'timeout') this.counters.fillTimeouts++
-    if (flight.leaseOwner !== undefined) this.releaseLease(flight.leaseOwner, flight.key)
+    if (flight.leaseOwner === undefined) return
+    this.releaseLease(flight.leaseOwner, flight.key, how === 'error' ? failureMessage(outcome) : undefined)
   }
-}
-
-function isLeaseReply(r: unknown): r is LeaseReply {
-  if (typeof r !== 'object' || r === null) return false
-  const o = r as Record<string, unknown>
-  if (typeof o['expiresAt'] !== 'number' || !Number.isFinite(o['expiresAt'])) return false
-  if (o['granted'] === true) return true
-  return o['granted'] === false && typeof o['holder'] === 'string'
-}
-
-function validateFill<V>(key: string, fn: FillFn<V>, opts: FillOptions): void {
-  if (typeof key !== 'string') throw new TypeError(`key must be a string, got ${typeof key}`)
-  if (key === '') throw new RangeError('key must not be empty')
-  if (typeof fn !== 'function') throw new TypeError(`fn must be a function, got ${typeof fn}`)
-  if (typeof opts !== 'object' || opts === null) throw new TypeError('opts must be an object')
-  nonNegativeOpt(opts.ttl, 'ttl')
-  nonNegativeOpt(opts.timeoutMs, 'timeoutMs')
-  if (opts.signal !== undefined && !(opts.signal instanceof AbortSignal)) throw new TypeError('signal must be an AbortSignal')
-}
-
-function nonNegativeOpt(v: unknown, name: string): void {
-  if (v === undefined) return
-  if (typeof v !== 'number') throw new TypeError(`${name} must be a number, got ${typeof v}`)
-  if (!Number.isFinite(v) || v < 0) throw new RangeError(`${name} must be a non-negative finite number, got ${v}`)
 }

@@ -8,14 +8,16 @@
  * of five ways; the first to happen wins and the others are no-ops:
  *
  * - `value`: the fill (or a value that arrived by replication) succeeded;
- * - `error`: the filler failed; the error is not kept anywhere;
+ * - `error`: the filler failed, here or (told by the lease owner) at the node
+ *   holding the lease; the error is not kept anywhere;
  * - `timeout`: the flight's deadline passed (`FillTimeoutError`);
  * - `abandoned`: every waiter left (own signal or own shorter timeout);
  * - `closed`: the filler was closed (`ClosedError`).
  *
- * On the last three the flight's `signal` (the filler's `ctx.signal`, and the
- * parent of every wait the fill machinery does) aborts with that error, so the
- * filler can stop and no internal wait outlives the flight.
+ * On every end but `value` the flight's `signal` (the filler's `ctx.signal`,
+ * and the parent of every wait the fill machinery does) aborts with that
+ * error, so the filler can stop and no internal wait outlives the flight (a
+ * filler that failed has already stopped: the abort is a no-op for it).
  *
  * A waiter leaving does not disturb the others: its own promise rejects at
  * once (`FillAbortedError` with the signal's reason as `cause`, or
@@ -43,6 +45,10 @@ export function describeKey(key: string): string {
 export class Flight<V> {
   /** The owner that granted this flight the lease; released when it ends. */
   leaseOwner: string | undefined
+  /** The owner this flight last asked for the lease (itself included). */
+  askedOwner: string | undefined
+  /** Set once this node runs (or queues) the filler itself: no failure elsewhere applies then. */
+  filling = false
   private readonly controller = new AbortController()
   // callers still waiting; emptied when the flight ends
   private readonly waiters = new Set<Waiter<V>>()
@@ -57,7 +63,7 @@ export class Flight<V> {
     readonly fn: (key: string, ctx: { signal: AbortSignal }) => Promise<V> | V,
     readonly ttl: number | undefined,
     timeoutMs: number,
-    private readonly onEnd: (how: FlightEnd) => void
+    private readonly onEnd: (how: FlightEnd, outcome: unknown) => void
   ) {
     if (timeoutMs > 0) {
       this.deadline = clock.now() + timeoutMs
@@ -147,7 +153,7 @@ export class Flight<V> {
       if (how === 'value') w.resolve(outcome as V)
       else w.reject(outcome)
     }
-    if (how !== 'value' && how !== 'error') this.controller.abort(outcome)
-    this.onEnd(how)
+    if (how !== 'value') this.controller.abort(outcome)
+    this.onEnd(how, outcome)
   }
 }

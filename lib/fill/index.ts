@@ -4,6 +4,7 @@
  */
 export { Filler, type FillFn, type FillOptions, type FillerComponents, type FillerStats } from './filler.js'
 export { fillerDefaults, resolveFillerInit, type FillerInit, type FillerConfig } from './filler-options.js'
-export type { FillPeers, FillLocal, LeaseReply } from './fill-peers.js'
+export { cutFailureMessage, failureMessage, MAX_FAILURE_MESSAGE_CHARS, type FillPeers, type FillLocal, type LeaseReply } from './fill-peers.js'
 export { LeaseTable, type LeaseTableInit } from './lease-table.js'
+export { OwnerLeases, type OwnerLeasesComponents, type OwnerLeasesInit, type OwnerLeaseCounters } from './owner-leases.js'
 export { rendezvousOwner, rendezvousScore } from './rendezvous.js'

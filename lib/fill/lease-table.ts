@@ -27,6 +27,8 @@ import type { LeaseReply } from './fill-peers.js'
 interface Lease {
   holder: string
   expiresAt: number
+  // requesters refused while this lease was held; told if the fill fails
+  refused: Set<string> | undefined
 }
 
 /** Settings of a {@link LeaseTable}. */
@@ -37,6 +39,13 @@ export interface LeaseTableInit {
    * @default 10000
    */
   maxEntries?: number
+  /**
+   * Most refused requesters remembered per lease (the ones told when the
+   * holder's fill fails); further refusals are still answered, not
+   * remembered. A function, since the member count changes.
+   * @default () => 64
+   */
+  maxRefusedPerLease?: () => number
 }
 
 /** Owner-side lease bookkeeping: grant, refuse, release, expire. */
@@ -44,12 +53,17 @@ export class LeaseTable {
   // key -> lease; insertion order is grant order (a re-grant re-inserts)
   private readonly leases = new Map<string, Lease>()
   private readonly maxEntries: number
+  private readonly maxRefused: () => number
   private evictedCount = 0
 
   constructor(init: LeaseTableInit = {}) {
     const max = init.maxEntries ?? 10_000
     if (!Number.isInteger(max) || max < 1) throw new RangeError(`maxEntries must be a positive integer, got ${String(max)}`)
+    if (init.maxRefusedPerLease !== undefined && typeof init.maxRefusedPerLease !== 'function') {
+      throw new TypeError('maxRefusedPerLease must be a function')
+    }
     this.maxEntries = max
+    this.maxRefused = init.maxRefusedPerLease ?? (() => 64)
   }
 
   /** Leases in the table, expired ones not yet purged included. */
@@ -65,17 +79,25 @@ export class LeaseTable {
   /**
    * Grants `key` to `requesterId` for `leaseMs` from `nowMs` unless another
    * node holds an unexpired lease, in which case the reply names the holder
-   * and its expiry. The current holder asking again renews its lease.
+   * and its expiry and the requester is remembered as refused (up to
+   * `maxRefusedPerLease`). The current holder asking again renews its lease,
+   * keeping the refused requesters.
    */
   grant(key: string, requesterId: string, nowMs: number, leaseMs: number): LeaseReply {
     const cur = this.leases.get(key)
     if (cur !== undefined && cur.expiresAt > nowMs && cur.holder !== requesterId) {
+      this.remember(cur, requesterId)
       return { granted: false, holder: cur.holder, expiresAt: cur.expiresAt }
     }
-    if (cur !== undefined) this.leases.delete(key)
-    else if (this.leases.size >= this.maxEntries) this.makeRoom(nowMs)
+    let refused: Set<string> | undefined
+    if (cur !== undefined) {
+      this.leases.delete(key)
+      if (cur.holder === requesterId && cur.expiresAt > nowMs) refused = cur.refused
+    } else if (this.leases.size >= this.maxEntries) {
+      this.makeRoom(nowMs)
+    }
     const expiresAt = nowMs + leaseMs
-    this.leases.set(key, { holder: requesterId, expiresAt })
+    this.leases.set(key, { holder: requesterId, expiresAt, refused })
     return { granted: true, expiresAt }
   }
 
@@ -85,16 +107,25 @@ export class LeaseTable {
    * ignored.
    */
   release(key: string, requesterId: string): boolean {
+    return this.end(key, requesterId) !== undefined
+  }
+
+  /**
+   * Like {@link LeaseTable.release}, but returns the requesters refused
+   * while the lease was held (possibly none), or `undefined` when
+   * `requesterId` held no lease on `key` (nothing changes then).
+   */
+  end(key: string, requesterId: string): string[] | undefined {
     const cur = this.leases.get(key)
-    if (cur === undefined || cur.holder !== requesterId) return false
+    if (cur === undefined || cur.holder !== requesterId) return undefined
     this.leases.delete(key)
-    return true
+    return cur.refused === undefined ? [] : [...cur.refused]
   }
 
   /** The unexpired lease on `key`, if any. */
   holder(key: string, nowMs: number): { holder: string; expiresAt: number } | undefined {
     const cur = this.leases.get(key)
-    return cur !== undefined && cur.expiresAt > nowMs ? { ...cur } : undefined
+    return cur !== undefined && cur.expiresAt > nowMs ? { holder: cur.holder, expiresAt: cur.expiresAt } : undefined
   }
 
   /** Drops every lease expired at `nowMs`; returns how many. */
@@ -112,6 +143,13 @@ export class LeaseTable {
   /** Removes every lease (the node is closing). */
   clear(): void {
     this.leases.clear()
+  }
+
+  private remember(lease: Lease, requesterId: string): void {
+    if (lease.refused?.has(requesterId) === true) return
+    if ((lease.refused?.size ?? 0) >= this.maxRefused()) return
+    if (lease.refused === undefined) lease.refused = new Set()
+    lease.refused.add(requesterId)
   }
 
   // Amortised O(1): grants are in (roughly) expiry order, so expired leases

@@ -4,15 +4,21 @@
  *
  *   request  first frame UserStream{tag: Lease, payload: [0, key, leaseMs, requesterId]}
  *            reply frame [granted, holder, expiresAt], then close
- *   release  first frame UserStream{tag: Lease, payload: [1, key, requesterId]}, no reply
+ *   release  first frame UserStream{tag: Lease, payload: [1, key, requesterId, error?]}, no reply;
+ *            `error` (a string) when the fill failed
+ *   failed   first frame UserStream{tag: Lease, payload: [2, key, ownerId, holderId, message]},
+ *            no reply: owner to a requester it refused, the holder's fill failed
  *
- * The owner side decodes with the wire layer's safe unpacker and answers
- * through the local filler (`handleLeaseRequest` / `handleLeaseRelease`).
+ * The receiving side decodes with the wire layer's safe unpacker, validates
+ * every field (bad input closes the stream, never throws), cuts messages to
+ * `MAX_FAILURE_MESSAGE_CHARS`, and answers through the local filler
+ * (`handleLeaseRequest` / `handleLeaseRelease` / `handleLeaseFailure`). A
+ * release without `error` is what older nodes send; they ignore the field.
  */
 import { Packr } from 'msgpackr'
 import type { Clock } from '../clock.js'
 import type { Logger } from '../logger.js'
-import type { FillPeers, LeaseReply } from '../fill/fill-peers.js'
+import { cutFailureMessage as cut, type FillPeers, type LeaseReply } from '../fill/fill-peers.js'
 import type { Membership } from '../membership/membership.js'
 import type { StreamConn } from '../transport/transport.js'
 import { DecodeError } from '../wire/decode-error.js'
@@ -21,13 +27,17 @@ import { FrameQueue } from './frame-queue.js'
 import { StreamTag } from './replicator.js'
 
 const packr = new Packr({ useRecords: false, moreTypes: false })
+// Lease stream ops: only append, the numbers are part of the protocol.
 const OP_REQUEST = 0
 const OP_RELEASE = 1
+const OP_FAILED = 2
 
-/** What the owner side answers with: the local filler. */
+/** What the receiving side answers with: the local filler. */
 export interface LeaseOwner {
   handleLeaseRequest(fromId: string, key: string, leaseMs: number): LeaseReply
-  handleLeaseRelease(fromId: string, key: string): void
+  handleLeaseRelease(fromId: string, key: string, error?: string): void
+  /** Without it, failure notices are dropped (the stream is closed normally). */
+  handleLeaseFailure?(ownerId: string, key: string, holderId: string, message: string): unknown
 }
 
 export class LeaseClient implements FillPeers {
@@ -64,16 +74,25 @@ export class LeaseClient implements FillPeers {
     }
   }
 
-  releaseLease(ownerId: string, key: string): void {
+  releaseLease(ownerId: string, key: string, error?: string): void {
+    const msg = error === undefined ? [OP_RELEASE, key, this.selfId] : [OP_RELEASE, key, this.selfId, cut(error)]
+    this.sendOneWay(ownerId, msg, `releasing lease of ${key}`)
+  }
+
+  notifyFailure(requesterId: string, key: string, holderId: string, message: string): void {
+    this.sendOneWay(requesterId, [OP_FAILED, key, this.selfId, holderId, cut(message)], `failure notice for ${key}`)
+  }
+
+  private sendOneWay(nodeId: string, msg: unknown[], what: string): void {
     let addr: string
     try {
-      addr = this.addressOf(ownerId)
+      addr = this.addressOf(nodeId)
     } catch {
       return
     }
-    this.c.membership.openUserStream(addr, StreamTag.Lease, packr.pack([OP_RELEASE, key, this.selfId])).then(
+    this.c.membership.openUserStream(addr, StreamTag.Lease, packr.pack(msg)).then(
       (conn) => conn.close(),
-      (err) => this.c.logger.debug(`fill: releasing lease of ${key} at ${ownerId} failed: ${String(err)}`)
+      (err) => this.c.logger.debug(`fill: ${what} to ${nodeId} failed: ${String(err)}`)
     )
   }
 
@@ -89,13 +108,16 @@ export function serveLease(conn: StreamConn, payload: Buffer, owner: LeaseOwner)
   try {
     const raw = safeUnpack(payload, 0)
     if (!Array.isArray(raw)) throw new DecodeError('shape', 'lease message')
-    const [op, key, a, b] = raw as unknown[]
+    const [op, key, a, b, c] = raw as unknown[]
     if (typeof key !== 'string' || key.length === 0) throw new DecodeError('field', 'lease key')
-    if (op === OP_REQUEST && typeof a === 'number' && Number.isFinite(a) && a > 0 && typeof b === 'string' && b.length > 0) {
+    if (op === OP_REQUEST && typeof a === 'number' && Number.isFinite(a) && a > 0 && isId(b)) {
       const reply = owner.handleLeaseRequest(b, key, a)
       conn.send(packr.pack(reply.granted ? [true, '', reply.expiresAt] : [false, reply.holder, reply.expiresAt]))
-    } else if (op === OP_RELEASE && typeof a === 'string' && a.length > 0) {
-      owner.handleLeaseRelease(a, key)
+    } else if (op === OP_RELEASE && isId(a) && (b === undefined || typeof b === 'string')) {
+      if (b === undefined) owner.handleLeaseRelease(a, key)
+      else owner.handleLeaseRelease(a, key, cut(b))
+    } else if (op === OP_FAILED && isId(a) && isId(b) && typeof c === 'string') {
+      owner.handleLeaseFailure?.(a, key, b, cut(c))
     } else {
       throw new DecodeError('field', 'lease message')
     }
@@ -103,6 +125,10 @@ export function serveLease(conn: StreamConn, payload: Buffer, owner: LeaseOwner)
   } catch {
     conn.destroy()
   }
+}
+
+function isId(v: unknown): v is string {
+  return typeof v === 'string' && v.length > 0
 }
 
 function decodeReply(frame: Buffer): LeaseReply {

@@ -3,7 +3,8 @@
  * by one `ManualClock`. Each node's store is a `Map` with waiters; a write on
  * one node reaches the others after `replicationDelayMs`. Lease requests reach
  * the owner's `handleLeaseRequest` after `netDelayMs` and the reply comes back
- * after `netDelayMs` more. A `down` node neither answers nor sends; a node
+ * after `netDelayMs` more; releases and failure notices arrive after
+ * `netDelayMs`. A `down` node neither answers nor sends; a node
  * `declaredDead` is left out of everyone's alive members.
  */
 import { ManualClock } from '../../lib/clock.js'
@@ -134,7 +135,8 @@ export class FakeFillNode {
       selfId: id,
       aliveMembers: () => cluster.aliveMembers(),
       requestLease: (ownerId, key, leaseMs, signal) => cluster.requestLease(this.id, ownerId, key, leaseMs, signal),
-      releaseLease: (ownerId, key) => cluster.releaseLease(this.id, ownerId, key)
+      releaseLease: (ownerId, key, error) => cluster.releaseLease(this.id, ownerId, key, error),
+      notifyFailure: (requesterId, key, holderId, message) => cluster.notifyFailure(this.id, requesterId, key, holderId, message)
     }
     this.filler = new Filler<string>({ clock: cluster.clock, peers, local }, init)
   }
@@ -170,6 +172,10 @@ export class FakeFillCluster {
   readonly declaredDead = new Set<string>()
   requests = 0
   releases = 0
+  /** Failure notices sent (owner to refused requester). */
+  failureNotices = 0
+  /** Drop every failure notice (a lossy network, or an owner of an older version). */
+  dropFailureNotices = false
 
   constructor(ids: readonly string[], init: FillerInit = {}) {
     for (const id of ids) this.nodes.set(id, new FakeFillNode(id, this, init))
@@ -223,11 +229,20 @@ export class FakeFillCluster {
     })
   }
 
-  releaseLease(fromId: string, ownerId: string, key: string): void {
+  releaseLease(fromId: string, ownerId: string, key: string, error?: string): void {
     this.releases++
     this.clock.setTimeout(() => {
       const owner = this.nodes.get(ownerId)
-      if (owner !== undefined && !owner.down) owner.filler.handleLeaseRelease(fromId, key)
+      if (owner !== undefined && !owner.down) owner.filler.handleLeaseRelease(fromId, key, error)
+    }, this.netDelayMs)
+  }
+
+  notifyFailure(ownerId: string, toId: string, key: string, holderId: string, message: string): void {
+    this.failureNotices++
+    if (this.dropFailureNotices || this.node(ownerId).down) return
+    this.clock.setTimeout(() => {
+      const to = this.nodes.get(toId)
+      if (to !== undefined && !to.down) to.filler.handleLeaseFailure(ownerId, key, holderId, message)
     }, this.netDelayMs)
   }
 

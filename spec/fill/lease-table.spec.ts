@@ -72,6 +72,44 @@ describe('LeaseTable', () => {
     expect(t.evicted).to.equal(2)
   })
 
+  it('remembers who was refused while a lease was held, and hands them to its release', () => {
+    const t = new LeaseTable()
+    t.grant('k', 'a', 0, 100)
+    t.grant('k', 'b', 10, 100)
+    t.grant('k', 'c', 20, 100)
+    t.grant('k', 'b', 30, 100) // asked again: remembered once
+    t.grant('k', 'a', 40, 100) // the holder renews: the refused stay
+    expect(t.end('k', 'b')).to.equal(undefined) // not the holder: nothing changes
+    expect(t.end('k', 'a')).to.deep.equal(['b', 'c'])
+    expect(t.end('k', 'a')).to.equal(undefined)
+    // the next lease starts with nobody refused
+    t.grant('k', 'b', 50, 100)
+    expect(t.end('k', 'b')).to.deep.equal([])
+  })
+
+  it('forgets the refused when the lease expires and another node takes it', () => {
+    const t = new LeaseTable()
+    t.grant('k', 'a', 0, 100)
+    t.grant('k', 'b', 10, 100)
+    t.grant('k', 'c', 100, 100) // a's lease expired: c is granted
+    expect(t.end('k', 'c')).to.deep.equal([])
+    t.grant('k', 'a', 200, 100)
+    t.grant('k', 'b', 210, 100)
+    t.grant('k', 'a', 300, 100) // a's own lease expired, granted afresh
+    expect(t.end('k', 'a')).to.deep.equal([])
+  })
+
+  it('caps the refused remembered per lease', () => {
+    let cap = 2
+    const t = new LeaseTable({ maxRefusedPerLease: () => cap })
+    t.grant('k', 'h', 0, 100)
+    for (const id of ['a', 'b', 'c', 'd']) expect(t.grant('k', id, 1, 100).granted).to.equal(false) // still refused
+    cap = 3
+    t.grant('k', 'e', 2, 100)
+    expect(t.end('k', 'h')).to.deep.equal(['a', 'b', 'e'])
+    expect(() => new LeaseTable({ maxRefusedPerLease: 3 as unknown as () => number })).to.throw(TypeError, /maxRefusedPerLease/)
+  })
+
   it('clears', () => {
     const t = new LeaseTable()
     t.grant('k', 'a', 0, 100)
