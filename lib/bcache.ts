@@ -5,33 +5,21 @@
  */
 import { channel } from 'node:diagnostics_channel'
 import { EventEmitter } from 'node:events'
+import { checkKey, checkValueSize, expiryOf } from './api-checks.js'
 import { resolveOptions, type BcacheOptions, type ResolvedOptions } from './bcache-options.js'
-import { systemClock, type Clock, type Timer } from './clock.js'
+import { Ticker } from './clock.js'
+import { mergeCounts } from './drop-counts.js'
 import { ClosedError } from './errors.js'
-import { Filler as FillEngine, type FillerStats } from './fill/filler.js'
+import type { FillerStats } from './fill/filler.js'
 import { checkFillCallOptions } from './fill/filler-options.js'
-import { silentLogger, type Logger } from './logger.js'
 import type { MemberInfo } from './membership/member-table.js'
-import { Membership, type MembershipStats } from './membership/membership.js'
-import { defaultNodeId } from './membership/start.js'
-import type { Random } from './random.js'
-import { LeaseClient, serveLease } from './replication/lease-client.js'
-import { Replicator, type ReplicationStats } from './replication/replicator.js'
-import { packValue, VersionedStore } from './store/versioned-store.js'
-import { parseAddress, type Transport } from './transport/transport.js'
-import { UdpTcpTransport } from './transport/udp-tcp-transport.js'
+import type { MembershipStats } from './membership/membership.js'
+import { assembleNode, type BcacheComponents, type NodeParts } from './node-parts.js'
+import type { ReplicationStats } from './replication/replicator.js'
+import { packValue } from './store/versioned-store.js'
 import type { Keyring } from './transport/keyring.js'
-import { SecureTransport, secureOverhead } from './transport/secure-transport.js'
 
-/** Injected collaborators, for tests and the simulator; production uses none. */
-export interface BcacheComponents {
-  /** A bound transport (e.g. from `MemoryNetwork`); then `listenAddr` may be omitted. */
-  transport?: Transport
-  clock?: Clock
-  random?: Random
-  /** Runs a function after the current event-loop turn. @default setImmediate */
-  defer?: (fn: () => void) => void
-}
+export type { BcacheComponents } from './node-parts.js'
 
 export interface SetOptions {
   /** Time to live in ms; the key expires at the same instant on every node. 0 or absent = no expiry. */
@@ -79,116 +67,71 @@ export class Bcache<V = unknown> extends EventEmitter<BcacheEvents> {
   private readonly counters = { hits: 0, misses: 0, sets: 0, deletes: 0 }
   private readonly now: () => number
   private closed = false
-  private statsTimer: Timer | undefined
+  private statsTicker: Ticker | undefined
 
-  private constructor(
-    private readonly opts: ResolvedOptions,
-    private readonly store: VersionedStore,
-    private readonly membership: Membership,
-    private readonly replicator: Replicator,
-    private readonly filler: FillEngine<V>,
-    private readonly clock: Clock,
-    private readonly logger: Logger,
-    private readonly transport: SecureTransport
-  ) {
+  private constructor(private readonly opts: ResolvedOptions, private readonly p: NodeParts<V>) {
     super()
+    const clock = p.clock
     this.now = () => clock.now()
-    for (const e of ['join', 'update', 'leave', 'fail'] as const) membership.on(e, (m) => this.emit(e, m))
+    for (const e of ['join', 'update', 'leave', 'fail'] as const) p.membership.on(e, (m) => this.emit(e, m))
   }
 
   /**
    * Starts a node: binds `listenAddr`, joins `peers`, and pulls the current
    * state from a seed before resolving. Throws `TypeError`/`RangeError` on
-   * bad options (nothing bound), `BindError`, or `JoinError` when no seed
-   * answered (sockets released).
+   * bad options (nothing bound), `BindError`, `JoinError` when no seed
+   * answered, or `DuplicateNodeIdError` when another member holds this
+   * node's id (sockets released).
    */
   static async create<V = unknown>(options: BcacheOptions, components: BcacheComponents = {}): Promise<Bcache<V>> {
     const opts = resolveOptions(options, components.transport === undefined)
-    const clock = components.clock ?? systemClock
-    const random = components.random ?? Math.random
-    const logger = options.logger ?? silentLogger
-    // Every datagram and frame goes through the security envelope (a no-op without keys and label).
-    const overhead = secureOverhead(opts.label, opts.encryption)
-    const tuning = { ...opts.tuning, packetBudgetBytes: opts.tuning.packetBudgetBytes - overhead }
-    if (tuning.packetBudgetBytes < 64) throw new RangeError(`option label: the envelope (${overhead} bytes) leaves less than 64 bytes of tuning.packetBudgetBytes`)
-    const bound = components.transport ?? await UdpTcpTransport.bind({ ...parseAddress(opts.listenAddr), logger, maxFrameBytes: opts.maxFrameBytes })
-    const transport = new SecureTransport(bound, { keyring: opts.keyring, label: opts.label, allowPlaintext: opts.allowPlaintext, logger })
-    const nodeId = opts.nodeId ?? defaultNodeId()
-    const store = new VersionedStore({ maxKeys: opts.maxKeys, maxBytes: opts.maxBytes, deletionDelayMs: opts.deletionDelay })
-    const membership = new Membership({ transport, clock, random, logger }, { ...tuning, nodeId, advertiseAddr: opts.advertiseAddr ?? transport.address, maxMembers: opts.maxMembers })
-    // The write origin is new for every process start, so a node restarted
-    // under the same id never reuses sequence numbers its peers have seen.
-    const origin = Array.from({ length: 12 }, () => Math.floor(random() * 16).toString(16)).join('')
-    let filler: FillEngine<V> | undefined
-    const replicator = new Replicator(
-      {
-        store, membership, clock, random, logger, origin,
-        defer: components.defer ?? ((fn) => setImmediate(fn)),
-        onLeaseMessage: (conn, payload) => (filler === undefined ? conn.destroy() : serveLease(conn, payload, filler))
-      },
-      { ...tuning, maxSyncs: opts.maxSyncs, maxStreamQueueBytes: opts.maxStreamQueueBytes, maxValueBytes: opts.maxValueBytes }
-    )
-    membership.setDelegate(replicator)
-    filler = new FillEngine<V>({
-      clock,
-      peers: new LeaseClient({ membership, clock, logger }, opts.tuning.tcpTimeoutMs),
-      local: {
-        get: (key) => store.get(key, () => clock.now()) as V | undefined,
-        setValue: (key, value, ttl) => cache.set(key, value, ttl === undefined ? {} : { ttl }),
-        waitForValue: (key, signal) => replicator.waitForValue(key, signal) as Promise<V>
-      }
-    }, opts.fill)
-    const cache: Bcache<V> = new Bcache<V>(opts, store, membership, replicator, filler, clock, logger, transport)
-    membership.start()
+    let cache: Bcache<V> | undefined
+    const parts = await assembleNode<V>(opts, components, (key, value, ttl) => cache!.set(key, value, ttl === undefined ? {} : { ttl }))
+    cache = new Bcache<V>(opts, parts)
+    parts.membership.start()
     try {
-      await membership.join(opts.peers)
+      await parts.membership.join(opts.peers)
     } catch (err) {
       await cache.close()
       throw err
     }
     await cache.initialSync()
     // Periodic rounds only once this node holds the state (see initialSync).
-    replicator.start()
+    parts.replicator.start()
     cache.startStats()
     return cache
   }
 
   /** The bound (or advertised) "host:port". */
   get address(): string {
-    return this.membership.address
+    return this.p.membership.address
   }
 
   get nodeId(): string {
-    return this.membership.nodeId
+    return this.p.membership.nodeId
   }
 
   /** Writes `key`; visible locally at once, replicated to every node. */
   set(key: string, value: V, options?: SetOptions): void {
     this.checkOpen()
     checkKey(key, this.opts.maxKeyBytes)
-    const ttl = options?.ttl
-    if (ttl !== undefined && (typeof ttl !== 'number' || !Number.isFinite(ttl) || ttl < 0)) {
-      throw new RangeError(`ttl must be a finite number of ms >= 0, got ${String(ttl)}`)
-    }
+    const expiresAt = expiryOf(options?.ttl, this.now())
     const bytes = packValue(value) // transient: write() copies it into the delta
-    if (bytes.length > this.opts.maxValueBytes) {
-      throw new RangeError(`value of ${key} is ${bytes.length} bytes encoded, over maxValueBytes (${this.opts.maxValueBytes})`)
-    }
-    const expiresAt = ttl === undefined || ttl === 0 ? 0 : Math.ceil(this.clock.now() + ttl)
+    checkValueSize(key, bytes, this.opts.maxValueBytes, this.opts.maxBytes)
     this.counters.sets++
-    this.replicator.write(key, bytes, value, expiresAt)
+    this.p.replicator.write(key, bytes, expiresAt)
   }
 
   /** The value of `key`, or undefined. Local and synchronous: no network. */
   get(key: string): V | undefined {
-    const v = this.store.get(key, this.now) as V | undefined
+    const v = this.p.store.get(key, this.now) as V | undefined
     if (v === undefined) this.counters.misses++
     else this.counters.hits++
     return v
   }
 
   has(key: string): boolean {
-    return this.store.has(key, this.now)
+    return this.p.store.has(key, this.now)
   }
 
   /**
@@ -198,9 +141,9 @@ export class Bcache<V = unknown> extends EventEmitter<BcacheEvents> {
   delete(key: string): boolean {
     this.checkOpen()
     checkKey(key, this.opts.maxKeyBytes)
-    const had = this.store.has(key, this.now)
+    const had = this.p.store.has(key, this.now)
     this.counters.deletes++
-    this.replicator.write(key, undefined, undefined, 0)
+    this.p.replicator.write(key, undefined, 0)
     return had
   }
 
@@ -217,7 +160,7 @@ export class Bcache<V = unknown> extends EventEmitter<BcacheEvents> {
     checkFillCallOptions(options) // before the lookup: a bad option fails on a hit as on a miss
     const hit = this.get(key)
     if (hit !== undefined) return hit
-    return this.filler.fill(key, filler, options)
+    return this.p.filler.fill(key, filler, options)
   }
 
   /**
@@ -227,29 +170,30 @@ export class Bcache<V = unknown> extends EventEmitter<BcacheEvents> {
    * remove the old one everywhere; no traffic is dropped.
    */
   get keyring(): Keyring {
-    return this.transport.keyring
+    return this.p.transport.keyring
   }
 
   /** Every known member, this node included. */
   members(): MemberInfo[] {
-    return this.membership.members()
+    return this.p.membership.members()
   }
 
   stats(): BcacheStats {
-    const m = this.membership.stats()
-    const r = this.replicator.stats
+    const { store, membership, replicator, filler, transport } = this.p
+    const m = membership.stats()
+    const r = replicator.stats()
     return {
       nodeId: this.nodeId,
-      keys: this.store.size(),
-      bytes: this.store.bytes(),
-      tombstones: this.store.tombstones(),
+      keys: store.size(),
+      bytes: store.bytes(),
+      tombstones: store.tombstones(),
       ...this.counters,
-      evictions: this.store.stats.evictions,
-      expirations: this.store.stats.expirations,
-      fills: { ...this.filler.stats },
-      replication: { ...r, antiEntropy: { ...r.antiEntropy }, dropped: { ...r.dropped } },
+      evictions: store.stats.evictions,
+      expirations: store.stats.expirations,
+      fills: { ...filler.stats },
+      replication: r,
       membership: m,
-      dropped: mergeCounts(m.dropped, r.dropped, this.transport.stats().dropped)
+      dropped: mergeCounts(m.dropped, r.dropped, transport.stats().dropped)
     }
   }
 
@@ -257,11 +201,14 @@ export class Bcache<V = unknown> extends EventEmitter<BcacheEvents> {
   async close(): Promise<void> {
     if (this.closed) return
     this.closed = true
-    if (this.statsTimer !== undefined) this.clock.clearTimeout(this.statsTimer)
-    await this.membership.leave(Math.min(this.membership.config.probeIntervalMs, 1000)).catch(() => {})
-    this.replicator.close()
-    this.filler.close()
-    await this.membership.shutdown()
+    this.statsTicker?.stop()
+    const { membership, replicator, filler } = this.p
+    // The last turn's writes and the push streams' backlog go out while we
+    // still are a member; then we leave.
+    await replicator.close(Math.min(this.opts.tuning.tcpTimeoutMs, 2000))
+    await membership.leave(Math.min(membership.config.probeIntervalMs, 1000)).catch(() => {})
+    filler.close()
+    await membership.shutdown()
   }
 
   async [Symbol.asyncDispose](): Promise<void> {
@@ -271,38 +218,20 @@ export class Bcache<V = unknown> extends EventEmitter<BcacheEvents> {
   /** Pulls the current state from a seed before create() resolves. */
   private async initialSync(): Promise<void> {
     const seeds = this.opts.peers.filter((s) => s !== this.address)
-    if (!(await this.replicator.initialSync(seeds))) {
-      this.logger.warn(`bcache: no initial state transfer from ${seeds.join(', ')}; anti-entropy will catch up`)
+    if (!(await this.p.replicator.initialSync(seeds))) {
+      this.p.logger.warn(`bcache: no initial state transfer from ${seeds.join(', ')}; anti-entropy will catch up`)
     }
   }
 
   private startStats(): void {
     const every = this.opts.statsInterval
     if (every === 0) return
-    const tick = (): void => {
-      this.statsTimer = this.clock.setTimeout(() => {
-        if (statsChannel.hasSubscribers) statsChannel.publish(this.stats())
-        tick()
-      }, every)
-    }
-    tick()
+    this.statsTicker = new Ticker(this.p.clock, () => every, () => {
+      if (statsChannel.hasSubscribers) statsChannel.publish(this.stats())
+    }).start()
   }
 
   private checkOpen(): void {
     if (this.closed) throw new ClosedError('cache')
   }
-}
-
-function checkKey(key: unknown, maxKeyBytes: number): asserts key is string {
-  if (typeof key !== 'string') throw new TypeError(`key must be a string, got ${typeof key}`)
-  if (key.length === 0) throw new TypeError('key must not be empty')
-  if (key.length * 3 > maxKeyBytes && Buffer.byteLength(key) > maxKeyBytes) {
-    throw new RangeError(`key must be at most ${maxKeyBytes} UTF-8 bytes (maxKeyBytes)`)
-  }
-}
-
-function mergeCounts(...all: Array<Record<string, number>>): Record<string, number> {
-  const out: Record<string, number> = {}
-  for (const rec of all) for (const [k, v] of Object.entries(rec)) out[k] = (out[k] ?? 0) + v
-  return out
 }

@@ -14,6 +14,8 @@ export interface Peer {
   readonly nodeId: string
   /** "host:port" to send to. */
   readonly address: string
+  /** Suspected of having failed (not yet declared dead). */
+  readonly suspect: boolean
 }
 
 /** Handles an application stream a peer opened with `tag`; owns `conn` from here on and must close it. */

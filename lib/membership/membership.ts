@@ -196,7 +196,7 @@ export class Membership extends EventEmitter<MembershipEvents> implements Cluste
 
   livePeers(): Peer[] {
     const out: Peer[] = []
-    for (const m of this.table.all()) if (m !== this.table.self && m.state <= MemberState.Suspect) out.push({ nodeId: m.nodeId, address: m.addr })
+    for (const m of this.table.all()) if (m !== this.table.self && m.state <= MemberState.Suspect) out.push({ nodeId: m.nodeId, address: m.addr, suspect: m.state === MemberState.Suspect })
     return out
   }
 
@@ -205,7 +205,7 @@ export class Membership extends EventEmitter<MembershipEvents> implements Cluste
   }
 
   sampleAlive(count: number): Peer[] {
-    return this.table.sample(count, this.c.random, (m) => m.state === MemberState.Alive).map((m) => ({ nodeId: m.nodeId, address: m.addr }))
+    return this.table.sample(count, this.c.random, (m) => m.state === MemberState.Alive).map((m) => ({ nodeId: m.nodeId, address: m.addr, suspect: false }))
   }
 
   addressOf(nodeId: string): string | undefined {
@@ -218,13 +218,13 @@ export class Membership extends EventEmitter<MembershipEvents> implements Cluste
   }
 
   onPeerGone(fn: (peer: Peer) => void): void {
-    const gone = (m: MemberInfo): void => fn({ nodeId: m.nodeId, address: m.address })
+    const gone = (m: MemberInfo): void => fn({ nodeId: m.nodeId, address: m.address, suspect: false })
     this.on('leave', gone)
     this.on('fail', gone)
   }
 
   onPeerJoined(fn: (peer: Peer) => void): void {
-    this.on('join', (m) => fn({ nodeId: m.nodeId, address: m.address }))
+    this.on('join', (m) => fn({ nodeId: m.nodeId, address: m.address, suspect: false }))
   }
 
   /** This node's incarnation number (for tests and diagnostics). */

@@ -15,28 +15,38 @@
  *   A → B  every entry A holds that digest(B) does not cover; END
  *   both   apply what arrived, then adopt the peer's coverage
  *
- * Adopting the peer's coverage is sound: for every write the peer claims,
- * it held that write or a newer version of the key when it scanned, and sent
- * it unless our digest already covered it. So after a round both sides have
- * seen everything either had seen. Two nodes in sync exchange two digests and
- * nothing else. A key a node evicted stays covered in its digest, so no peer
- * re-sends it over and over (eviction is local). A write lost in a datagram
+ * Adopting the peer's coverage is sound because coverage is honest
+ * (DESIGN.md invariant 9): for every write the peer claims of an origin it
+ * does not mark lossy, it held that write or a newer version of the key when
+ * it took its snapshot, and sent it unless our digest already covered it. So
+ * after a round both sides have seen everything either had seen. Origins a
+ * peer marks lossy (it evicted some of their entries, see
+ * store/origin-index.ts) are not adopted: we keep our own gaps there, and a
+ * later round with a peer that holds those writes fills them. A node that
+ * evicted a key still covers it in its own ranges, so no peer re-sends it
+ * over and over (eviction is local).
+ *
+ * The responder's END digest is a snapshot taken *before* it scans its
+ * entries: a write that arrives while the scan's batches wait for the socket
+ * to drain is not in the batches, so it must not be in the digest either.
+ *
+ * A delta that does not validate, or that breaks a local limit, is skipped
+ * and counted; the rest of the round goes on (invariant 8). Two nodes in
+ * sync exchange two digests and nothing else. A write lost in a datagram
  * leaves a gap in the receiver's ranges, which the next round fills.
  *
- * Limits (documented): a peer that evicted or expired a key covers it
- * without holding it; a tombstone purged after `deletionDelayMs` can no
+ * Limits (documented): a tombstone purged after `deletionDelayMs` can no
  * longer stop a node that missed the delete for that long from keeping
  * the old value.
  */
 import type { Clock } from '../clock.js'
 import { StreamError } from '../errors.js'
-import type { SeqRanges } from '../store/seq-ranges.js'
 import type { VersionedStore } from '../store/versioned-store.js'
+import { FrameQueue, type FrameQueueLimits } from '../transport/frame-queue.js'
 import type { StreamConn } from '../transport/transport.js'
 import { DecodeError } from '../wire/decode-error.js'
-import { decodeBatch, encodeEntryFrames, type Delta } from './delta.js'
-import { FrameQueue, type FrameQueueLimits } from './frame-queue.js'
-import { decodeSeen, encodeSeen } from './seen-vector.js'
+import { BATCH_TARGET_BYTES, encodeEntryFrames } from './delta.js'
+import { decodeSeen, encodeSeen, rangesOf, type SeenVector } from './seen-vector.js'
 
 const FRAME_BATCH = 0
 const FRAME_END = 1
@@ -53,27 +63,29 @@ export interface AntiEntropyStats {
 export interface AntiEntropyContext {
   store: VersionedStore
   clock: Clock
-  /** Applies one received delta (the replicator's merge path). */
-  apply: (delta: Delta) => void
+  /** Applies one received batch frame from `start` (the merge path); returns how many deltas it held. */
+  applyBatch: (frame: Buffer, start: number) => number
   /** Silence on the stream longer than this aborts the round. */
   timeoutMs: number
-  /** Target size of one batch frame. */
-  batchBytes: number
+  /** Target size of one batch frame. @default {@link BATCH_TARGET_BYTES} */
+  batchBytes?: number
   stats: AntiEntropyStats
+  /** Called with the size of each digest this node sends. */
+  onDigest?: (bytes: number) => void
   /** Bound of the bytes a peer can make us queue unread on one round's stream. */
   queue?: FrameQueueLimits
 }
 
 /** Runs a round as the initiator; `open` dials the peer with our digest as first frame. */
 export async function initiateRound(ctx: AntiEntropyContext, open: (digest: Buffer) => Promise<StreamConn>): Promise<void> {
-  const mine = encodeSeen(ctx.store.seen())
+  const mine = snapshotDigest(ctx)
   const conn = await open(mine)
   ctx.stats.bytesOut += mine.length
   try {
     const frames = new FrameQueue(conn, ctx.clock, ctx.queue)
     const theirs = await receiveEntries(ctx, frames)
-    await sendEntries(ctx, conn, theirs.ranges, undefined)
-    adopt(ctx, theirs.ranges)
+    await sendEntries(ctx, conn, theirs, undefined)
+    adopt(ctx, theirs)
     ctx.stats.rounds++
   } catch (err) {
     ctx.stats.failed++
@@ -89,7 +101,9 @@ export async function respondRound(ctx: AntiEntropyContext, conn: StreamConn, di
     ctx.stats.bytesIn += digest.length
     const theirs = decodeSeen(digest)
     const frames = new FrameQueue(conn, ctx.clock, ctx.queue)
-    await sendEntries(ctx, conn, theirs, encodeSeen(ctx.store.seen()))
+    // First the snapshot, then the scan (see the file comment).
+    const mine = snapshotDigest(ctx)
+    await sendEntries(ctx, conn, theirs, mine)
     await receiveEntries(ctx, frames)
     adopt(ctx, theirs)
     ctx.stats.rounds++
@@ -105,10 +119,10 @@ export async function respondRound(ctx: AntiEntropyContext, conn: StreamConn, di
  * Sends every entry `peer` lacks, in batches, then END with `digest` (the
  * responder's snapshot, taken before the scan) or an empty END.
  */
-async function sendEntries(ctx: AntiEntropyContext, conn: StreamConn, peer: Map<string, SeqRanges>, digest: Buffer | undefined): Promise<void> {
+async function sendEntries(ctx: AntiEntropyContext, conn: StreamConn, peer: SeenVector, digest: Buffer | undefined): Promise<void> {
   // A snapshot: the store may change while we wait for the socket to drain.
-  const entries = ctx.store.entriesMissingFrom(peer)
-  for (const { frame, count } of encodeEntryFrames(entries, ctx.batchBytes, FRAME_BATCH)) {
+  const entries = ctx.store.entriesMissingFrom(rangesOf(peer))
+  for (const { frame, count } of encodeEntryFrames(entries, ctx.batchBytes ?? BATCH_TARGET_BYTES, FRAME_BATCH)) {
     ctx.stats.bytesOut += frame.length
     ctx.stats.entriesOut += count
     if (!conn.send(frame)) await conn.drain()
@@ -120,23 +134,30 @@ async function sendEntries(ctx: AntiEntropyContext, conn: StreamConn, peer: Map<
 }
 
 /** Applies batches until END; returns the digest END carried (empty map if none). */
-async function receiveEntries(ctx: AntiEntropyContext, frames: FrameQueue): Promise<{ ranges: Map<string, SeqRanges> }> {
+async function receiveEntries(ctx: AntiEntropyContext, frames: FrameQueue): Promise<SeenVector> {
   for (;;) {
     const frame = await frames.next(ctx.timeoutMs)
     ctx.stats.bytesIn += frame.length
     if (frame.length === 0) throw new DecodeError('short', 'empty anti-entropy frame')
     if (frame[0] === FRAME_BATCH) {
-      const deltas = decodeBatch(frame, 1)
-      ctx.stats.entriesIn += deltas.length
-      for (const d of deltas) ctx.apply(d)
+      ctx.stats.entriesIn += ctx.applyBatch(frame, 1)
     } else if (frame[0] === FRAME_END) {
-      return { ranges: frame.length > 1 ? decodeSeen(frame.subarray(1)) : new Map() }
+      return frame.length > 1 ? decodeSeen(frame.subarray(1)) : new Map()
     } else {
       throw new DecodeError('type', `anti-entropy frame kind ${frame[0]}`)
     }
   }
 }
 
-function adopt(ctx: AntiEntropyContext, peer: Map<string, SeqRanges>): void {
-  for (const [origin, ranges] of peer) ctx.store.markSeen(origin, ranges.ranges())
+/** This node's digest, encoded now (a snapshot the store's later changes do not touch). */
+function snapshotDigest(ctx: AntiEntropyContext): Buffer {
+  const digest = encodeSeen(ctx.store.coverage())
+  ctx.onDigest?.(digest.length)
+  return digest
+}
+
+/** Takes over the peer's coverage of every origin it can vouch for. */
+function adopt(ctx: AntiEntropyContext, peer: SeenVector): void {
+  const now = ctx.clock.now()
+  for (const [origin, { ranges, lossy }] of peer) if (!lossy) ctx.store.markSeen(origin, ranges.ranges(), now)
 }

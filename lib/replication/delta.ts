@@ -17,6 +17,7 @@
  */
 import { DecodeError } from '../wire/decode-error.js'
 import { safeUnpack } from '../wire/safe-unpack.js'
+import { utf8Within } from '../wire/utf8.js'
 import type { Entry } from '../store/versioned-store.js'
 import type { Version } from '../store/version.js'
 
@@ -33,6 +34,19 @@ export interface Delta {
 /** Largest key accepted from the wire, in UTF-8 bytes. */
 export const MAX_KEY_BYTES = 1024
 const MAX_ORIGIN_BYTES = 256
+/**
+ * Largest `expiresAt` a delta may carry (ms since the epoch): every number
+ * field must be a safe integer on the wire, so `set` refuses a TTL that
+ * would land beyond it (a peer would refuse the delta, invariant 8).
+ */
+export const MAX_EXPIRES_AT = Number.MAX_SAFE_INTEGER
+/**
+ * Target size of one batch frame (push streams and anti-entropy). Small
+ * enough that any node's frame limit carries it (`maxFrameBytes` is at least
+ * 64 KiB + 1 on every node); a delta larger than this travels alone in its
+ * frame.
+ */
+export const BATCH_TARGET_BYTES = 60 * 1024
 
 function strHeaderBytes(n: number): number {
   return n < 32 ? 1 : n < 0x100 ? 2 : n < 0x10000 ? 3 : 5
@@ -126,11 +140,12 @@ export function* encodeEntryFrames(entries: readonly Entry[], targetBytes: numbe
     // Size this frame: take entries until the target is reached.
     let size = 6
     let j = i
-    const sizes: number[] = []
-    while (j < entries.length && (size < targetBytes || j === i)) {
+    while (j < entries.length) {
       const e = entries[j]!
       const n = deltaSize(e.key, e.tombstone ? undefined : e.bytes, e.version, e.seq, e.expiresAt)
-      sizes.push(n)
+      // A delta that would take the frame past the target goes into the next
+      // one (alone, if it is itself larger than the target).
+      if (j > i && size + n > targetBytes) break
       size += n
       j++
     }
@@ -152,7 +167,7 @@ const isUint = (v: unknown, max = Number.MAX_SAFE_INTEGER): v is number =>
   typeof v === 'number' && Number.isInteger(v) && v >= 0 && v <= max
 
 function isId(v: unknown, maxBytes: number): v is string {
-  return typeof v === 'string' && v.length > 0 && (v.length * 3 <= maxBytes || Buffer.byteLength(v) <= maxBytes)
+  return typeof v === 'string' && v.length > 0 && utf8Within(v, maxBytes)
 }
 
 /** Validates a decoded delta array. @throws DecodeError('field' | 'shape') */
@@ -169,6 +184,27 @@ export function toDelta(raw: unknown): Delta {
 /** Decodes one delta (a datagram payload). @throws DecodeError only. */
 export function decodeDelta(payload: Uint8Array): Delta {
   return toDelta(safeUnpack(payload, 0))
+}
+
+/**
+ * Splits encoded deltas into groups whose batches stay near `targetBytes`
+ * (a delta larger than the target is a group of its own).
+ */
+export function splitBatches(encoded: readonly Buffer[], targetBytes = BATCH_TARGET_BYTES): Buffer[][] {
+  const out: Buffer[][] = []
+  let group: Buffer[] = []
+  let size = 5
+  for (const d of encoded) {
+    if (group.length > 0 && size + d.length > targetBytes) {
+      out.push(group)
+      group = []
+      size = 5
+    }
+    group.push(d)
+    size += d.length
+  }
+  if (group.length > 0) out.push(group)
+  return out
 }
 
 /**
@@ -191,9 +227,22 @@ export function encodeBatch(encoded: readonly Uint8Array[], prefix?: number): Bu
   return buf
 }
 
-/** Decodes a batch starting at `start`; @throws DecodeError only. */
-export function decodeBatch(data: Uint8Array, start = 0): Delta[] {
+/**
+ * Decodes a batch starting at `start`. A delta that does not validate is
+ * skipped and reported to `onReject` (by reason); the others are returned.
+ * @throws DecodeError when the batch itself is not a well-formed msgpack array.
+ */
+export function decodeBatch(data: Uint8Array, start = 0, onReject?: (reason: string) => void): Delta[] {
   const raw = safeUnpack(data, start)
   if (!Array.isArray(raw)) throw new DecodeError('shape', 'batch is not an array')
-  return raw.map(toDelta)
+  const out: Delta[] = []
+  for (const r of raw as unknown[]) {
+    try {
+      out.push(toDelta(r))
+    } catch (err) {
+      if (!(err instanceof DecodeError) || onReject === undefined) throw err
+      onReject(err.reason)
+    }
+  }
+  return out
 }

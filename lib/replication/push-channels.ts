@@ -7,57 +7,107 @@
  *
  * A channel is opened lazily with the first batch as the first frame
  * (UserStream{tag: Push}); later batches are plain frames on the same
- * connection. Batches sent while the connection is being opened wait in a
- * bounded queue. When a channel fails, what it held is dropped and counted:
- * anti-entropy repairs it.
+ * connection.
+ *
+ * **Bounded** (DESIGN.md invariant 10). A peer that stops reading (stopped,
+ * swapping, partitioned with the TCP connection still up) must not make the
+ * writer buffer without limit. A batch goes to the connection only while it
+ * is below its high-water mark (`send()` returns true); otherwise it waits in
+ * the channel's queue, which holds at most `maxQueuedBytes`. Beyond, batches
+ * are dropped and counted (`push-backlog`); anti-entropy repairs them. A
+ * channel that stays congested for `stallMs` is destroyed with what it
+ * holds (`push-stalled`), and so is the channel of a member that left or
+ * failed. So what one peer can make us hold is about one high-water mark,
+ * one batch and `maxQueuedBytes`.
  */
+import type { Clock, Timer } from '../clock.js'
+import type { DropCounts } from '../drop-counts.js'
 import type { Logger } from '../logger.js'
 import type { StreamConn } from '../transport/transport.js'
 
-/** Most bytes waiting for one channel to open; beyond it batches are dropped (anti-entropy repairs). */
-const MAX_PENDING_BYTES = 64 * 1024 * 1024
-
 interface Channel {
+  /** Undefined while the stream is being opened. */
   conn: StreamConn | undefined
-  pending: Buffer[]
-  pendingBytes: number
+  /** Batches waiting for the connection to open or drain. */
+  queue: Buffer[]
+  queuedBytes: number
+  /** The connection is above its high-water mark: queue, and wait for `drain()`. */
+  congested: boolean
+  /** Destroys the channel if it stays congested (see the file comment). */
+  stallTimer: Timer | undefined
+  /** Settles once the stream is open or failed to open. */
+  ready: Promise<void>
 }
 
 export interface PushChannelsComponents {
   /** Opens a push stream to `addr` whose first frame carries `firstBatch`. */
   open: (addr: string, firstBatch: Buffer) => Promise<StreamConn>
+  clock: Clock
   logger: Logger
-  /** Counts a dropped batch. */
-  drop: (reason: string) => void
+  drops: DropCounts
+}
+
+export interface PushChannelLimits {
+  /** Most bytes queued per channel beyond the connection's own buffer. */
+  maxQueuedBytes: number
+  /** How long a channel may stay congested before it is destroyed. */
+  stallMs: number
 }
 
 export class PushChannels {
   private readonly channels = new Map<string, Channel>()
 
-  constructor(private readonly c: PushChannelsComponents) {}
+  constructor(private readonly c: PushChannelsComponents, private readonly limits: PushChannelLimits) {}
 
   /** Sends one encoded batch to `addr`. */
   send(addr: string, batch: Buffer): void {
     const ch = this.channels.get(addr)
     if (ch === undefined) return this.openChannel(addr, batch)
-    if (ch.conn !== undefined) {
-      ch.conn.send(batch)
+    if (ch.conn !== undefined && !ch.congested && ch.queue.length === 0) {
+      if (!ch.conn.send(batch)) this.congest(addr, ch)
       return
     }
-    if (ch.pendingBytes + batch.length > MAX_PENDING_BYTES) return this.c.drop('push-backlog')
-    ch.pending.push(batch)
-    ch.pendingBytes += batch.length
+    if (ch.queuedBytes + batch.length > this.limits.maxQueuedBytes) return this.c.drops.count('push-backlog')
+    ch.queue.push(batch)
+    ch.queuedBytes += batch.length
   }
 
-  /** Closes the channel to `addr` (the member left or failed). */
+  /** Bytes queued toward every peer (excluding what the connections themselves buffer). */
+  queuedBytes(): number {
+    let n = 0
+    for (const ch of this.channels.values()) n += ch.queuedBytes
+    return n
+  }
+
+  /** Destroys the channel to `addr` with what it holds (the member left or failed). */
   forget(addr: string): void {
     const ch = this.channels.get(addr)
+    if (ch === undefined) return
     this.channels.delete(addr)
-    ch?.conn?.close()
+    this.end(ch)
+    ch.conn?.destroy()
   }
 
-  closeAll(): void {
-    for (const addr of [...this.channels.keys()]) this.forget(addr)
+  /**
+   * Closes every channel after what it holds was sent, waiting at most
+   * `graceMs` (a peer that does not read cannot hold up a close); then
+   * destroys whatever is left.
+   */
+  async closeAll(graceMs: number): Promise<void> {
+    const all = [...this.channels.entries()]
+    const flushed = all.map(([, ch]) => this.flushed(ch))
+    let timer: Timer | undefined
+    await Promise.race([
+      Promise.all(flushed),
+      new Promise<void>((resolve) => { timer = this.c.clock.setTimeout(resolve, graceMs) })
+    ])
+    if (timer !== undefined) this.c.clock.clearTimeout(timer)
+    for (const [addr, ch] of all) {
+      if (this.channels.get(addr) === ch) this.channels.delete(addr)
+      this.end(ch)
+      if (ch.conn !== undefined && ch.queue.length === 0 && !ch.congested) ch.conn.close()
+      else ch.conn?.destroy()
+    }
   }
 
   /** Open channels, for stats and tests. */
@@ -66,26 +116,71 @@ export class PushChannels {
   }
 
   private openChannel(addr: string, first: Buffer): void {
-    const ch: Channel = { conn: undefined, pending: [], pendingBytes: 0 }
+    const ch: Channel = { conn: undefined, queue: [], queuedBytes: 0, congested: false, stallTimer: undefined, ready: Promise.resolve() }
     this.channels.set(addr, ch)
-    this.c.open(addr, first).then(
+    ch.ready = this.c.open(addr, first).then(
       (conn) => {
-        if (this.channels.get(addr) !== ch) return conn.close()
+        if (this.channels.get(addr) !== ch) return conn.destroy()
         ch.conn = conn
-        for (const b of ch.pending) conn.send(b)
-        ch.pending = []
-        ch.pendingBytes = 0
         // Nothing comes back on a push stream; a frame or a close ends it.
         conn.onFrame(() => conn.destroy())
         conn.onClose(() => {
           if (this.channels.get(addr) === ch) this.channels.delete(addr)
+          this.end(ch)
         })
+        this.pump(addr, ch)
       },
       (err) => {
         if (this.channels.get(addr) === ch) this.channels.delete(addr)
-        this.c.drop('push-stream')
+        this.end(ch)
+        this.c.drops.count('push-stream')
         this.c.logger.debug(`replication: push stream to ${addr} failed: ${String(err)}`)
       }
     )
+  }
+
+  /** Moves queued batches to the connection until it is congested or the queue is empty. */
+  private pump(addr: string, ch: Channel): void {
+    const conn = ch.conn
+    if (conn === undefined || conn.closed) return
+    while (ch.queue.length > 0) {
+      const b = ch.queue.shift()!
+      ch.queuedBytes -= b.length
+      if (!conn.send(b)) return this.congest(addr, ch)
+    }
+  }
+
+  private congest(addr: string, ch: Channel): void {
+    if (ch.congested) return
+    ch.congested = true
+    ch.stallTimer = this.c.clock.setTimeout(() => {
+      if (this.channels.get(addr) !== ch) return
+      this.c.drops.count('push-stalled')
+      this.c.logger.debug(`replication: push stream to ${addr} stalled for ${this.limits.stallMs} ms; dropped (anti-entropy repairs)`)
+      this.forget(addr)
+    }, this.limits.stallMs)
+    ch.conn!.drain().then(() => {
+      if (this.channels.get(addr) !== ch || !ch.congested) return
+      ch.congested = false
+      if (ch.stallTimer !== undefined) this.c.clock.clearTimeout(ch.stallTimer)
+      ch.stallTimer = undefined
+      this.pump(addr, ch)
+    }, () => {})
+  }
+
+  /** Resolves once `ch` holds nothing more than its connection drains. */
+  private async flushed(ch: Channel): Promise<void> {
+    await ch.ready
+    while (ch.conn !== undefined && !ch.conn.closed && (ch.queue.length > 0 || ch.congested)) await ch.conn.drain()
+    if (ch.conn !== undefined && !ch.conn.closed) await ch.conn.drain()
+  }
+
+  /** Stops the channel's timer and forgets what it queued (counted). */
+  private end(ch: Channel): void {
+    if (ch.stallTimer !== undefined) this.c.clock.clearTimeout(ch.stallTimer)
+    ch.stallTimer = undefined
+    if (ch.queue.length > 0) this.c.drops.count('push-dropped', ch.queue.length)
+    ch.queue = []
+    ch.queuedBytes = 0
   }
 }

@@ -1,9 +1,11 @@
 /**
  * The anti-entropy digest: for every origin, the ranges of its write
- * sequence numbers this node has seen (applied or superseded). Encoded as a
- * msgpack array `[[origin, [s1, e1, s2, e2, …]], …]` (ranges flattened).
- * Usually a handful of bytes per origin: arrivals are mostly in order, so an
- * origin's ranges collapse to one.
+ * sequence numbers this node has seen (applied or superseded), and whether
+ * the node can vouch for them. Encoded as a msgpack array
+ * `[[origin, [s1, e1, s2, e2, …], lossy?], …]` (ranges flattened; `lossy`
+ * is 1 when present, see store/origin-index.ts; a node that does not know
+ * the third field ignores it). Usually a handful of bytes per origin:
+ * arrivals are mostly in order, so an origin's ranges collapse to one.
  */
 import { Packr } from 'msgpackr'
 import { SeqRanges } from '../store/seq-ranges.js'
@@ -17,33 +19,47 @@ export const MAX_RANGES_PER_ORIGIN = 65_536
 
 const packr = new Packr({ useRecords: false, moreTypes: false })
 
-export type SeenVector = ReadonlyMap<string, SeqRanges>
+/** One origin's coverage in a digest. */
+export interface Coverage {
+  readonly ranges: SeqRanges
+  /** The sender dropped some of these writes by a local decision: do not adopt. */
+  readonly lossy: boolean
+}
+
+export type SeenVector = ReadonlyMap<string, Coverage>
 
 /** Encodes a snapshot of `seen`. */
 export function encodeSeen(seen: SeenVector): Buffer {
-  const rows: Array<[string, number[]]> = []
-  for (const [origin, ranges] of seen) {
+  const rows: Array<[string, number[]] | [string, number[], number]> = []
+  for (const [origin, { ranges, lossy }] of seen) {
     const flat: number[] = []
     for (const [s, e] of ranges.ranges()) flat.push(s, e)
-    rows.push([origin, flat])
+    rows.push(lossy ? [origin, flat, 1] : [origin, flat])
   }
   return Buffer.from(packr.pack(rows))
 }
 
+/** The ranges of a digest, without the flags (what the peer need not be sent). */
+export function rangesOf(seen: SeenVector): Map<string, SeqRanges> {
+  const out = new Map<string, SeqRanges>()
+  for (const [origin, c] of seen) out.set(origin, c.ranges)
+  return out
+}
+
 /** Decodes and validates a digest. @throws DecodeError only. */
-export function decodeSeen(data: Uint8Array): Map<string, SeqRanges> {
+export function decodeSeen(data: Uint8Array): Map<string, Coverage> {
   const raw = safeUnpack(data, 0)
   if (!Array.isArray(raw) || raw.length > MAX_ORIGINS) throw new DecodeError('shape', 'seen vector')
-  const out = new Map<string, SeqRanges>()
+  const out = new Map<string, Coverage>()
   for (const row of raw as unknown[]) {
     if (!Array.isArray(row) || row.length < 2) throw new DecodeError('shape', 'seen row')
-    const [origin, flat] = row as [unknown, unknown]
+    const [origin, flat, lossy] = row as [unknown, unknown, unknown]
     if (typeof origin !== 'string' || origin.length === 0 || origin.length > 256) throw new DecodeError('field', 'seen origin')
     if (!Array.isArray(flat) || flat.length % 2 !== 0 || flat.length > 2 * MAX_RANGES_PER_ORIGIN) throw new DecodeError('field', 'seen ranges')
     const pairs: Array<[number, number]> = []
     for (let i = 0; i < flat.length; i += 2) pairs.push([flat[i] as number, flat[i + 1] as number])
     try {
-      out.set(origin, SeqRanges.fromRanges(pairs))
+      out.set(origin, { ranges: SeqRanges.fromRanges(pairs), lossy: lossy === 1 })
     } catch {
       throw new DecodeError('field', 'seen ranges')
     }

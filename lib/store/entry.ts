@@ -33,5 +33,10 @@ export const ENTRY_OVERHEAD_BYTES = 64
  * estimate, not a measurement of the heap.
  */
 export function entrySize(entry: Entry): number {
-  return entry.bytes.length + entry.key.length * 2 + ENTRY_OVERHEAD_BYTES
+  return sizeOf(entry.key, entry.bytes.length)
+}
+
+/** {@link entrySize} of an entry of `key` with a `valueBytes`-byte encoded value. */
+export function sizeOf(key: string, valueBytes: number): number {
+  return valueBytes + key.length * 2 + ENTRY_OVERHEAD_BYTES
 }

@@ -3,7 +3,7 @@
  *
  * Every cache write carries a {@link Version} `(wall, counter, origin)`. Two
  * writes to one key are ordered by {@link compareVersions}: wall time first,
- * then the counter, then the origin node id as a plain string comparison.
+ * then the counter, then the write origin as a plain string comparison.
  * The greater version wins everywhere (last writer wins), and because the
  * order is total and depends on nothing but the two versions, every node that
  * has seen the same writes ends with the same value, whatever order they came
@@ -36,7 +36,11 @@ export interface Version {
   wall: number
   /** Logical counter within one `wall` millisecond, 0..{@link MAX_COUNTER}. */
   counter: number
-  /** Id of the node that made the write; breaks ties. */
+  /**
+   * The write origin: an id of the process start that made the write (not
+   * the node id; see replication/write-origin.ts). Breaks ties, and numbers
+   * the write's `seq` for anti-entropy.
+   */
   origin: string
 }
 
@@ -121,6 +125,21 @@ export class HybridClock {
       this.lastCounter = counter
     }
     return true
+  }
+
+  /**
+   * {@link tickAt}, but also above `floor` (the version this node holds for
+   * the key being written): a local write must win locally, whatever the
+   * other clocks say (DESIGN.md invariant 11). When a peer's clock is far
+   * ahead — past the drift guard, so {@link observe} ignored it — its write
+   * to the key would otherwise outrank every local write for as long as the
+   * skew lasts. Only this one stamp is lifted, not the clock: the far-ahead
+   * peer does not drag every later write with it.
+   */
+  tickAbove(nowMs: number, floor: Version | undefined): { wall: number; counter: number } {
+    const t = this.tickAt(nowMs)
+    if (floor === undefined || t.wall > floor.wall || (t.wall === floor.wall && t.counter > floor.counter)) return t
+    return floor.counter < MAX_COUNTER ? { wall: floor.wall, counter: floor.counter + 1 } : { wall: floor.wall + 1, counter: 0 }
   }
 
   /** The last `(wall, counter)` handed out or observed (for tests and stats). */

@@ -273,6 +273,16 @@ export class VersionedStore {
     return 'applied'
   }
 
+  /**
+   * Records `(origin, seq)` as seen without storing its entry (a peer's value
+   * this node refuses for its size), and marks the origin lossy: no peer
+   * re-sends the write, and none adopts this node's coverage of it.
+   */
+  refuse(origin: string, seq: number, nowMs: number): void {
+    this.origins.see(origin, seq, nowMs)
+    this.origins.markLossy(origin, nowMs)
+  }
+
   /** The entry for `key`, live or tombstone, without touching recency or expiry. */
   peek(key: string): Entry | undefined {
     return this.entries.get(key) ?? this.tombs.get(key)

@@ -12,7 +12,7 @@
  */
 import { Packr } from 'msgpackr'
 import { decodeBatch, decodeDelta, encodeBatch, encodeDelta, MAX_KEY_BYTES, type Delta } from '../../lib/replication/delta.js'
-import { serveLease, type LeaseOwner } from '../../lib/replication/lease-client.js'
+import { serveLease, type LeaseOwner } from '../../lib/fill/lease-client.js'
 import { decodeSeen, encodeSeen } from '../../lib/replication/seen-vector.js'
 import { SeqRanges } from '../../lib/store/seq-ranges.js'
 import type { Random } from '../../lib/random.js'
@@ -93,7 +93,7 @@ export function fuzzTargets(): FuzzTarget[] {
     ...packetSamples.map((m) => buildPacket([encodeMessage(m)]))
   ]
   const frames = streamSamples.map(encodeFrame).filter((f) => f.length < 2000)
-  const seenMap = new Map([['a1b2c3d4e5f6', SeqRanges.fromRanges([[1, 10], [12, 40]])], ['ffff', SeqRanges.fromRanges([[3, 3]])]])
+  const seenMap = new Map([['a1b2c3d4e5f6', { ranges: SeqRanges.fromRanges([[1, 10], [12, 40]]), lossy: false }], ['ffff', { ranges: SeqRanges.fromRanges([[3, 3]]), lossy: true }]])
   const policy: EnvelopePolicy = { keys: FUZZ_KEYS, label: FUZZ_LABEL, allowPlaintext: false }
   const nonces = new NonceSequence()
   const sealedPayloads = [...packets.slice(0, 4), ...frames.slice(0, 3)].map((p) => p.subarray(4))

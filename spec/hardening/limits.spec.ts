@@ -5,7 +5,7 @@
  */
 import { expect } from 'chai'
 import { ManualClock } from '../../lib/clock.js'
-import { FrameQueue } from '../../lib/replication/frame-queue.js'
+import { FrameQueue } from '../../lib/transport/frame-queue.js'
 import { encodeBatch, encodeDelta } from '../../lib/replication/delta.js'
 import { encodeSeen } from '../../lib/replication/seen-vector.js'
 import { seededRandom } from '../../lib/random.js'

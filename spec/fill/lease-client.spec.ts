@@ -1,7 +1,7 @@
 import { expect } from 'chai'
 import { Packr } from 'msgpackr'
 import { MAX_FAILURE_MESSAGE_CHARS } from '../../lib/fill/fill-peers.js'
-import { serveLease, type LeaseOwner } from '../../lib/replication/lease-client.js'
+import { serveLease, type LeaseOwner } from '../../lib/fill/lease-client.js'
 import type { StreamConn } from '../../lib/transport/transport.js'
 
 const packr = new Packr({ useRecords: false, moreTypes: false })

@@ -18,13 +18,13 @@
 import { Packr } from 'msgpackr'
 import type { Clock } from '../clock.js'
 import type { Logger } from '../logger.js'
-import { cutFailureMessage as cut, type FillPeers, type LeaseReply } from '../fill/fill-peers.js'
-import type { Membership } from '../membership/membership.js'
+import { cutFailureMessage as cut, type FillPeers, type LeaseReply } from './fill-peers.js'
+import type { Cluster } from '../membership/cluster.js'
 import type { StreamConn } from '../transport/transport.js'
 import { DecodeError } from '../wire/decode-error.js'
 import { safeUnpack } from '../wire/safe-unpack.js'
-import { FrameQueue } from './frame-queue.js'
-import { StreamTag } from './replicator.js'
+import { FrameQueue } from '../transport/frame-queue.js'
+import { StreamTag } from '../wire/stream-tags.js'
 
 const packr = new Packr({ useRecords: false, moreTypes: false })
 // Lease stream ops: only append, the numbers are part of the protocol.
@@ -44,21 +44,26 @@ export class LeaseClient implements FillPeers {
   readonly selfId: string
 
   constructor(
-    private readonly c: { membership: Membership; clock: Clock; logger: Logger },
+    private readonly c: { cluster: Cluster; clock: Clock; logger: Logger },
     private readonly timeoutMs: number
   ) {
-    this.selfId = c.membership.nodeId
+    this.selfId = c.cluster.nodeId
+  }
+
+  /** Answers the lease streams peers open to this node through `owner` (the local filler). */
+  serve(owner: LeaseOwner): void {
+    this.c.cluster.handleStreams(StreamTag.Lease, (conn, payload) => serveLease(conn, payload, owner))
   }
 
   aliveMembers(): readonly string[] {
     const out = [this.selfId]
-    for (const m of this.c.membership.table.all()) if (m.state === 0 && m.nodeId !== this.selfId) out.push(m.nodeId)
+    for (const p of this.c.cluster.livePeers()) if (!p.suspect) out.push(p.nodeId)
     return out
   }
 
   async requestLease(ownerId: string, key: string, leaseMs: number, signal: AbortSignal): Promise<LeaseReply> {
     const addr = this.addressOf(ownerId)
-    const conn = await this.c.membership.openUserStream(addr, StreamTag.Lease, packr.pack([OP_REQUEST, key, leaseMs, this.selfId]))
+    const conn = await this.c.cluster.openStream(addr, StreamTag.Lease, packr.pack([OP_REQUEST, key, leaseMs, this.selfId]))
     if (signal.aborted) {
       conn.destroy()
       throw signal.reason
@@ -90,16 +95,16 @@ export class LeaseClient implements FillPeers {
     } catch {
       return
     }
-    this.c.membership.openUserStream(addr, StreamTag.Lease, packr.pack(msg)).then(
+    this.c.cluster.openStream(addr, StreamTag.Lease, packr.pack(msg)).then(
       (conn) => conn.close(),
       (err) => this.c.logger.debug(`fill: ${what} to ${nodeId} failed: ${String(err)}`)
     )
   }
 
   private addressOf(nodeId: string): string {
-    const m = this.c.membership.table.get(nodeId)
-    if (m === undefined) throw new Error(`unknown member ${nodeId}`)
-    return m.addr
+    const addr = this.c.cluster.addressOf(nodeId)
+    if (addr === undefined) throw new Error(`unknown or dead member ${nodeId}`)
+    return addr
   }
 }
 

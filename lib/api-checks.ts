@@ -1,0 +1,42 @@
+/**
+ * Checks of the arguments of `set`, `delete` and `getWithFiller`, against
+ * the same limits the wire and every receiver enforce (DESIGN.md invariant
+ * 8): whatever they accept, every peer accepts and can carry.
+ */
+import { sizeOf } from './store/entry.js'
+import { MAX_EXPIRES_AT } from './replication/delta.js'
+import { isWellFormed, utf8Within } from './wire/utf8.js'
+
+/** A cache key: a non-empty, well-formed string of at most `maxKeyBytes` UTF-8 bytes. */
+export function checkKey(key: unknown, maxKeyBytes: number): asserts key is string {
+  if (typeof key !== 'string') throw new TypeError(`key must be a string, got ${typeof key}`)
+  if (key.length === 0) throw new TypeError('key must not be empty')
+  if (!utf8Within(key, maxKeyBytes)) throw new RangeError(`key must be at most ${maxKeyBytes} UTF-8 bytes (maxKeyBytes)`)
+  // UTF-8 would turn a lone surrogate into U+FFFD: another key on every peer.
+  if (!isWellFormed(key)) throw new TypeError('key must be well-formed UTF-16 (it holds a lone surrogate, which UTF-8 cannot carry)')
+}
+
+/**
+ * The absolute expiry of a write with `ttl` ms at `nowMs` (0 = none).
+ * Throws `TypeError`/`RangeError` for a TTL that is not a number of ms >= 0,
+ * or that lands past what a delta can carry ({@link MAX_EXPIRES_AT}).
+ */
+export function expiryOf(ttl: unknown, nowMs: number): number {
+  if (ttl === undefined || ttl === 0) return 0
+  if (typeof ttl !== 'number') throw new TypeError(`ttl must be a number of ms, got ${typeof ttl}`)
+  if (!Number.isFinite(ttl) || ttl < 0) throw new RangeError(`ttl must be a finite number of ms >= 0, got ${String(ttl)}`)
+  const expiresAt = Math.ceil(nowMs + ttl)
+  if (expiresAt > MAX_EXPIRES_AT) throw new RangeError(`ttl ${ttl} ms lands past the largest expiry a write can carry (${MAX_EXPIRES_AT} ms since the epoch); omit ttl for no expiry`)
+  return expiresAt
+}
+
+/** Refuses an encoded value the node could not carry or hold (`maxValueBytes`, and `maxBytes` when set). */
+export function checkValueSize(key: string, bytes: Buffer, maxValueBytes: number, maxBytes: number): void {
+  if (bytes.length > maxValueBytes) {
+    throw new RangeError(`value of ${key} is ${bytes.length} bytes encoded, over maxValueBytes (${maxValueBytes})`)
+  }
+  if (maxBytes > 0 && sizeOf(key, bytes.length) > maxBytes) {
+    throw new RangeError(`value of ${key} (${bytes.length} bytes encoded) would not fit in maxBytes (${maxBytes}) on its own`)
+  }
+}
+

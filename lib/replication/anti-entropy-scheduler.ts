@@ -1,0 +1,122 @@
+/**
+ * When anti-entropy rounds run (the protocol itself is anti-entropy.ts):
+ *
+ * - **Periodic**: every `antiEntropyIntervalMs` (jittered ±50%) with one
+ *   random alive member — but never on top of another round this node takes
+ *   part in: a round toward a node far behind may move the whole state.
+ * - **Initial**: right after joining, from the seeds, before `create()`
+ *   resolves. While it runs this node refuses rounds others open (each
+ *   would send it the whole state again).
+ * - **Admission**: at most `maxSyncs` rounds served at once; one asked
+ *   beyond is refused (stream destroyed, counted `anti-entropy-busy`) and
+ *   the peer retries at its next interval.
+ */
+import { Ticker, type Clock } from '../clock.js'
+import type { DropCounts } from '../drop-counts.js'
+import type { Logger } from '../logger.js'
+import type { Random } from '../random.js'
+import type { Cluster } from '../membership/cluster.js'
+import type { StreamConn } from '../transport/transport.js'
+import { StreamTag } from '../wire/stream-tags.js'
+import { initiateRound, respondRound, type AntiEntropyContext } from './anti-entropy.js'
+
+export interface AntiEntropySchedulerComponents {
+  cluster: Cluster
+  clock: Clock
+  random: Random
+  logger: Logger
+  drops: DropCounts
+  round: AntiEntropyContext
+}
+
+export interface AntiEntropySchedule {
+  /** Mean interval of periodic rounds; 0 = none. */
+  antiEntropyIntervalMs: number
+  /** Most rounds served at once. */
+  maxSyncs: number
+}
+
+export class AntiEntropyScheduler {
+  private ticker: Ticker | undefined
+  private initiated = 0
+  private served = 0
+  private joining = false
+  private closed = false
+
+  constructor(private readonly c: AntiEntropySchedulerComponents, private readonly config: AntiEntropySchedule) {
+    c.cluster.handleStreams(StreamTag.AntiEntropy, (conn, payload) => this.serve(conn, payload))
+  }
+
+  /** Starts periodic rounds (after the initial transfer). */
+  start(): void {
+    const every = this.config.antiEntropyIntervalMs
+    if (every <= 0 || this.closed) return
+    this.ticker = new Ticker(this.c.clock, () => every * (0.5 + this.c.random()), () => this.periodic()).start()
+  }
+
+  close(): void {
+    this.closed = true
+    this.ticker?.stop()
+  }
+
+  /** One round with the member at `addr`, as initiator. */
+  async sync(addr: string): Promise<void> {
+    this.initiated++
+    try {
+      await initiateRound(this.c.round, (digest) => this.c.cluster.openStream(addr, StreamTag.AntiEntropy, digest))
+    } finally {
+      this.initiated--
+    }
+  }
+
+  /**
+   * Pulls the current state from the first of `seeds` that completes a
+   * round, trying each up to `attempts` times. Resolves false when no seed
+   * completed a round.
+   */
+  async initialSync(seeds: readonly string[], attempts = 3): Promise<boolean> {
+    this.joining = true
+    try {
+      for (let attempt = 0; attempt < attempts; attempt++) {
+        for (const seed of seeds) {
+          try {
+            await this.sync(seed)
+            return true
+          } catch (err) {
+            this.c.logger.debug(`replication: initial state transfer from ${seed} failed: ${String(err)}`)
+          }
+        }
+        await new Promise<void>((r) => this.c.clock.setTimeout(r, 100 * (attempt + 1)))
+      }
+      return seeds.length === 0
+    } finally {
+      this.joining = false
+    }
+  }
+
+  private busy(): boolean {
+    return this.joining || this.initiated > 0 || this.served > 0
+  }
+
+  private periodic(): void {
+    if (this.busy()) return
+    const [peer] = this.c.cluster.sampleAlive(1)
+    if (peer === undefined) return
+    this.sync(peer.address).catch((err) => this.c.logger.debug(`replication: anti-entropy with ${peer.address} failed: ${String(err)}`))
+  }
+
+  private serve(conn: StreamConn, digest: Buffer): void {
+    if (this.closed || this.joining || this.served >= this.config.maxSyncs) {
+      this.c.drops.count('anti-entropy-busy')
+      return conn.destroy()
+    }
+    this.served++
+    respondRound(this.c.round, conn, digest).catch((err) => {
+      this.c.drops.count('anti-entropy')
+      this.c.logger.debug(`replication: serving anti-entropy to ${conn.remoteAddress} failed: ${String(err)}`)
+    }).finally(() => { this.served-- })
+  }
+}
+
+/** Anti-entropy rounds served at once by default; more are refused (the initiator retries next interval). */
+export const MAX_SERVED_ROUNDS = 2

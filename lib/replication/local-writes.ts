@@ -1,0 +1,61 @@
+/**
+ * The local write path: stamp a version, number the write, encode the
+ * delta once, apply it to the store and hand it to the eager push.
+ *
+ * - The version is above whatever this node holds for the key (HLC
+ *   `tickAbove`): a write `set` accepted is visible locally, always, even
+ *   when a peer's far-ahead clock wrote the key last (invariant 11).
+ * - The stored value is not the caller's object but its encoded bytes,
+ *   decoded on first read: the writer reads exactly what its peers read, and
+ *   mutating the object after `set` changes nothing (invariant 12).
+ * - The stored bytes are a view into the delta: one allocation serves both.
+ */
+import type { Clock } from '../clock.js'
+import type { HybridClock } from '../store/version.js'
+import { NOT_DECODED, type Entry, type VersionedStore } from '../store/versioned-store.js'
+import { deltaValueOffset, encodeDelta } from './delta.js'
+import type { EagerPush } from './eager-push.js'
+import type { ReplicationCounters } from './replication-stats.js'
+import type { ValueWaiters } from './waiters.js'
+
+export interface LocalWriterComponents {
+  store: VersionedStore
+  clock: Clock
+  hlc: HybridClock
+  push: EagerPush
+  waiters: ValueWaiters
+  stats: ReplicationCounters
+  /** This process's write origin (write-origin.ts). */
+  origin: string
+}
+
+export class LocalWriter {
+  constructor(private readonly c: LocalWriterComponents) {}
+
+  /**
+   * A local write of `bytes` (encoded value), or a delete when `bytes` is
+   * undefined. Visible locally at once; pushed at the end of this turn.
+   * `bytes` is copied before this returns (it may be a transient encoder buffer).
+   */
+  write(key: string, bytes: Buffer | undefined, expiresAt: number): void {
+    const { store, origin } = this.c
+    const now = this.c.clock.now()
+    const { wall, counter } = this.c.hlc.tickAbove(now, store.peek(key)?.version)
+    const version = { wall, counter, origin }
+    const seq = store.nextSeq(origin)
+    const delta = encodeDelta(key, bytes, version, seq, expiresAt)
+    const tombstone = bytes === undefined
+    let stored: Buffer = EMPTY
+    if (!tombstone) {
+      const at = deltaValueOffset(key, bytes.length)
+      stored = delta.subarray(at, at + bytes.length)
+    }
+    const entry: Entry = { key, bytes: stored, value: tombstone ? undefined : NOT_DECODED, version, seq, expiresAt, tombstone }
+    store.apply(entry, now)
+    if (!tombstone && this.c.waiters.has(key)) this.c.waiters.wake(key, store.get(key, () => this.c.clock.now()))
+    this.c.stats.deltasOut++
+    this.c.push.add(delta, key)
+  }
+}
+
+const EMPTY = Buffer.alloc(0)

@@ -1,0 +1,96 @@
+/**
+ * Where writes from peers come in: datagram payloads, push-stream batches
+ * and anti-entropy batches all end in {@link RemoteMerge.accept}, which
+ * applies them last-writer-wins, lifts the hybrid clock, and wakes whoever
+ * waits for the key.
+ *
+ * A delta that breaks a rule (undecodable, or a value over this node's
+ * `maxValueBytes`) is skipped and counted; the rest of its datagram or batch
+ * still applies (DESIGN.md invariant 8). A value refused for its size is
+ * still recorded as seen — and its origin marked lossy — so that peers do
+ * not send it again every round, and nobody adopts our coverage of it.
+ */
+import type { Clock } from '../clock.js'
+import type { DropCounts } from '../drop-counts.js'
+import type { HybridClock } from '../store/version.js'
+import { NOT_DECODED, type Entry, type VersionedStore } from '../store/versioned-store.js'
+import { DecodeError } from '../wire/decode-error.js'
+import { decodeBatch, decodeDelta, type Delta } from './delta.js'
+import type { ReplicationCounters } from './replication-stats.js'
+import type { ValueWaiters } from './waiters.js'
+
+export interface RemoteMergeComponents {
+  store: VersionedStore
+  clock: Clock
+  hlc: HybridClock
+  waiters: ValueWaiters
+  stats: ReplicationCounters
+  drops: DropCounts
+}
+
+export class RemoteMerge {
+  constructor(
+    private readonly c: RemoteMergeComponents,
+    /** Largest value accepted from a peer, in bytes (undefined: no bound beyond the frame's). */
+    private readonly maxValueBytes: number | undefined
+  ) {}
+
+  /** A delta piggybacked on, or pushed in, a datagram. */
+  acceptPayload(payload: Buffer): void {
+    let d: Delta
+    try {
+      d = decodeDelta(payload)
+    } catch (err) {
+      this.c.drops.count(err instanceof DecodeError ? `delta-${err.reason}` : 'delta')
+      return
+    }
+    this.accept(d)
+  }
+
+  /** A batch of deltas (a push-stream frame, or an anti-entropy frame from `start`); returns how many it held. */
+  acceptBatch(data: Buffer, start = 0, prefix = 'push'): number {
+    let deltas: Delta[]
+    try {
+      deltas = decodeBatch(data, start, (reason) => this.c.drops.count(`${prefix}-delta-${reason}`))
+    } catch (err) {
+      this.c.drops.count(err instanceof DecodeError ? `${prefix}-${err.reason}` : prefix)
+      return 0
+    }
+    for (const d of deltas) this.accept(d)
+    return deltas.length
+  }
+
+  /** Applies one delta from a peer unless it breaks a local limit. */
+  accept(d: Delta): void {
+    const now = this.c.clock.now()
+    if (this.maxValueBytes !== undefined && d.bytes !== undefined && d.bytes.length > this.maxValueBytes) {
+      this.c.drops.count('value-too-large')
+      this.c.store.refuse(d.version.origin, d.seq, now)
+      return
+    }
+    this.c.stats.deltasIn++
+    this.c.hlc.observe(d.version.wall, d.version.counter)
+    const tombstone = d.bytes === undefined
+    const entry: Entry = {
+      key: d.key,
+      // Copy: the delta's bytes are a view into a whole datagram or frame.
+      bytes: tombstone ? EMPTY : Buffer.from(d.bytes!),
+      value: tombstone ? undefined : NOT_DECODED,
+      version: d.version,
+      seq: d.seq,
+      expiresAt: d.expiresAt,
+      tombstone
+    }
+    const result = this.c.store.apply(entry, now)
+    if (result === 'applied') {
+      this.c.stats.applied++
+      if (!tombstone && this.c.waiters.has(d.key)) this.c.waiters.wake(d.key, this.c.store.get(d.key, () => this.c.clock.now()))
+    } else if (result === 'stale') {
+      this.c.stats.stale++
+    } else if (result === 'duplicate') {
+      this.c.stats.duplicates++
+    }
+  }
+}
+
+const EMPTY = Buffer.alloc(0)

@@ -1,0 +1,38 @@
+/** The counters of the replication layer, shared by its parts. */
+import type { AntiEntropyStats } from './anti-entropy.js'
+
+/** Counters of the replication layer (see `Bcache.stats().replication`). */
+export interface ReplicationStats {
+  /** Local writes replicated. */
+  deltasOut: number
+  /** Deltas received from peers (datagrams, push streams, anti-entropy). */
+  deltasIn: number
+  applied: number
+  stale: number
+  duplicates: number
+  /** Datagrams of eager pushes sent (one per member per datagram). */
+  pushDatagrams: number
+  /** Batches sent over push streams (bursts and large values), counted once for all members. */
+  pushBatches: number
+  /** Push streams opened. */
+  pushStreams: number
+  /** Bytes waiting in push channels toward peers now (bounded; see push-channels.ts). */
+  pushQueuedBytes: number
+  /** Write origins this node keeps coverage for now (bounded by retirement). */
+  origins: number
+  /** Bytes of this node's last anti-entropy digest. */
+  digestBytes: number
+  antiEntropy: AntiEntropyStats
+  /** Deltas, batches and streams dropped, by reason. */
+  dropped: Record<string, number>
+}
+
+/** Counters that only go up (the gauges are filled in when stats are read). */
+export type ReplicationCounters = Omit<ReplicationStats, 'dropped' | 'pushQueuedBytes' | 'origins'>
+
+export function newCounters(): ReplicationCounters {
+  return {
+    deltasOut: 0, deltasIn: 0, applied: 0, stale: 0, duplicates: 0, pushDatagrams: 0, pushBatches: 0, pushStreams: 0, digestBytes: 0,
+    antiEntropy: { rounds: 0, failed: 0, bytesOut: 0, bytesIn: 0, entriesOut: 0, entriesIn: 0 }
+  }
+}

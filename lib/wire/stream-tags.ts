@@ -1,0 +1,15 @@
+/**
+ * Tags of the application streams that ride on membership (the first frame
+ * of a `UserStream` names one). Each layer registers a handler for its own
+ * tags through `Cluster.handleStreams`.
+ *
+ * Only append: the numbers are part of the protocol.
+ */
+export const enum StreamTag {
+  /** Anti-entropy rounds (replication/anti-entropy.ts). */
+  AntiEntropy = 1,
+  /** Persistent push streams of bursts and large values (replication/push-channels.ts). */
+  Push = 2,
+  /** Fill lease requests, releases and failure notices (fill/lease-client.ts). */
+  Lease = 3
+}
