@@ -81,7 +81,7 @@ export class SimCluster {
     const transport = this.net.bind(address, { maxFrameBytes: config.maxFrameBytes, streamHighWaterBytes: config.streamHighWaterBytes })
     const clock = new SkewedClock(this.base, config.offsetMs, config.drift)
     // a restart is a new process: its random is seeded anew (seed and start number)
-    const seed = address === undefined ? config.randomSeed : config.randomSeed * 7919 + gen
+    const seed = config.randomSeed === 0 ? 1_000_003 * (gen + 1) : address === undefined ? config.randomSeed : config.randomSeed * 7919 + gen
     const created = Bcache.create<unknown>(
       {
         listenAddr: undefined as unknown as string, peers, nodeId, statsInterval: 0,

@@ -24,7 +24,7 @@ export interface NodeConfig {
   offsetMs: number
   /** Clock rate relative to the shared timeline. */
   drift: number
-  /** Seed of the node's random(); equal seeds on two nodes model a shared seeded generator. */
+  /** Seed of the node's random(); 0 = a distinct one per process start. Equal seeds on two nodes model a shared seeded generator. */
   randomSeed: number
   /** Stream high-water mark of this node's transport. */
   streamHighWaterBytes: number
