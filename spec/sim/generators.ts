@@ -3,7 +3,9 @@
  * defect, so a fixed seed of each family keeps exercising it (see
  * `sim.spec.ts`); `mixed` draws any family. A family sets the weights of the
  * operations and the ranges of the node configurations; everything else is
- * shared. All choices are plain data, so fast-check shrinks a failing
+ * shared (in `stall`, bursts come from the first live node and the stalled
+ * reader is the second, so a writer keeps pushing toward a peer that stopped
+ * reading). All choices are plain data, so fast-check shrinks a failing
  * scenario by dropping operations, nodes and faults and by simplifying
  * values, keys and sizes.
  */
@@ -26,17 +28,21 @@ interface Shape {
   nodes: [number, number]
   ops: [number, number]
   config?: Partial<Record<keyof NodeConfig, fc.Arbitrary<number | string>>>
+  /** burst sizes: [min, max] count and [min, max] bytes per value @default [[200, 3000], [10, 2000]] */
+  burst?: [[number, number], [number, number]]
+  /** fault weights (absent kinds: 1) */
+  faults?: Partial<Record<Fault['f'], number>>
 }
 
 const SHAPES: Record<(typeof FAMILIES)[number], Shape> = {
   // no known trigger: one configuration, plain values, short TTLs, distinct seeds, small skew; faults and churn
-  baseline: { w: { set: 10, del: 3, fault: 3, heal: 2, crash: 1, restart: 1 }, nodes: [3, 6], ops: [10, 40], config: { maxKeys: fc.constant(100_000), maxBytes: fc.constant(0), maxValueBytes: fc.constant(64 * 1024), maxFrameBytes: fc.constant(16 * MiB), deletionDelay: fc.constant(300_000), offsetMs: fc.integer({ min: -2000, max: 2000 }) } },
-  configs: { w: { set: 10, del: 2, burst: 2, fault: 3, heal: 1 }, nodes: [3, 6], ops: [10, 40], config: { maxKeys: fc.constantFrom(20, 50, 100_000) } },
+  baseline: { w: { set: 10, del: 3, fault: 3, heal: 2, crash: 1, restart: 1 }, nodes: [3, 6], ops: [10, 40], config: { maxKeys: fc.constant(100_000), maxBytes: fc.constant(0), maxValueBytes: fc.constant(64 * 1024), maxFrameBytes: fc.constant(16 * MiB), deletionDelay: fc.constant(300_000), offsetMs: fc.integer({ min: -2000, max: 2000 }) }, faults: { stall: 0 } },
+  configs: { w: { set: 4, del: 1, burst: 4, fault: 4, heal: 2 }, nodes: [3, 6], ops: [10, 40], config: { maxKeys: fc.constantFrom(20, 50, 100_000), maxBytes: fc.constant(0) }, burst: [[50, 500], [10, 500]], faults: { partition: 6, block: 2, stall: 0 } },
   ttl: { w: { set: 10, del: 1, fault: 3, heal: 1 }, nodes: [3, 5], ops: [10, 30] },
   bursts: { w: { set: 2, burst: 6, fault: 1, heal: 1 }, nodes: [3, 5], ops: [4, 12], config: { maxFrameBytes: fc.constantFrom(256 * 1024, MiB), maxValueBytes: fc.constantFrom(4096, 64 * 1024) } },
   values: { w: { set: 12, del: 1, fault: 1 }, nodes: [3, 4], ops: [10, 40] },
   tombstones: { w: { delBurst: 6, set: 1, del: 2 }, nodes: [3, 4], ops: [12, 20], config: { deletionDelay: fc.constantFrom(1000, 2000) } },
-  stall: { w: { burst: 4, set: 3, fault: 3 }, nodes: [3, 4], ops: [6, 16], config: { maxFrameBytes: fc.constant(MiB), maxValueBytes: fc.constant(16 * 1024), streamHighWaterBytes: fc.constant(64 * 1024) } },
+  stall: { w: { burst: 6, set: 3, fault: 2 }, nodes: [3, 4], ops: [8, 20], burst: [[100, 400], [500, 2000]], faults: { stall: 8 }, config: { maxFrameBytes: fc.constant(MiB), maxValueBytes: fc.constant(16 * 1024), streamHighWaterBytes: fc.constant(64 * 1024) } },
   random: { w: { set: 10, del: 2, fault: 1 }, nodes: [3, 5], ops: [10, 30], config: { randomSeed: fc.constantFrom(1, 2) } },
   skew: { w: { set: 10, del: 2, fault: 1 }, nodes: [3, 5], ops: [10, 30], config: { offsetMs: fc.constantFrom(-180_000, -61_000, 0, 61_000, 180_000, 600_000) } },
   fill: { w: { fill: 8, set: 2, fault: 1, heal: 1 }, nodes: [3, 5], ops: [4, 16] },
@@ -103,18 +109,22 @@ const ttlArb = fc.oneof(
 
 const gapArb = fc.oneof({ weight: 3, arbitrary: fc.constant(0) }, { weight: 3, arbitrary: fc.integer({ min: 1, max: 50 }) }, { weight: 2, arbitrary: fc.integer({ min: 100, max: 3000 }) })
 
-const faultArb = (stall: number): fc.Arbitrary<Fault> =>
+/** Faults, weighted per family: `w` maps a fault kind to its weight (absent: 1). */
+const faultArb = (w: Partial<Record<Fault['f'], number>>, stallNode: fc.Arbitrary<number>): fc.Arbitrary<Fault> =>
   fc.oneof(
-    fc.record({ f: fc.constant('loss' as const), rate: fc.constantFrom(0.1, 0.5, 1) }),
-    fc.record({ f: fc.constant('dup' as const), rate: fc.constantFrom(0.1, 0.5) }),
-    fc.record({ f: fc.constant('delay' as const), minMs: fc.integer({ min: 0, max: 20 }), maxMs: fc.integer({ min: 20, max: 300 }) }),
-    fc.record({ f: fc.constant('partition' as const), cut: fc.nat(10) }),
-    fc.record({ f: fc.constant('block' as const), from: fc.nat(10), to: fc.nat(10) }),
-    { weight: stall, arbitrary: fc.record({ f: fc.constant('stall' as const), node: fc.nat(10) }) }
+    ...[
+      { weight: w.loss ?? 1, arbitrary: fc.record({ f: fc.constant('loss' as const), rate: fc.constantFrom(0.1, 0.5, 1) }) as fc.Arbitrary<Fault> },
+      { weight: w.dup ?? 1, arbitrary: fc.record({ f: fc.constant('dup' as const), rate: fc.constantFrom(0.1, 0.5) }) },
+      { weight: w.delay ?? 1, arbitrary: fc.record({ f: fc.constant('delay' as const), minMs: fc.integer({ min: 0, max: 20 }), maxMs: fc.integer({ min: 20, max: 300 }) }) },
+      { weight: w.partition ?? 1, arbitrary: fc.record({ f: fc.constant('partition' as const), cut: fc.nat(10) }) },
+      { weight: w.block ?? 1, arbitrary: fc.record({ f: fc.constant('block' as const), from: fc.nat(10), to: fc.nat(10) }) },
+      { weight: w.stall ?? 1, arbitrary: fc.record({ f: fc.constant('stall' as const), node: stallNode }) }
+    ].filter((a) => a.weight > 0)
   )
 
 function setArb(family: (typeof FAMILIES)[number], keys: fc.Arbitrary<string>): fc.Arbitrary<Op> {
-  const ttls = family === 'baseline' ? fc.integer({ min: 50, max: 5000 }) : ttlArb
+  // very large TTLs only where they are the subject, so other families isolate their own defect
+  const ttls = family === 'ttl' ? ttlArb : fc.integer({ min: 50, max: 5000 })
   const ttl = fc.oneof({ weight: family === 'ttl' ? 1 : 8, arbitrary: fc.constant(undefined) }, { weight: family === 'ttl' ? 3 : 1, arbitrary: ttls })
   const value = valueSpecArb(family === 'values', family === 'values' || family === 'configs')
   return fc
@@ -125,18 +135,19 @@ function setArb(family: (typeof FAMILIES)[number], keys: fc.Arbitrary<string>): 
 function opArb(family: (typeof FAMILIES)[number], shape: Shape): fc.Arbitrary<Op> {
   const node = fc.nat(11)
   const keys = fc.constantFrom(...(family === 'values' ? EXOTIC_KEYS : KEYS))
+  const b = shape.burst ?? [[200, 3000], [10, 2000]]
   const w = shape.w
   const arbs: Array<{ weight: number; arbitrary: fc.Arbitrary<Op> }> = [
     { weight: w.set ?? 0, arbitrary: setArb(family, keys) },
     { weight: w.del ?? 0, arbitrary: fc.record({ op: fc.constant('del' as const), gapMs: gapArb, node, key: keys }) },
-    { weight: w.burst ?? 0, arbitrary: fc.record({ op: fc.constant('burst' as const), gapMs: gapArb, node, count: fc.integer({ min: 200, max: 3000 }), bytes: fc.integer({ min: 10, max: 2000 }), keys: fc.constantFrom(500, 2000) }) },
+    { weight: w.burst ?? 0, arbitrary: fc.record({ op: fc.constant('burst' as const), gapMs: gapArb, node: family === 'stall' ? fc.constant(0) : node, count: fc.integer({ min: b[0][0], max: b[0][1] }), bytes: fc.integer({ min: b[1][0], max: b[1][1] }), keys: fc.constantFrom(500, 2000) }) },
     { weight: w.delBurst ?? 0, arbitrary: fc.record({ op: fc.constant('delBurst' as const), gapMs: fc.integer({ min: 200, max: 1000 }), node, count: fc.integer({ min: 2000, max: 5000 }), from: fc.nat(100_000) }) },
     { weight: w.fill ?? 0, arbitrary: fc.record({ op: fc.constant('fill' as const), gapMs: gapArb, nodes: fc.array(node, { minLength: 1, maxLength: 4 }), key: fc.constantFrom('f0', 'f1', 'f2'), kind: fc.constantFrom('ok' as const, 'throw' as const, 'hang' as const), delayMs: fc.integer({ min: 0, max: 300 }) }) },
     { weight: w.crash ?? 0, arbitrary: fc.record({ op: fc.constant('crash' as const), gapMs: gapArb, node }) },
     { weight: w.close ?? 0, arbitrary: fc.record({ op: fc.constant('close' as const), gapMs: gapArb, node }) },
     { weight: w.restart ?? 0, arbitrary: fc.record({ op: fc.constant('restart' as const), gapMs: gapArb }) },
     { weight: w.join ?? 0, arbitrary: fc.record({ op: fc.constant('join' as const), gapMs: gapArb, config: configArb(shape), duplicateIdOf: fc.option(node, { nil: undefined, freq: 3 }) }, { requiredKeys: ['op', 'gapMs', 'config'] }) },
-    { weight: w.fault ?? 0, arbitrary: fc.record({ op: fc.constant('fault' as const), gapMs: gapArb, fault: faultArb(family === 'stall' ? 6 : family === 'baseline' ? 0 : 1) }) },
+    { weight: w.fault ?? 0, arbitrary: fc.record({ op: fc.constant('fault' as const), gapMs: gapArb, fault: faultArb(shape.faults ?? {}, family === 'stall' ? fc.constant(1) : node) }) },
     { weight: w.heal ?? 0, arbitrary: fc.record({ op: fc.constant('heal' as const), gapMs: gapArb }) }
   ]
   return fc.oneof(...arbs.filter((a) => a.weight > 0))
