@@ -37,7 +37,7 @@ interface Shape {
 const SHAPES: Record<(typeof FAMILIES)[number], Shape> = {
   // no known trigger: one configuration, plain values, short TTLs, distinct seeds, small skew; faults and churn
   baseline: { w: { set: 10, del: 3, fault: 3, heal: 2, crash: 1, restart: 1 }, nodes: [3, 6], ops: [10, 40], config: { maxKeys: fc.constant(100_000), maxBytes: fc.constant(0), maxValueBytes: fc.constant(64 * 1024), maxFrameBytes: fc.constant(16 * MiB), deletionDelay: fc.constant(300_000), offsetMs: fc.integer({ min: -2000, max: 2000 }) }, faults: { stall: 0 } },
-  configs: { w: { set: 4, del: 1, burst: 4, fault: 4, heal: 2 }, nodes: [3, 6], ops: [10, 40], config: { maxKeys: fc.constantFrom(20, 50, 100_000), maxBytes: fc.constant(0) }, burst: [[50, 500], [10, 500]], faults: { partition: 6, block: 2, stall: 0 } },
+  configs: { w: { set: 4, del: 1, burst: 4, fault: 4, heal: 2 }, nodes: [3, 6], ops: [10, 40], config: { maxKeys: fc.constantFrom(20, 50, 100_000), maxBytes: fc.constantFrom(0, 0, 200_000) }, burst: [[50, 500], [10, 500]], faults: { partition: 6, block: 2, stall: 0 } },
   ttl: { w: { set: 10, del: 1, fault: 3, heal: 1 }, nodes: [3, 5], ops: [10, 30] },
   bursts: { w: { set: 2, burst: 6, fault: 1, heal: 1 }, nodes: [3, 5], ops: [4, 12], config: { maxFrameBytes: fc.constantFrom(256 * 1024, MiB), maxValueBytes: fc.constantFrom(4096, 64 * 1024) } },
   values: { w: { set: 12, del: 1, fault: 1 }, nodes: [3, 4], ops: [10, 40] },
@@ -45,7 +45,8 @@ const SHAPES: Record<(typeof FAMILIES)[number], Shape> = {
   stall: { w: { burst: 6, set: 3, fault: 2 }, nodes: [3, 4], ops: [8, 20], burst: [[100, 400], [500, 2000]], faults: { stall: 8 }, config: { maxFrameBytes: fc.constant(MiB), maxValueBytes: fc.constant(16 * 1024), streamHighWaterBytes: fc.constant(64 * 1024) } },
   random: { w: { set: 10, del: 2, fault: 1 }, nodes: [3, 5], ops: [10, 30], config: { randomSeed: fc.constantFrom(1, 2) } },
   skew: { w: { set: 10, del: 2, fault: 1 }, nodes: [3, 5], ops: [10, 30], config: { offsetMs: fc.constantFrom(-180_000, -61_000, 0, 61_000, 180_000, 600_000) } },
-  fill: { w: { fill: 8, set: 2, fault: 1, heal: 1 }, nodes: [3, 5], ops: [4, 16] },
+  // a healthy network: the fill rules (once per cluster, prompt answers) hold only there
+  fill: { w: { fill: 8, set: 2 }, nodes: [3, 5], ops: [4, 16] },
   churn: { w: { set: 8, del: 2, crash: 2, close: 1, restart: 2, join: 2, fault: 1, heal: 1 }, nodes: [3, 5], ops: [10, 30] }
 }
 
@@ -53,8 +54,9 @@ function configArb(shape: Shape): fc.Arbitrary<NodeConfig> {
   const c = shape.config ?? {}
   const pick = <T>(k: keyof NodeConfig, dflt: fc.Arbitrary<T>): fc.Arbitrary<T> => (c[k] as fc.Arbitrary<T> | undefined) ?? dflt
   return fc.record({
-    maxKeys: pick('maxKeys', fc.constantFrom(100_000, 100_000, 5000, 30)),
-    maxBytes: pick('maxBytes', fc.constantFrom(0, 0, 0, 64 * MiB, 200_000)),
+    // eviction (small maxKeys, maxBytes) only in the configs family
+    maxKeys: pick('maxKeys', fc.constantFrom(100_000, 10_000)),
+    maxBytes: pick('maxBytes', fc.constantFrom(0, 64 * MiB)),
     deletionDelay: pick('deletionDelay', fc.constantFrom(300_000, 120_000, 60_000)),
     profile: pick('profile', fc.constantFrom('lan' as const, 'local' as const)),
     maxValueBytes: pick('maxValueBytes', fc.constantFrom(MiB, 64 * 1024, 4096)),
