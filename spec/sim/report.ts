@@ -6,9 +6,9 @@
 import type { SeedResult } from './property.js'
 
 /** The command that replays `r` (the shrunk case when `r.path` is set). */
-export function replayCommand(r: Pick<SeedResult, 'seed' | 'family' | 'path'>): string {
+export function replayCommand(r: Pick<SeedResult, 'seed' | 'family' | 'path' | 'runs'>): string {
   const family = r.family === 'mixed' ? '' : ` --family ${r.family}`
-  const path = r.path === undefined ? '' : ` --path ${r.path}`
+  const path = r.path === undefined || r.runs <= 1 ? '' : ` --path ${r.path}`
   return `npm run sim -- --seed ${r.seed}${family}${path}`
 }
 
@@ -28,7 +28,8 @@ export function summaryLine(r: SeedResult): string {
 /** The full report of one seed: violations, trace, replay command. */
 export function fullReport(r: SeedResult, traceLines = 400): string {
   const out: string[] = []
-  out.push(`${r.failed ? 'FAILED' : 'passed'}: seed ${r.seed}, family ${r.family}${r.path === undefined ? '' : `, path ${r.path}`} (${r.runs} runs, ${Math.round(r.ms)} ms)`)
+  const shrunk = r.failed && r.runs > 1
+  out.push(`${r.failed ? 'FAILED' : 'passed'}: seed ${r.seed}, family ${r.family}${shrunk ? `, shrunk to path ${r.path}` : ''} (${r.runs} runs, ${Math.round(r.ms)} ms)`)
   if (r.error !== undefined) out.push(`simulator error: ${r.error}`)
   const o = r.oracle
   if (o !== undefined) {
@@ -36,7 +37,7 @@ export function fullReport(r: SeedResult, traceLines = 400): string {
       out.push(`violations (${o.violations.length}):`)
       for (const v of o.violations.slice(0, 30)) out.push(`  - ${v.invariant}: ${v.detail}`)
     }
-    out.push(`trace${r.path === undefined ? '' : ' (shrunk)'}:`)
+    out.push(`trace${shrunk ? ' of the shrunk scenario' : ''}:`)
     for (const line of o.trace.slice(0, traceLines)) out.push(`  ${line}`)
     if (o.trace.length > traceLines) out.push(`  … ${o.trace.length - traceLines} more lines`)
   }

@@ -9,18 +9,21 @@ import type { Family } from './generators.js'
 import { checkSeed } from './property.js'
 import { fullReport } from './report.js'
 
+/** Seeds 1..12 of every family: today's defects show on several of them. */
+const SEEDS = Array.from({ length: 12 }, (_, i) => i + 1)
+
 const GROUPS: Array<{ family: Family; seeds: number[]; catches: string }> = [
-  { family: 'baseline', seeds: [1, 2, 3, 4, 5, 6, 7, 8], catches: 'loss, duplication, delay, partitions, crash and restart on one configuration' },
-  { family: 'configs', seeds: [1, 2, 3, 4, 5, 6, 7, 8], catches: 'nodes with smaller maxKeys/maxBytes must not make the others lose writes (coverage of evicted keys)' },
-  { family: 'ttl', seeds: [1, 2, 3, 4, 5, 6, 7, 8], catches: 'very large accepted TTLs (Number.MAX_SAFE_INTEGER) must replicate like any other' },
-  { family: 'bursts', seeds: [1, 2, 3, 4, 5, 6], catches: 'a burst larger than a peer\'s maxFrameBytes must not be pushed as one frame' },
-  { family: 'values', seeds: [1, 2, 3, 4, 5, 6, 7, 8], catches: 'the writer reads what peers read: mutation after set, -0, holes, lone surrogates' },
-  { family: 'tombstones', seeds: [1, 2, 3, 4], catches: 'tombstones reclaimed at any delete rate' },
-  { family: 'stall', seeds: [1, 2, 3, 4, 5, 6], catches: 'a peer that stops reading must not make the writer buffer without bound' },
-  { family: 'random', seeds: [1, 2, 3, 4, 5, 6, 7, 8], catches: 'two nodes given the same seeded random must not drop each other\'s writes' },
-  { family: 'skew', seeds: [1, 2, 3, 4, 5, 6, 7, 8], catches: 'a write is visible at once although another clock is minutes ahead' },
-  { family: 'fill', seeds: [1, 2, 3, 4, 5, 6, 7, 8], catches: 'a filler\'s value or error reaches every caller promptly, once per cluster' },
-  { family: 'churn', seeds: [1, 2, 3, 4, 5, 6, 7, 8], catches: 'close, crash, restart, late join; a duplicate node id is refused' }
+  { family: 'baseline', seeds: SEEDS, catches: 'loss, duplication, delay, partitions, crash and restart on one configuration' },
+  { family: 'configs', seeds: SEEDS, catches: 'nodes with smaller maxKeys/maxBytes must not make the others lose writes (coverage of evicted keys)' },
+  { family: 'ttl', seeds: SEEDS, catches: 'very large accepted TTLs (Number.MAX_SAFE_INTEGER) must replicate like any other' },
+  { family: 'bursts', seeds: SEEDS.slice(0, 8), catches: 'a burst larger than a peer\'s maxFrameBytes must not be pushed as one frame' },
+  { family: 'values', seeds: SEEDS, catches: 'the writer reads what peers read: mutation after set, -0, holes, lone surrogates' },
+  { family: 'tombstones', seeds: SEEDS.slice(0, 6), catches: 'tombstones reclaimed at any delete rate' },
+  { family: 'stall', seeds: SEEDS, catches: 'a peer that stops reading must not make the writer buffer without bound' },
+  { family: 'random', seeds: SEEDS, catches: 'two nodes given the same seeded random must not drop each other\'s writes' },
+  { family: 'skew', seeds: SEEDS, catches: 'a write is visible at once although another clock is minutes ahead' },
+  { family: 'fill', seeds: SEEDS, catches: 'a filler\'s value or error reaches every caller promptly, once per cluster' },
+  { family: 'churn', seeds: SEEDS, catches: 'close, crash, restart, late join; a duplicate node id is refused' }
 ]
 
 describe('whole-cluster simulator (fixed seeds)', function () {
