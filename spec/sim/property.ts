@@ -33,7 +33,10 @@ export interface SeedResult {
   path?: string
   /** an exception thrown by the simulator itself (not an invariant) */
   error?: string
+  /** fast-check runs made (1 without shrinking) */
   runs: number
+  /** the run was replayed from a given path (a shrunk case) */
+  replayed: boolean
   ms: number
 }
 
@@ -70,6 +73,6 @@ export async function checkSeed(seed: number, family: Family, opts: SeedOptions 
   const error = details.failed && !(details.errorInstance instanceof InvariantsBroken) ? String((details.errorInstance as Error)?.stack ?? details.errorInstance) : undefined
   return {
     seed, family, failed: details.failed, oracle: shown?.oracle, scenario: shown?.scenario,
-    path: details.counterexamplePath ?? undefined, error, runs, ms
+    path: opts.path ?? details.counterexamplePath ?? undefined, error, runs, replayed: opts.path !== undefined, ms
   }
 }

@@ -6,9 +6,9 @@
 import type { SeedResult } from './property.js'
 
 /** The command that replays `r` (the shrunk case when `r.path` is set). */
-export function replayCommand(r: Pick<SeedResult, 'seed' | 'family' | 'path' | 'runs'>): string {
+export function replayCommand(r: Pick<SeedResult, 'seed' | 'family' | 'path' | 'runs' | 'replayed'>): string {
   const family = r.family === 'mixed' ? '' : ` --family ${r.family}`
-  const path = r.path === undefined || r.runs <= 1 ? '' : ` --path ${r.path}`
+  const path = r.path === undefined || (r.runs <= 1 && !r.replayed) ? '' : ` --path ${r.path}`
   return `npm run sim -- --seed ${r.seed}${family}${path}`
 }
 
@@ -28,7 +28,7 @@ export function summaryLine(r: SeedResult): string {
 /** The full report of one seed: violations, trace, replay command. */
 export function fullReport(r: SeedResult, traceLines = 400): string {
   const out: string[] = []
-  const shrunk = r.failed && r.runs > 1
+  const shrunk = r.failed && (r.runs > 1 || r.replayed)
   out.push(`${r.failed ? 'FAILED' : 'passed'}: seed ${r.seed}, family ${r.family}${shrunk ? `, shrunk to path ${r.path}` : ''} (${r.runs} runs, ${Math.round(r.ms)} ms)`)
   if (r.error !== undefined) out.push(`simulator error: ${r.error}`)
   const o = r.oracle
