@@ -14,6 +14,18 @@
  * in-memory analogue of a paused socket); the FIN waits behind them, so a
  * late handler still sees every frame before the close.
  *
+ * Backpressure: each end counts the bytes it sent that the peer has not yet
+ * handed to its frame handler (in flight plus unread: the socket buffers of
+ * both sides together). `send` still queues the frame but returns false once
+ * that count reaches the owner's `streamHighWaterBytes`, as `socket.write`
+ * does; `drain()` resolves when the reader has consumed below the mark (or
+ * the stream finished). A reader that stops reading (`pauseReading()` on the
+ * end, or on its whole transport: the model of a SIGSTOPped peer) leaves
+ * arriving items (FIN included) waiting in `unhandled`, so the writer's count
+ * only grows and a writer that honours `send`'s result stops at the mark.
+ * `peakUnreadBytes` records the largest count ever reached, so tests can
+ * tell a writer that ignored `false` from one that waited.
+ *
  * Closing mirrors TCP with `allowHalfOpen: false`: `close()` sends FIN after
  * the queued frames; the peer, on FIN, sends its own FIN and finishes; the
  * closer finishes when that FIN comes back. `destroy()` finishes at once and
@@ -44,6 +56,10 @@ export interface StreamOwner {
   readonly counters: TransportCounters
   readonly logger: Logger
   readonly maxFrameBytes: number
+  /** Bytes unread by the peer at which `send` starts returning false. */
+  readonly streamHighWaterBytes: number
+  /** True while the owner's whole transport has stopped reading its streams. */
+  readonly readingPaused: boolean
   /** Called once when the end has finished. */
   forget(conn: MemoryStreamConn): void
 }
@@ -80,6 +96,11 @@ export class MemoryStreamConn implements StreamConn {
   // arrived before a frame handler was set, in order; null = FIN
   private unhandled: (Buffer | null)[] = []
   private flushScheduled = false
+  // bytes this end sent that the peer's frame handler has not taken yet
+  private unreadOut = 0
+  private peakUnread = 0
+  private paused = false
+  private drainWaiters: (() => void)[] = []
   private readonly arriveFn = (): void => this.arrive()
   private readonly flushFn = (): void => this.flushUnhandled()
   private readonly notifyFn = (): void => this.notifyClose()
@@ -94,6 +115,16 @@ export class MemoryStreamConn implements StreamConn {
     return !this.sending || this.finished
   }
 
+  /** Bytes sent on this end that the peer has not read yet. */
+  get unreadBytes(): number {
+    return this.unreadOut
+  }
+
+  /** The largest {@link MemoryStreamConn.unreadBytes} ever reached on this end. */
+  get peakUnreadBytes(): number {
+    return this.peakUnread
+  }
+
   send(frame: Uint8Array): boolean {
     if (this.closed) return false
     if (!this.path.connected(this.owner.address, this.remoteAddress)) {
@@ -101,17 +132,38 @@ export class MemoryStreamConn implements StreamConn {
       return false
     }
     this.owner.counters.bytesOut += frame.length
+    if (!this.peer.finished) {
+      this.unreadOut += frame.length
+      if (this.unreadOut > this.peakUnread) this.peakUnread = this.unreadOut
+    }
     this.peer.enqueue(Buffer.from(frame), this.delayToPeer())
-    return true
+    return this.unreadOut < this.owner.streamHighWaterBytes
   }
 
   drain(): Promise<void> {
-    return Promise.resolve()
+    if (this.finished || this.unreadOut < this.owner.streamHighWaterBytes) return Promise.resolve()
+    return new Promise((resolve) => this.drainWaiters.push(resolve))
   }
 
   onFrame(handler: (frame: Buffer) => void): void {
     this.frameHandler = handler
-    if (this.unhandled.length > 0 && !this.flushScheduled) {
+    this.scheduleFlush()
+  }
+
+  /** Stops handing arriving frames (and FIN) to the handler; they wait, and the writer's buffer fills. */
+  pauseReading(): void {
+    this.paused = true
+  }
+
+  /** Undoes {@link MemoryStreamConn.pauseReading}: what waited is delivered from a clock timer. */
+  resumeReading(): void {
+    this.paused = false
+    this.scheduleFlush()
+  }
+
+  /** @internal the owner's transport resumed reading: deliver what waited. */
+  scheduleFlush(): void {
+    if (this.unhandled.length > 0 && !this.flushScheduled && this.frameHandler !== undefined) {
       this.flushScheduled = true
       this.path.clock.setTimeout(this.flushFn, 0)
     }
@@ -167,8 +219,8 @@ export class MemoryStreamConn implements StreamConn {
       this.reset(`frame of ${item.length} bytes exceeds maxFrameBytes ${this.owner.maxFrameBytes}`)
       return
     }
-    // a FIN waits only behind frames that wait; with nothing waiting it closes at once
-    if (this.unhandled.length > 0 || (item !== null && this.frameHandler === undefined)) {
+    // a FIN waits only behind frames that wait (or while reading is paused); else it closes at once
+    if (this.unhandled.length > 0 || this.readingStopped() || (item !== null && this.frameHandler === undefined)) {
       this.unhandled.push(item)
       return
     }
@@ -187,6 +239,7 @@ export class MemoryStreamConn implements StreamConn {
       return false
     }
     this.owner.counters.bytesIn += item.length
+    this.peer.consumed(item.length)
     try {
       this.frameHandler!(item)
       return true
@@ -198,10 +251,27 @@ export class MemoryStreamConn implements StreamConn {
     }
   }
 
+  /** @internal the peer's handler took `n` of our bytes. */
+  consumed(n: number): void {
+    this.unreadOut -= n
+    if (this.unreadOut < this.owner.streamHighWaterBytes) this.releaseDrain()
+  }
+
+  private releaseDrain(): void {
+    if (this.drainWaiters.length === 0) return
+    const waiters = this.drainWaiters
+    this.drainWaiters = []
+    for (const w of waiters) w()
+  }
+
+  private readingStopped(): boolean {
+    return this.paused || this.owner.readingPaused
+  }
+
   private flushUnhandled(): void {
     this.flushScheduled = false
     let i = 0
-    while (i < this.unhandled.length && !this.finished) {
+    while (i < this.unhandled.length && !this.finished && !this.readingStopped()) {
       if (!this.take(this.unhandled[i++] as Buffer | null)) break
     }
     if (!this.finished) this.unhandled = this.unhandled.slice(i)
@@ -216,6 +286,10 @@ export class MemoryStreamConn implements StreamConn {
     this.inbound = []
     this.inHead = 0
     this.unhandled = []
+    // bytes toward a finished end are gone: nobody waits on them any more
+    this.peer.unreadOut = 0
+    this.peer.releaseDrain()
+    this.releaseDrain()
     this.owner.forget(this)
     this.path.clock.setTimeout(this.notifyFn, 0)
   }

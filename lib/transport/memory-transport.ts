@@ -8,6 +8,13 @@
  * `timeoutMs` and rejects with `TimeoutError`, the way a SYN into a black hole
  * does. If nothing is bound at the target, it rejects with `StreamError`
  * after the delay (connection refused).
+ *
+ * Streams have backpressure (see `memory-stream.ts`): `send` returns false
+ * once `streamHighWaterBytes` are unread by the peer. `pauseReading()` makes
+ * this whole transport stop reading its streams, old and new, the way a
+ * SIGSTOPped process does: peers' writes pile up unread until
+ * `resumeReading()`. Datagrams are unaffected (a stopped process's kernel
+ * still drops or queues them; the simulator models that with loss).
  */
 import type { Timer } from '../clock.js'
 import { ClosedError, StreamError, TimeoutError } from '../errors.js'
@@ -47,6 +54,11 @@ export interface MemoryTransportInit {
    * @default 65507
    */
   maxPacketBytes?: number
+  /**
+   * Bytes a stream end may have unread by its peer before `send` returns false.
+   * @default 65536 (64 KiB, like a socket's buffers)
+   */
+  streamHighWaterBytes?: number
   /** @default silentLogger */
   logger?: Logger
 }
@@ -67,6 +79,10 @@ export class MemoryTransport implements Transport, StreamOwner {
   readonly logger: Logger
   readonly maxFrameBytes: number
   readonly maxPacketBytes: number
+  readonly streamHighWaterBytes: number
+  private readingStopped = false
+  // largest unread count of any stream end this transport ever had
+  private peakUnread = 0
   private readonly fabric: MemoryFabric
   private packetHandler: PacketHandler | undefined
   private streamHandler: StreamHandler | undefined
@@ -83,6 +99,39 @@ export class MemoryTransport implements Transport, StreamOwner {
     this.logger = init.logger ?? silentLogger
     this.maxFrameBytes = init.maxFrameBytes ?? 16 * 1024 * 1024
     this.maxPacketBytes = init.maxPacketBytes ?? 65507
+    const hwm = init.streamHighWaterBytes ?? 64 * 1024
+    if (!Number.isInteger(hwm) || hwm < 1) throw new RangeError(`streamHighWaterBytes must be an integer >= 1, got ${hwm}`)
+    this.streamHighWaterBytes = hwm
+  }
+
+  /** True while {@link MemoryTransport.pauseReading} is in effect. */
+  get readingPaused(): boolean {
+    return this.readingStopped
+  }
+
+  /** Stops reading every stream of this transport (a SIGSTOPped peer); writers toward it fill up. */
+  pauseReading(): void {
+    this.readingStopped = true
+  }
+
+  /** Resumes reading: frames that waited are delivered from clock timers, in order. */
+  resumeReading(): void {
+    this.readingStopped = false
+    for (const conn of this.conns) conn.scheduleFlush()
+  }
+
+  /** Bytes this transport's open streams sent that their peers have not read yet. */
+  bufferedBytes(): number {
+    let n = 0
+    for (const conn of this.conns) n += conn.unreadBytes
+    return n
+  }
+
+  /** The largest unread count any one stream end of this transport ever reached (closed ones included). */
+  peakStreamUnreadBytes(): number {
+    let peak = this.peakUnread
+    for (const conn of this.conns) peak = Math.max(peak, conn.peakUnreadBytes)
+    return peak
   }
 
   /** True after `close()`. */
@@ -166,6 +215,7 @@ export class MemoryTransport implements Transport, StreamOwner {
 
   /** @internal a stream end of ours finished */
   forget(conn: MemoryStreamConn): void {
+    this.peakUnread = Math.max(this.peakUnread, conn.peakUnreadBytes)
     this.conns.delete(conn)
   }
 

@@ -1,0 +1,128 @@
+/**
+ * The simulated cluster: `Bcache` nodes on one `MemoryNetwork`, every node
+ * with its own `SkewedClock` over one shared `ManualClock`, its own seeded
+ * random and its own configuration. Time moves only in {@link SimCluster.drive}:
+ * advance the shared clock a step, then let promise callbacks run (one
+ * `setImmediate` turn), so a run is a pure function of the scenario.
+ *
+ * A crash closes the node's transport first (nothing more leaves it, no
+ * leave message reaches anyone) and only then closes the node, so its timers
+ * are released; a close is the graceful path. Either way the node's address
+ * is freed for a restart under the same node id.
+ */
+import { Bcache } from '../../lib/bcache.js'
+import { ManualClock } from '../../lib/clock.js'
+import { seededRandom } from '../../lib/random.js'
+import type { VersionedStore } from '../../lib/store/versioned-store.js'
+import { MemoryNetwork, type MemoryTransport } from '../../lib/transport/memory-network.js'
+import { SkewedClock } from '../support/skewed-clock.js'
+import type { NodeConfig } from './model.js'
+
+const flush = (): Promise<void> => new Promise((resolve) => setImmediate(resolve))
+
+/** One process start of a node. */
+export interface SimNode {
+  /** index in {@link SimCluster.all}: the trace's name for it (`#3`) */
+  readonly idx: number
+  readonly nodeId: string
+  readonly config: NodeConfig
+  readonly clock: SkewedClock
+  readonly transport: MemoryTransport
+  readonly cache: Bcache<unknown>
+  alive: boolean
+  /** true once a later start reused this node's id and address */
+  replaced: boolean
+  closing?: Promise<void>
+}
+
+export class SimCluster {
+  readonly base = new ManualClock()
+  readonly net: MemoryNetwork
+  /** every node ever started, in order */
+  readonly all: SimNode[] = []
+  private starts = 0
+
+  constructor(netSeed: number) {
+    this.net = new MemoryNetwork({ clock: this.base, random: seededRandom(netSeed) })
+  }
+
+  live(): SimNode[] {
+    return this.all.filter((n) => n.alive)
+  }
+
+  /** Runs `ms` of shared virtual time in steps of `stepMs`. */
+  async drive(ms: number, stepMs = 5): Promise<void> {
+    const end = this.base.now() + ms
+    while (this.base.now() < end) {
+      this.base.advance(Math.min(stepMs, end - this.base.now()))
+      await flush()
+    }
+  }
+
+  /** Drives time until `p` settles or `maxMs` passed; returns whether it settled. */
+  async settle(p: Promise<unknown>, maxMs = 60_000, stepMs = 5): Promise<boolean> {
+    let done = false
+    void p.then(() => { done = true }, () => { done = true })
+    await flush()
+    const end = this.base.now() + maxMs
+    while (!done && this.base.now() < end) {
+      this.base.advance(stepMs)
+      await flush()
+    }
+    return done
+  }
+
+  /**
+   * Starts a node (a new one, or a restart when `address` is given) joining
+   * `peers`. Resolves with the node, or with the error `Bcache.create` threw.
+   */
+  async start(config: NodeConfig, nodeId: string, peers: string[], address?: string): Promise<SimNode | Error> {
+    const gen = this.starts++
+    const transport = this.net.bind(address, { maxFrameBytes: config.maxFrameBytes, streamHighWaterBytes: config.streamHighWaterBytes })
+    const clock = new SkewedClock(this.base, config.offsetMs, config.drift)
+    // a restart is a new process: its random is seeded anew (seed and start number)
+    const seed = config.randomSeed === 0 ? 1_000_003 * (gen + 1) : address === undefined ? config.randomSeed : config.randomSeed * 7919 + gen
+    const created = Bcache.create<unknown>(
+      {
+        listenAddr: undefined as unknown as string, peers, nodeId, statsInterval: 0,
+        maxKeys: config.maxKeys, maxBytes: config.maxBytes, deletionDelay: config.deletionDelay,
+        profile: config.profile, maxValueBytes: config.maxValueBytes, maxFrameBytes: config.maxFrameBytes
+      },
+      { transport, clock, random: seededRandom(seed), defer: (fn) => this.base.setTimeout(fn, 0) }
+    )
+    let result: Bcache<unknown> | Error = new Error('Bcache.create did not settle within 60 s of virtual time')
+    created.then((c) => { result = c }, (err: unknown) => { result = err instanceof Error ? err : new Error(String(err)) })
+    await this.settle(created)
+    if (result instanceof Error) {
+      await transport.close()
+      return result
+    }
+    const node: SimNode = { idx: this.all.length, nodeId, config, clock, transport, cache: result, alive: true, replaced: false }
+    this.all.push(node)
+    return node
+  }
+
+  /** Kills a node: its transport goes first, so nothing it still holds leaves it. */
+  crash(node: SimNode): void {
+    node.alive = false
+    void node.transport.close()
+    node.closing = node.cache.close().catch(() => {})
+  }
+
+  /** Closes a node gracefully (leave, then shutdown). */
+  close(node: SimNode): void {
+    node.alive = false
+    node.closing = node.cache.close().catch(() => {})
+  }
+
+  /** Closes every node and waits (in virtual time) for every close to finish. */
+  async closeAll(): Promise<void> {
+    for (const n of this.live()) this.close(n)
+    await this.settle(Promise.all(this.all.map((n) => n.closing)), 30_000)
+  }
+
+  /** The node's store, read by the simulator's oracle only (versions of writes). */
+  static store(node: SimNode): VersionedStore {
+    return (node.cache as unknown as { store: VersionedStore }).store
+  }
+}

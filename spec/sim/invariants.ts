@@ -1,0 +1,171 @@
+/**
+ * The invariants checked on the final, quiescent state of a run (DESIGN.md
+ * 1, 2, 8–12), with the oracle's record of every write.
+ *
+ * Which value a node must hold for a key: the acknowledged write with the
+ * highest version (compared with the library's own `compareVersions`; the
+ * version is the one the writer held right after the write), or any at-risk
+ * write above it (it may have survived). A delete is "absent"; a write whose
+ * TTL passed on that node's clock is "absent" there. A key whose winning
+ * delete is older than the shortest deletionDelay is skipped (its tombstone
+ * may legitimately be gone, and an older copy come back).
+ *
+ * Which nodes must hold it ("has room"): a node whose maxKeys is at least the
+ * number of distinct keys ever set, whose maxBytes (if any) covers the sum
+ * of each key's largest entry, and whose maxValueBytes and maxFrameBytes can
+ * carry the key's largest value. Other nodes are not judged: they may miss a
+ * key (eviction, or refusing a value larger than they accept), and after an
+ * eviction they no longer know the newer version, so an older copy may come
+ * back to them.
+ */
+import { compareVersions } from '../../lib/store/version.js'
+import type { SimCluster, SimNode } from './cluster.js'
+import { checkFills } from './fills.js'
+import { canon } from './model.js'
+import type { Oracle, WriteRec } from './oracle.js'
+
+const ENTRY_OVERHEAD = 64
+const MiB = 1024 * 1024
+
+interface KeyInfo {
+  writes: WriteRec[]
+  largest: number
+}
+
+function keyInfos(o: Oracle): Map<string, KeyInfo> {
+  const m = new Map<string, KeyInfo>()
+  for (const [key, writes] of o.byKey()) {
+    if (key.startsWith('d') && writes.every((w) => w.del)) continue // delete storms: checked as tombstones
+    m.set(key, { writes, largest: Math.max(0, ...writes.map((w) => w.bytes)) })
+  }
+  return m
+}
+
+function roomFor(sim: SimCluster, o: Oracle): (n: SimNode, info: KeyInfo) => boolean {
+  const infos = keyInfos(o)
+  let keys = 0
+  let bytes = 0
+  for (const [key, info] of infos) {
+    if (info.writes.some((w) => !w.del)) keys++
+    bytes += info.largest + 2 * key.length + ENTRY_OVERHEAD
+  }
+  return (n, info) =>
+    n.config.maxKeys >= keys && (n.config.maxBytes === 0 || n.config.maxBytes >= bytes) &&
+    n.config.maxValueBytes >= info.largest && n.config.maxFrameBytes >= info.largest + 64 * 1024
+}
+
+/** What node `n` should read for write `w` at this moment. */
+function expected(w: WriteRec, n: SimNode): string {
+  if (w.del) return 'u'
+  if (w.expiresAt !== 0 && n.clock.now() >= w.expiresAt) return 'u'
+  return w.canon
+}
+
+/** The writes that may have won: the best acknowledged one, and every at-risk one above it. */
+function candidates(writes: WriteRec[]): WriteRec[] {
+  const acked = writes.filter((w) => w.version !== undefined)
+  const best = acked.filter((w) => !w.atRisk).reduce<WriteRec | undefined>((b, w) => (b === undefined || compareVersions(w.version!, b.version!) > 0 ? w : b), undefined)
+  const risky = acked.filter((w) => w.atRisk && (best === undefined || compareVersions(w.version!, best.version!) > 0))
+  if (best !== undefined) return [best, ...risky]
+  // every write may be lost: absence is a valid outcome too
+  return risky.length === 0 ? [] : [...risky, { ...risky[0]!, id: -1, del: true, canon: '', at: -Infinity }]
+}
+
+/** True when every live node reads what it should for every key (the quiescence test). */
+export function converged(sim: SimCluster, o: Oracle): boolean {
+  const live = sim.live()
+  const room = roomFor(sim, o)
+  for (const [key, info] of keyInfos(o)) {
+    const roomy = live.filter((n) => room(n, info))
+    if (!agree(roomy, key, key.startsWith('f') ? [] : candidates(info.writes))) return false
+  }
+  return true
+}
+
+/** Checks every final-state invariant; violations go to the oracle. */
+export function checkFinal(sim: SimCluster, o: Oracle): void {
+  checkValues(sim, o)
+  checkMemory(sim, o)
+  checkFills(o)
+}
+
+function checkValues(sim: SimCluster, o: Oracle): void {
+  const live = sim.live()
+  const room = roomFor(sim, o)
+  const shortDelay = Math.min(...live.map((n) => n.config.deletionDelay))
+  const now = sim.base.now()
+  let reported = 0
+  for (const [key, info] of keyInfos(o)) {
+    if (reported >= 20) return o.violate('more', 'further value violations not listed')
+    const k = JSON.stringify(key)
+    const roomy = live.filter((n) => room(n, info))
+    const cands = key.startsWith('f') ? [] : candidates(info.writes)
+    const reads = new Set(roomy.map((n) => canon(n.cache.get(key))))
+    if (reads.size > 1 && !agree(roomy, key, cands)) {
+      reported++
+      o.violate('agreement', `${k}: nodes with room disagree: ${roomy.map((n) => `#${n.idx}=${short(canon(n.cache.get(key)))}`).join(' ')}`)
+    }
+    if (cands.length === 0) continue
+    const best = cands[0]!
+    if (best.del && now - best.at >= shortDelay) continue
+    for (const n of live) {
+      const got = canon(n.cache.get(key))
+      if (cands.some((w) => expected(w, n) === got)) continue
+      if (!room(n, info) && got === 'u') continue
+      reported++
+      const want = cands.map((w) => `w${w.id}=${short(expected(w, n))}`).join(' or ')
+      const older = info.writes.find((w) => !w.del && w.canon === got)
+      // a node without room may even hold an older value: it forgot the newer version when it evicted the key
+      if (!room(n, info)) continue
+      const expiredWinner = !best.del && best.expiresAt !== 0 && expected(best, n) === 'u'
+      const what = got === 'u' ? 'no-lost-write'
+        : older === undefined ? 'last-writer-wins'
+        : best.del ? 'no-resurrection'
+        : expiredWinner ? 'no-resurrection-after-expiry' : 'last-writer-wins'
+      o.violate(what, `${k} on #${n.idx} (${n.nodeId}) reads ${short(got)}${older ? ` (w${older.id} from #${older.node})` : ''}, want ${want}`)
+    }
+  }
+}
+
+/** Whether one write explains what every node reads (expiry judged on each node's own clock). */
+function agree(nodes: SimNode[], key: string, cands: WriteRec[]): boolean {
+  const reads = nodes.map((n) => canon(n.cache.get(key)))
+  if (cands.length === 0) return reads.every((r) => r === reads[0])
+  return cands.some((w) => nodes.every((n, i) => expected(w, n) === reads[i]))
+}
+
+function short(c: string): string {
+  return c.length <= 50 ? c : `${c.slice(0, 50)}…`
+}
+
+function checkMemory(sim: SimCluster, o: Oracle): void {
+  const now = sim.base.now()
+  const deletedKeys = new Set(o.writes.filter((w) => w.del).map((w) => w.key)).size
+  const minFrame = Math.min(...sim.all.map((n) => n.config.maxFrameBytes))
+  for (const n of sim.all) {
+    const peak = n.transport.peakStreamUnreadBytes()
+    const bound = n.config.streamHighWaterBytes + minFrame
+    if (peak > bound) o.violate('bounded-stream-buffers', `#${n.idx} had ${peak} bytes unread by one peer on one stream (bound ${bound}: high-water mark plus one frame)`)
+    const tooLarge = n.transport.stats().dropped['frame-too-large'] ?? 0
+    if (tooLarge > 0) o.violate('frames-within-limit', `#${n.idx} (maxFrameBytes ${n.config.maxFrameBytes}) refused ${tooLarge} frames a peer sent above its limit`)
+    if (!n.alive) continue
+    const s = n.cache.stats()
+    const purgeDone = now - o.lastDeleteAt >= n.config.deletionDelay + 8000
+    const tombBound = purgeDone ? 200 : deletedKeys + 200
+    if (s.tombstones > tombBound) o.violate('tombstones-reclaimed', `#${n.idx} holds ${s.tombstones} tombstones, bound ${tombBound} (${deletedKeys} keys deleted, last ${Math.round(now - o.lastDeleteAt)} ms ago, deletionDelay ${n.config.deletionDelay})`)
+    const r = s.replication as unknown as Record<string, unknown>
+    const queued = r.pushQueuedBytes
+    if (typeof queued === 'number' && queued > 8 * MiB + MiB) o.violate('bounded-push-queue', `#${n.idx} pushQueuedBytes ${queued}`)
+    const origins = sizeOf(r.origins)
+    if (origins !== undefined && origins > 2 * sim.all.length + 2) o.violate('origins-retired', `#${n.idx} tracks ${origins} write origins for ${sim.all.length} process starts`)
+    const digest = sizeOf((r.antiEntropy as Record<string, unknown> | undefined)?.digestBytes)
+    if (digest !== undefined && digest > 64 * 1024 + 64 * sim.all.length) o.violate('bounded-digest', `#${n.idx} digest of ${digest} bytes`)
+  }
+}
+
+function sizeOf(v: unknown): number | undefined {
+  if (typeof v === 'number') return v
+  if (Array.isArray(v)) return v.length
+  if (v instanceof Map || v instanceof Set) return v.size
+  return undefined
+}

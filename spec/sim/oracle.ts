@@ -1,0 +1,100 @@
+/**
+ * What the simulator remembers of a run, to judge it afterwards: every write
+ * it made (node, key, canonical value, version the writer gave it, expiry,
+ * time, turn, whether it is at risk), every fill and its callers, the trace
+ * lines, and the violations found so far.
+ *
+ * At risk: a write whose writer crashed or closed in the same turn (before
+ * the deltas of that turn could leave), or while a fault was in force or
+ * since the write (the write may never have left the writer). Such a write
+ * may be lost; it may also survive and win, so it is a candidate winner but
+ * never a required one.
+ */
+import type { Version } from '../../lib/store/version.js'
+
+export interface WriteRec {
+  id: number
+  key: string
+  node: number
+  del: boolean
+  /** canonical value at set time ('' for a delete) */
+  canon: string
+  /** encoded bytes of the value (0 for a delete) */
+  bytes: number
+  expiresAt: number
+  /** the version the writer holds right after the write; undefined when the write was not visible */
+  version?: Version
+  at: number
+  turn: number
+  /** fault epoch at the time of the write (see {@link Oracle.faultEpoch}); -1 when a fault was in force */
+  epoch: number
+  atRisk: boolean
+}
+
+export interface FillCall {
+  node: number
+  startedAt: number
+  settledAt?: number
+  outcome?: 'value' | 'error'
+  detail?: string
+}
+
+export interface FillRec {
+  op: number
+  key: string
+  kind: 'ok' | 'throw' | 'hang'
+  /** true when no fault was in force or began while the fill ran */
+  healthy: boolean
+  startEpoch: number
+  calls: FillCall[]
+  runs: Array<{ node: number; startedAt: number; endedAt?: number; aborted: boolean }>
+}
+
+export interface Violation {
+  invariant: string
+  detail: string
+}
+
+/** The record of one run. */
+export class Oracle {
+  readonly writes: WriteRec[] = []
+  readonly fills: FillRec[] = []
+  readonly violations: Violation[] = []
+  readonly trace: string[] = []
+  turn = 0
+  /** bumped by every fault, so a write knows whether a fault came after it */
+  faultEpoch = 0
+  /** a fault is in force */
+  faulty = false
+  lastDeleteAt = -Infinity
+  /** a node id accepted twice while both were alive */
+  duplicateIds: string[] = []
+
+  log(line: string): void {
+    this.trace.push(line)
+  }
+
+  violate(invariant: string, detail: string): void {
+    this.violations.push({ invariant, detail })
+    this.trace.push(`  !! ${invariant}: ${detail}`)
+  }
+
+  /** Marks the writes of `node` that a crash or close now may lose. */
+  markAtRisk(node: number): void {
+    for (const w of this.writes) {
+      if (w.node !== node || w.atRisk) continue
+      if (w.turn === this.turn || this.faulty || w.epoch !== this.faultEpoch) w.atRisk = true
+    }
+  }
+
+  /** Writes per key, in the order they were made. */
+  byKey(): Map<string, WriteRec[]> {
+    const m = new Map<string, WriteRec[]>()
+    for (const w of this.writes) {
+      let list = m.get(w.key)
+      if (list === undefined) m.set(w.key, (list = []))
+      list.push(w)
+    }
+    return m
+  }
+}

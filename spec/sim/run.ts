@@ -1,0 +1,200 @@
+/**
+ * Runs one scenario: starts the nodes, applies every operation in order
+ * (virtual time `gapMs` passes before each), checks on the spot what can be
+ * checked on the spot (a write is visible on its writer at once and is
+ * captured at set time), then heals every fault, runs to quiescence and
+ * hands the final state to `invariants.ts`. Every node is closed at the end
+ * and the shared clock must have no timer left.
+ */
+import { packValue } from '../../lib/store/value-codec.js'
+import { SimCluster, type SimNode } from './cluster.js'
+import { checkFinal, converged } from './invariants.js'
+import { canon, materialize, mutate, show, type Fault, type Op, type Scenario } from './model.js'
+import { Oracle } from './oracle.js'
+import { startFill } from './fills.js'
+
+/** Runs `scenario`; the oracle holds the trace and the violations. */
+export async function runScenario(scenario: Scenario): Promise<Oracle> {
+  const o = new Oracle()
+  const sim = new SimCluster(scenario.netSeed)
+  o.log(`family ${scenario.family}, ${scenario.nodes.length} nodes, ${scenario.ops.length} ops, netSeed ${scenario.netSeed}`)
+  for (const [i, config] of scenario.nodes.entries()) {
+    const peers = sim.live().slice(0, 1).map((n) => n.transport.address)
+    const node = await sim.start(config, `n${i}`, peers)
+    o.log(node instanceof Error ? `start n${i} refused: ${node.message}` : `start #${node.idx} n${i} ${describe(config)}`)
+  }
+  for (const [i, op] of scenario.ops.entries()) {
+    if (op.gapMs > 0) {
+      o.turn++
+      await sim.drive(op.gapMs)
+    }
+    if (sim.live().length === 0) break
+    await apply(sim, o, op, i)
+  }
+  heal(sim, o)
+  await sim.drive(3000)
+  const waited = await untilConverged(sim, o)
+  o.log(`quiescence after ${waited} ms`)
+  checkFinal(sim, o)
+  await sim.closeAll()
+  await sim.drive(5000, 50)
+  const left = sim.base.pending()
+  if (left > 0) o.violate('no-timer-left', `${left} timers pending on the shared clock after every node closed`)
+  return o
+}
+
+function describe(c: Scenario['nodes'][number]): string {
+  return `maxKeys=${c.maxKeys} maxBytes=${c.maxBytes} deletionDelay=${c.deletionDelay} ${c.profile} maxValueBytes=${c.maxValueBytes} maxFrameBytes=${c.maxFrameBytes} offset=${c.offsetMs}ms drift=${c.drift} seed=${c.randomSeed}`
+}
+
+/** Runs until the live nodes agree (checked every second), at most 60 s, and past the tombstone purge window. */
+async function untilConverged(sim: SimCluster, o: Oracle): Promise<number> {
+  const start = sim.base.now()
+  const fillsDone = (): boolean => o.fills.every((f) => f.calls.every((c) => c.settledAt !== undefined))
+  while (sim.base.now() - start < 60_000 && !(converged(sim, o) && fillsDone())) await sim.drive(1000, 10)
+  const shortDelay = Math.min(...sim.live().map((n) => n.config.deletionDelay))
+  const purgedBy = o.lastDeleteAt + shortDelay + 8000
+  if (shortDelay <= 5000 && sim.base.now() < purgedBy) await sim.drive(purgedBy - sim.base.now(), 10)
+  return sim.base.now() - start
+}
+
+function pick(sim: SimCluster, n: number): SimNode {
+  const live = sim.live()
+  return live[n % live.length]!
+}
+
+async function apply(sim: SimCluster, o: Oracle, op: Op, i: number): Promise<void> {
+  const t = `[${i}] +${op.gapMs}ms`
+  switch (op.op) {
+    case 'set': return set(sim, o, t, pick(sim, op.node), op.key, materialize(op.value, o.writes.length), op.ttl, op.mutate)
+    case 'del': return del(o, t, pick(sim, op.node), op.key)
+    case 'burst': {
+      const node = pick(sim, op.node)
+      o.log(`${t} burst of ${op.count} sets of ${op.bytes} bytes on #${node.idx} over ${op.keys} keys`)
+      const pad = 'x'.repeat(op.bytes)
+      for (let k = 0; k < op.count; k++) set(sim, o, '', node, `b${(i * 7919 + k) % op.keys}`, { w: o.writes.length, p: pad }, undefined, false)
+      return
+    }
+    case 'delBurst': {
+      const node = pick(sim, op.node)
+      o.log(`${t} ${op.count} deletes on #${node.idx} (keys d${op.from}..)`)
+      for (let k = 0; k < op.count; k++) del(o, '', node, `d${op.from + k}`)
+      return
+    }
+    case 'fill': return startFill(sim, o, t, op, i)
+    case 'crash':
+    case 'close': {
+      if (sim.live().length <= 2) return o.log(`${t} ${op.op} skipped (2 nodes left)`)
+      const node = pick(sim, op.node)
+      o.markAtRisk(node.idx)
+      o.log(`${t} ${op.op} #${node.idx} ${node.nodeId}`)
+      return op.op === 'crash' ? sim.crash(node) : sim.close(node)
+    }
+    case 'restart': return restart(sim, o, t)
+    case 'join': return join(sim, o, t, op)
+    case 'fault': return fault(sim, o, t, op.fault)
+    case 'heal': return heal(sim, o, t)
+  }
+}
+
+function set(sim: SimCluster, o: Oracle, t: string, node: SimNode, key: string, value: unknown, ttl: number | undefined, mut: boolean): void {
+  const snapshot = canon(value)
+  const id = o.writes.length
+  try {
+    node.cache.set(key, value, ttl === undefined ? undefined : { ttl })
+  } catch (err) {
+    if (t !== '') o.log(`${t} set #${node.idx} ${JSON.stringify(key)} refused: ${(err as Error).message}`)
+    return
+  }
+  const entry = SimCluster.store(node).peek(key)
+  const got = canon(node.cache.get(key))
+  const visible = got === snapshot
+  o.writes.push({
+    id, key, node: node.idx, del: false, canon: snapshot, bytes: packValue(value).length,
+    expiresAt: entry?.expiresAt ?? 0, version: visible ? entry?.version : undefined,
+    at: sim.base.now(), turn: o.turn, epoch: o.faulty ? -1 : o.faultEpoch, atRisk: false
+  })
+  if (t !== '') o.log(`${t} set #${node.idx} ${JSON.stringify(key)} = ${show(value)}${ttl === undefined ? '' : ` ttl=${ttl}`}${mut ? ' (mutated after)' : ''} -> w${id}`)
+  if (!visible) o.violate('visible-at-once', `w${id}: get(${JSON.stringify(key)}) on writer #${node.idx} right after set returned ${show(node.cache.get(key))}, not ${show(value)} (held version ${JSON.stringify(entry?.version)})`)
+  if (!mut) return
+  mutate(value)
+  const after = canon(node.cache.get(key))
+  if (visible && after !== snapshot) o.violate('captured-at-set', `w${id}: mutating the object after set changed what the writer #${node.idx} reads for ${JSON.stringify(key)}`)
+}
+
+function del(o: Oracle, t: string, node: SimNode, key: string): void {
+  const id = o.writes.length
+  try {
+    node.cache.delete(key)
+  } catch (err) {
+    if (t !== '') o.log(`${t} delete #${node.idx} ${JSON.stringify(key)} refused: ${(err as Error).message}`)
+    return
+  }
+  const entry = SimCluster.store(node).peek(key)
+  const visible = node.cache.get(key) === undefined && entry?.tombstone === true
+  const now = node.clock.base.now()
+  o.lastDeleteAt = now
+  o.writes.push({ id, key, node: node.idx, del: true, canon: '', bytes: 0, expiresAt: 0, version: visible ? entry.version : undefined, at: now, turn: o.turn, epoch: o.faulty ? -1 : o.faultEpoch, atRisk: false })
+  if (t !== '') o.log(`${t} delete #${node.idx} ${JSON.stringify(key)} -> w${id}`)
+  if (!visible) o.violate('visible-at-once', `w${id}: delete(${JSON.stringify(key)}) on #${node.idx} not visible at once (holds ${JSON.stringify(entry?.version)})`)
+}
+
+async function restart(sim: SimCluster, o: Oracle, t: string): Promise<void> {
+  const dead = sim.all.find((n) => !n.alive && !n.replaced)
+  if (dead === undefined) return o.log(`${t} restart skipped (no dead node)`)
+  await sim.settle(dead.closing ?? Promise.resolve(), 10_000)
+  dead.replaced = true
+  const peers = sim.live().slice(0, 1).map((n) => n.transport.address)
+  const node = await sim.start(dead.config, dead.nodeId, peers, dead.transport.address)
+  o.log(node instanceof Error ? `${t} restart ${dead.nodeId} failed: ${node.message}` : `${t} restart #${dead.idx} as #${node.idx} ${node.nodeId}`)
+}
+
+async function join(sim: SimCluster, o: Oracle, t: string, op: Extract<Op, { op: 'join' }>): Promise<void> {
+  const dupOf = op.duplicateIdOf === undefined ? undefined : pick(sim, op.duplicateIdOf)
+  const nodeId = dupOf?.nodeId ?? `n${sim.all.length}j`
+  const peers = sim.live().slice(0, 1).map((n) => n.transport.address)
+  const node = await sim.start(op.config, nodeId, peers)
+  if (node instanceof Error) return o.log(`${t} join ${nodeId} refused: ${node.message}`)
+  o.log(`${t} join #${node.idx} ${nodeId} ${describe(op.config)}`)
+  if (dupOf !== undefined && dupOf.alive) {
+    o.violate('unique-node-id', `#${node.idx} joined with node id ${nodeId} of the live node #${dupOf.idx}: accepted silently`)
+    sim.close(node)
+  }
+}
+
+function fault(sim: SimCluster, o: Oracle, t: string, f: Fault): void {
+  const live = sim.live()
+  o.faulty = true
+  o.faultEpoch++
+  switch (f.f) {
+    case 'loss': sim.net.setConditions({ lossRate: f.rate }); break
+    case 'dup': sim.net.setConditions({ duplicateRate: f.rate }); break
+    case 'delay': sim.net.setConditions({ minDelayMs: f.minMs, maxDelayMs: f.maxMs }); break
+    case 'partition': {
+      const k = 1 + (f.cut % Math.max(1, live.length - 1))
+      const addrs = live.map((n) => n.transport.address)
+      sim.net.partition(addrs.slice(0, k), addrs.slice(k))
+      return o.log(`${t} partition {${live.slice(0, k).map((n) => `#${n.idx}`)}} | {${live.slice(k).map((n) => `#${n.idx}`)}}`)
+    }
+    case 'block': {
+      const [a, b] = [pick(sim, f.from), pick(sim, f.to)]
+      if (a === b) return o.log(`${t} block skipped (one node)`)
+      sim.net.block(a.transport.address, b.transport.address)
+      return o.log(`${t} block #${a.idx} -> #${b.idx}`)
+    }
+    case 'stall': {
+      const n = pick(sim, f.node)
+      n.transport.pauseReading()
+      return o.log(`${t} #${n.idx} stops reading its streams`)
+    }
+  }
+  o.log(`${t} fault ${JSON.stringify(f)}`)
+}
+
+function heal(sim: SimCluster, o: Oracle, t = 'end:'): void {
+  sim.net.heal()
+  sim.net.setConditions({ lossRate: 0, duplicateRate: 0, minDelayMs: 0, maxDelayMs: 0 })
+  for (const n of sim.all) if (n.transport.readingPaused) n.transport.resumeReading()
+  o.faulty = false
+  o.log(`${t} heal every fault`)
+}
