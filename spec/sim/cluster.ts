@@ -123,6 +123,6 @@ export class SimCluster {
 
   /** The node's store, read by the simulator's oracle only (versions of writes). */
   static store(node: SimNode): VersionedStore {
-    return (node.cache as unknown as { store: VersionedStore }).store
+    return (node.cache as unknown as { p: { store: VersionedStore } }).p.store
   }
 }
