@@ -38,16 +38,13 @@ import {
   NonceSequence,
   openEnvelope,
   sealEnvelope,
-  HEADER_BYTES,
   MAX_LABEL_BYTES,
   type EnvelopeDrop,
   type EnvelopePolicy
 } from './envelope.js'
+import { HEADER_BYTES, PROTOCOL_VERSION } from './header.js'
 import { Keyring } from './keyring.js'
 import type { PacketHandler, StreamConn, StreamHandler, Transport, TransportStats } from './transport.js'
-
-/** Protocol version byte of datagrams and frames (see `wire/packet.ts`). */
-const VERSION = 1
 
 /** Settings of a {@link SecureTransport}. */
 export interface SecureTransportInit {
@@ -114,8 +111,8 @@ export class SecureTransport implements Transport {
   sendPacket(to: string, data: Uint8Array): void {
     const key = this.sendKey(to)
     if (key === undefined && this.label.length === 0) return this.inner.sendPacket(to, data)
-    if (!looksEnveloped(data, VERSION) || data[3] !== 0) return this.drop('send-malformed', `not a plain datagram (to ${to})`)
-    this.inner.sendPacket(to, sealEnvelope(data.subarray(HEADER_BYTES), VERSION, this.label, key, this.nonces))
+    if (!looksEnveloped(data, PROTOCOL_VERSION) || data[3] !== 0) return this.drop('send-malformed', `not a plain datagram (to ${to})`)
+    this.inner.sendPacket(to, sealEnvelope(data.subarray(HEADER_BYTES), PROTOCOL_VERSION, this.label, key, this.nonces))
   }
 
   onPacket(handler: PacketHandler): void {
@@ -148,13 +145,13 @@ export class SecureTransport implements Transport {
   sealFrame(frame: Uint8Array, encrypt: boolean): Uint8Array {
     const key = encrypt ? this.keyring.primary() : undefined
     if (key === undefined && this.label.length === 0) return frame
-    return sealEnvelope(frame, VERSION, this.label, key, this.nonces)
+    return sealEnvelope(frame, PROTOCOL_VERSION, this.label, key, this.nonces)
   }
 
   /** @internal opens one arriving frame; undefined (counted, logged) when refused */
   openFrame(frame: Buffer, from: string): { payload: Buffer; encrypted: boolean } | undefined {
     const policy = this.policy()
-    if (!looksEnveloped(frame, VERSION)) {
+    if (!looksEnveloped(frame, PROTOCOL_VERSION)) {
       // A bare frame, from a node with neither key nor label.
       const reason = policy.label.length > 0 ? 'label-mismatch' : policy.keys.length > 0 && !policy.allowPlaintext ? 'plaintext-refused' : undefined
       if (reason === undefined) return { payload: frame, encrypted: false }
@@ -191,7 +188,7 @@ export class SecureTransport implements Transport {
   private receive(data: Buffer, from: string): void {
     const handler = this.handler
     if (handler === undefined) return
-    if (!looksEnveloped(data, VERSION)) return handler(data, from) // short, magic, version: membership counts those
+    if (!looksEnveloped(data, PROTOCOL_VERSION)) return handler(data, from) // short, magic, version: membership counts those
     const policy = this.policy()
     if (data[3] === 0 && policy.label.length === 0) {
       // A plain datagram with no label: the common case without encryption, passed up as is.
