@@ -3,7 +3,7 @@ import { spawn } from 'node:child_process'
 import * as dgram from 'node:dgram'
 import * as net from 'node:net'
 import { BindError, ClosedError, StreamError, TimeoutError } from '../../lib/errors.js'
-import { frameHeader } from '../../lib/transport/framing.js'
+import { DEFAULT_MAX_FRAME_BYTES, frameHeader } from '../../lib/transport/framing.js'
 import type { StreamConn } from '../../lib/transport/transport.js'
 import { formatAddress, parseAddress } from '../../lib/transport/transport.js'
 import { UdpTcpTransport } from '../../lib/transport/udp-tcp-transport.js'
@@ -126,6 +126,12 @@ describe('UdpTcpTransport (real sockets on 127.0.0.1)', function () {
     extra.push(() => new Promise<void>((resolve) => raw.close(() => resolve())))
     raw.send(Buffer.from('raw'), port, host)
     expect(await got).to.equal('raw')
+  })
+
+  it('defaults maxFrameBytes to DEFAULT_MAX_FRAME_BYTES (16 MiB)', async () => {
+    const t = await bind()
+    expect(t.maxFrameBytes).to.equal(DEFAULT_MAX_FRAME_BYTES)
+    expect(DEFAULT_MAX_FRAME_BYTES).to.equal(16 * 1024 * 1024)
   })
 
   it('throws BindError when the port is taken', async () => {
