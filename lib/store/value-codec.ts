@@ -18,8 +18,9 @@
  *
  * Decoding bytes that came from the network: msgpackr's `Unpackr` cannot be
  * told to ignore its extensions (record definitions, bundled strings, typed
- * arrays…), so {@link isValueBytes} first walks the bytes once, iteratively,
- * and admits only what {@link encodeValue} produces: nil, booleans, integers,
+ * arrays…), so {@link isValueBytes} first walks the bytes once with the
+ * wire's scanner (`wire/msgpack-scan.ts`, under value rules) and admits only
+ * what {@link encodeValue} produces: nil, booleans, integers,
  * floats, strings, bins, arrays, maps with string or integer keys, `undefined`
  * (fixext1 type 0) and timestamps (ext type -1), nesting at most
  * {@link MAX_VALUE_DEPTH} deep, with every length checked against the bytes
@@ -28,6 +29,7 @@
  * bytes (mutating what `get` returned must not change what is gossiped).
  */
 import { Packr, Unpackr } from 'msgpackr'
+import { scanMsgpack, type ScanRules } from '../wire/msgpack-scan.js'
 
 /** Deepest nesting of arrays and objects a value may have. */
 export const MAX_VALUE_DEPTH = 100
@@ -149,102 +151,17 @@ function fail(path: Path, problem: string): never {
   throw new TypeError(`cache value at $${where}: ${problem}`)
 }
 
-/** Per container on the scan stack: items left, and whether it is a map. */
-interface Frame {
-  left: number
-  map: boolean
-}
+/** What cache value bytes may hold (see the file comment). */
+const VALUE_RULES: ScanRules = { maxDepth: MAX_VALUE_DEPTH, maps: true, valueExts: true }
 
 /**
  * Whether `b` holds exactly one msgpack value of the kinds {@link encodeValue}
  * produces (see the file comment). One iterative pass; never throws.
  */
 export function isValueBytes(b: Uint8Array): boolean {
-  const stack: Frame[] = []
-  let pos = 0
-  for (;;) {
-    if (pos >= b.length) return false
-    const top = stack[stack.length - 1]
-    const isKey = top !== undefined && top.map && top.left % 2 === 0
-    const t = b[pos]!
-    const step = isKey ? keyToken(b, pos, t) : valueToken(b, pos, t)
-    if (step === undefined) return false
-    pos = step.next
-    if (pos > b.length) return false
-    if (top !== undefined) top.left--
-    if (step.items > 0) {
-      if (stack.length >= MAX_VALUE_DEPTH) return false
-      stack.push({ left: step.items, map: step.map })
-    }
-    while (stack.length > 0 && stack[stack.length - 1]!.left === 0) stack.pop()
-    if (stack.length === 0) return pos === b.length
+  try {
+    return scanMsgpack(b, 0, VALUE_RULES) === b.length
+  } catch {
+    return false
   }
-}
-
-/** A scanned token: where the next token starts, and the children it opens. */
-interface Step {
-  next: number
-  items: number
-  map: boolean
-}
-
-const SCALAR = (next: number): Step => ({ next, items: 0, map: false })
-
-/** Map keys: strings and integers up to 32 bits (what `mapsAsObjects` turns into names). */
-function keyToken(b: Uint8Array, pos: number, t: number): Step | undefined {
-  if (t <= 0x7f || t >= 0xe0) return SCALAR(pos + 1)
-  const str = (t >= 0xa0 && t <= 0xbf) || (t >= 0xd9 && t <= 0xdb)
-  const int32 = (t >= 0xcc && t <= 0xce) || (t >= 0xd0 && t <= 0xd2)
-  if (str || int32) return valueToken(b, pos, t)
-  return undefined
-}
-
-function valueToken(b: Uint8Array, pos: number, t: number): Step | undefined {
-  if (t <= 0x7f || t >= 0xe0) return SCALAR(pos + 1) // fixints
-  if (t <= 0x8f) return { next: pos + 1, items: (t & 0x0f) * 2, map: true } // fixmap
-  if (t <= 0x9f) return { next: pos + 1, items: t & 0x0f, map: false } // fixarray
-  if (t <= 0xbf) return SCALAR(pos + 1 + (t & 0x1f)) // fixstr
-  switch (t) {
-    case 0xc0: case 0xc2: case 0xc3: return SCALAR(pos + 1)
-    case 0xc4: case 0xd9: return sized(b, pos, 1)
-    case 0xc5: case 0xda: return sized(b, pos, 2)
-    case 0xc6: case 0xdb: return sized(b, pos, 4)
-    case 0xca: return SCALAR(pos + 5)
-    case 0xcb: return SCALAR(pos + 9)
-    case 0xcc: case 0xd0: return SCALAR(pos + 2)
-    case 0xcd: case 0xd1: return SCALAR(pos + 3)
-    case 0xce: case 0xd2: return SCALAR(pos + 5)
-    case 0xcf: case 0xd3: return SCALAR(pos + 9)
-    case 0xd4: return b[pos + 1] === 0x00 ? SCALAR(pos + 3) : undefined // undefined
-    case 0xd6: return b[pos + 1] === 0xff ? SCALAR(pos + 6) : undefined // timestamp 32
-    case 0xd7: return b[pos + 1] === 0xff ? SCALAR(pos + 10) : undefined // timestamp 64
-    case 0xc7: return b[pos + 1] === 12 && b[pos + 2] === 0xff ? SCALAR(pos + 15) : undefined // timestamp 96
-    case 0xdc: return container(b, pos, 2, false)
-    case 0xdd: return container(b, pos, 4, false)
-    case 0xde: return container(b, pos, 2, true)
-    case 0xdf: return container(b, pos, 4, true)
-    default: return undefined // 0xc1, other ext types
-  }
-}
-
-/** A str or bin with a `width`-byte big-endian length. */
-function sized(b: Uint8Array, pos: number, width: number): Step | undefined {
-  const n = readLength(b, pos + 1, width)
-  return n === undefined ? undefined : SCALAR(pos + 1 + width + n)
-}
-
-function container(b: Uint8Array, pos: number, width: number, map: boolean): Step | undefined {
-  const n = readLength(b, pos + 1, width)
-  if (n === undefined) return undefined
-  // each item takes at least one byte: a count beyond the bytes left is a lie
-  const items = map ? n * 2 : n
-  if (items > b.length - pos) return undefined
-  return { next: pos + 1 + width, items, map }
-}
-
-function readLength(b: Uint8Array, at: number, width: number): number | undefined {
-  if (at + width > b.length) return undefined
-  let n = 0
-  for (let i = 0; i < width; i++) n = n * 256 + b[at + i]!
-  return n
 }

@@ -29,6 +29,7 @@
 import { HEADER_BYTES, HEADER_MAGIC, PROTOCOL_VERSION, writeHeader } from '../transport/header.js'
 import { DecodeError } from './decode-error.js'
 import type { PacketMsg } from './messages.js'
+import { readLength } from './msgpack-scan.js'
 import { safeUnpack } from './safe-unpack.js'
 import { DEFAULT_DECODE_LIMITS, toMessage, type DecodeLimits } from './validate.js'
 
@@ -103,9 +104,8 @@ function peekCount(b: Uint8Array): number {
   const i = PACKET_HEADER_BYTES
   const t = b[i]!
   if (t >= 0x90 && t <= 0x9f) return t - 0x90
-  if (t === 0xdc && b.length >= i + 3) return (b[i + 1]! << 8) | b[i + 2]!
-  if (t === 0xdd && b.length >= i + 5) return ((b[i + 1]! << 24) | (b[i + 2]! << 16) | (b[i + 3]! << 8) | b[i + 4]!) >>> 0
-  if (t === 0xdc || t === 0xdd) throw new DecodeError('msgpack', 'truncated')
+  if (t === 0xdc) return readLength(b, i + 1, 2)
+  if (t === 0xdd) return readLength(b, i + 1, 4)
   throw new DecodeError('shape', 'packet body is not an array')
 }
 
