@@ -4,17 +4,36 @@
  * A value is encoded once, when it is written; its bytes are stored with the
  * entry and reused for every send. Replicas decode lazily, on first read.
  *
- * What a value may be ("plain data"): `null`, booleans, numbers, strings,
- * bigints that fit in 64 bits, `Buffer`/`Uint8Array` (read back as `Buffer`),
- * `Date`, arrays, and plain objects (prototype `Object.prototype` or `null`,
- * own enumerable string keys). `undefined` may appear inside arrays and
- * objects, not as the whole value. Anything else — functions, symbols, Maps,
- * Sets, class instances, other typed arrays, circular structures, nesting
+ * What a value may be ("plain data"): `null`, booleans, numbers, strings
+ * without lone surrogates, bigints that fit in 64 bits, `Buffer`/`Uint8Array`
+ * (read back as `Buffer`), `Date` (not a subclass), dense arrays, and plain
+ * objects (prototype `Object.prototype` or `null`, own enumerable string
+ * keys). `undefined` may appear inside arrays and objects, not as the whole
+ * value. Anything else — functions, symbols, Maps, Sets, class instances,
+ * other typed arrays, holes in sparse arrays, circular structures, nesting
  * deeper than {@link MAX_VALUE_DEPTH} — makes {@link encodeValue} throw a
  * `TypeError` naming the offending path. The check is a walk over the value
  * before packing: msgpackr alone would silently turn a function into
  * `undefined`, a Map into an object or a class instance into a bag of fields,
  * so the writer would read back something other than its replicas.
+ *
+ * Round trips are exact (invariant 12: the writer reads what its peers
+ * read): what {@link packValue} accepts decodes to a deep-strictly equal
+ * value, with two documented exceptions: a null-prototype object decodes as
+ * a plain object (`Object.prototype`), and a `Uint8Array` as a `Buffer`.
+ * Cases msgpackr alone gets wrong, and what is done about them:
+ *
+ * - `-0`: msgpackr writes it as the integer 0. A value holding -0 is packed
+ *   with a stand-in float in its place, whose float64 bytes are then
+ *   overwritten with -0's (see {@link packValue}); it decodes as -0.
+ * - an own `__proto__` key: msgpackr renames it `__proto_` on decode (so it
+ *   cannot set a prototype). Bytes holding that key are decoded into `Map`s
+ *   and rebuilt as objects with `__proto__` as an own property; the
+ *   prototype is never set from data.
+ * - holes in sparse arrays: refused (they would come back as `undefined`);
+ *   fill them with `undefined` or `null`.
+ * - lone surrogates in strings and keys: refused (UTF-8 turns them into
+ *   U+FFFD); see `wire/utf8.ts`.
  *
  * Decoding bytes that came from the network: msgpackr's `Unpackr` cannot be
  * told to ignore its extensions (record definitions, bundled strings, typed
@@ -30,6 +49,7 @@
  */
 import { Packr, Unpackr } from 'msgpackr'
 import { scanMsgpack, type ScanRules } from '../wire/msgpack-scan.js'
+import { isWellFormed } from '../wire/utf8.js'
 
 /** Deepest nesting of arrays and objects a value may have. */
 export const MAX_VALUE_DEPTH = 100
@@ -46,9 +66,27 @@ const PACK_OPTIONS = {
 
 const packr = new Packr(PACK_OPTIONS)
 const unpackr = new Unpackr(PACK_OPTIONS)
+/** For bytes holding a `__proto__` key: maps come back as `Map`s, turned into objects by {@link asObjects}. */
+const mapUnpackr = new Unpackr({ ...PACK_OPTIONS, mapsAsObjects: false })
 
 const INT64_MIN = -(2n ** 63n)
 const UINT64_MAX = 2n ** 64n - 1n
+
+/** The key `__proto__` as msgpack writes it (fixstr of 9 bytes). */
+const PROTO_KEY = Buffer.concat([Buffer.from([0xa0 | 9]), Buffer.from('__proto__')])
+
+/**
+ * Floats that stand in for -0 while msgpackr packs (it writes -0 as the
+ * integer 0), each then overwritten with a float64 -0. Tried in turn: one
+ * whose 9 bytes (`0xcb` + float64) occur anywhere else in the packed value
+ * is skipped.
+ */
+const NEG_ZERO_STAND_INS = [1.2345678901234567e-287, -7.654321098765433e291, 3.0517578125e-201].map((f) => {
+  const token = Buffer.alloc(9)
+  token[0] = 0xcb
+  token.writeDoubleBE(f, 1)
+  return { f, token }
+})
 
 /**
  * Encodes a cache value as msgpack into an exact-size Buffer of its own (not
@@ -65,65 +103,132 @@ export function encodeValue(v: unknown): Buffer {
  * buffer, valid only until the next encode: for a caller that copies the
  * bytes at once (the write path copies them into the delta), saving an
  * allocation and a copy.
+ *
+ * Every value it accepts decodes ({@link decodeValue}) to a deep-strictly
+ * equal value, -0 included, except that a null-prototype object comes back
+ * with `Object.prototype` and a `Uint8Array` as a `Buffer`.
+ * @throws TypeError naming the path of what is not plain data (a function, a
+ *   hole in a sparse array, a string with a lone surrogate, …).
  */
 export function packValue(v: unknown): Buffer {
   if (v === undefined) throw new TypeError('cache value must not be undefined (use delete to remove a key)')
-  if (typeof v === 'object' && v !== null) checkObject(v, [], [])
-  else checkScalar(v, [])
-  let packed: Buffer
+  const walk: Walk = { path: [], ancestors: [], negZeros: 0 }
+  if (typeof v === 'object' && v !== null) checkObject(v, walk)
+  else checkScalar(v, walk)
+  return walk.negZeros === 0 ? packOrThrow(v) : packWithNegZeros(v, walk.negZeros)
+}
+
+function packOrThrow(v: unknown): Buffer {
   try {
-    packed = packr.pack(v)
+    return packr.pack(v)
   } catch (err) {
     throw new TypeError(`cache value cannot be encoded: ${(err as Error).message}`, { cause: err })
   }
-  return packed
+}
+
+/** Packs `v`, which holds `count` -0s, writing each as a float64 -0 (see {@link NEG_ZERO_STAND_INS}). */
+function packWithNegZeros(v: unknown, count: number): Buffer {
+  for (const { f, token } of NEG_ZERO_STAND_INS) {
+    const packed = packOrThrow(standInForNegZero(v, f))
+    const at: number[] = []
+    for (let i = packed.indexOf(token); i >= 0; i = packed.indexOf(token, i + 1)) at.push(i)
+    if (at.length !== count) continue // the stand-in's bytes occur elsewhere too
+    for (const i of at) packed.writeDoubleBE(-0, i + 1)
+    return packed
+  }
+  throw new TypeError('cache value holds -0 and also the bytes of every float that stands in for it while packing')
+}
+
+/** A copy of the (checked) value `v` with every -0 replaced by `f`. */
+function standInForNegZero(v: unknown, f: number): unknown {
+  if (typeof v === 'number') return Object.is(v, -0) ? f : v
+  if (typeof v !== 'object' || v === null || v instanceof Uint8Array || v instanceof Date) return v
+  if (Array.isArray(v)) return v.map((x: unknown) => standInForNegZero(x, f))
+  const out = Object.create(null) as Record<string, unknown> // a `__proto__` key stays an own key
+  for (const k in v) out[k] = standInForNegZero((v as Record<string, unknown>)[k], f)
+  return out
 }
 
 /**
  * Decodes bytes produced by {@link encodeValue}. Throws `TypeError` when the
- * bytes are not a well-formed value ({@link isValueBytes} is false).
+ * bytes are not a well-formed value ({@link isValueBytes} is false). A
+ * `__proto__` key comes back as an own property, never as the prototype.
  */
 export function decodeValue(b: Buffer): unknown {
   if (!isValueBytes(b)) throw new TypeError('cache value bytes are malformed or use a type values may not have')
-  return unpackr.unpack(b)
+  // msgpackr renames a `__proto__` key to `__proto_`; such values take the slow path
+  if (b.indexOf(PROTO_KEY) < 0) return unpackr.unpack(b)
+  return asObjects(mapUnpackr.unpack(b))
+}
+
+/** `v` with every `Map` (from {@link mapUnpackr}) turned into a plain object of own properties. */
+function asObjects(v: unknown): unknown {
+  if (Array.isArray(v)) {
+    for (let i = 0; i < v.length; i++) v[i] = asObjects(v[i])
+    return v
+  }
+  if (!(v instanceof Map)) return v
+  const o = {}
+  for (const [k, x] of v as Map<unknown, unknown>) {
+    Object.defineProperty(o, String(k), { value: asObjects(x), writable: true, enumerable: true, configurable: true })
+  }
+  return o
 }
 
 /**
- * Keys and indices from the root to the value being checked. Turned into a
- * string only for an error message, so checking a valid value allocates
- * nothing. `ancestors`, alongside it, holds the objects on that path (the
- * cycle check).
+ * The state of the check walk. `path` holds the keys and indices from the
+ * root to the value being checked, turned into a string only for an error
+ * message, so checking a valid value allocates nothing; `ancestors`, alongside
+ * it, the objects on that path (the cycle check); `negZeros` counts the -0s
+ * seen (they need the slow path of {@link packWithNegZeros}).
  */
+interface Walk {
+  path: Path
+  ancestors: object[]
+  negZeros: number
+}
+
 type Path = Array<string | number>
 
-function checkScalar(v: unknown, path: Path): void {
+const LONE_SURROGATE = 'a string with a lone surrogate cannot be cached (UTF-8 would change it)'
+
+function checkScalar(v: unknown, walk: Walk): void {
   switch (typeof v) {
     case 'string':
+      if (!isWellFormed(v)) fail(walk.path, LONE_SURROGATE)
+      return
     case 'number':
+      if (v === 0 && 1 / v < 0) walk.negZeros++
+      return
     case 'boolean':
     case 'undefined': // only reached nested; the top level is checked by encodeValue
       return
     case 'object': // null
       return
     case 'bigint':
-      if (v < INT64_MIN || v > UINT64_MAX) fail(path, `bigint ${v} does not fit in 64 bits`)
+      if (v < INT64_MIN || v > UINT64_MAX) fail(walk.path, `bigint ${v} does not fit in 64 bits`)
       return
     default:
-      fail(path, `a ${typeof v} cannot be cached`)
+      fail(walk.path, `a ${typeof v} cannot be cached`)
   }
 }
 
-function checkObject(v: object, path: Path, ancestors: object[]): void {
+function checkObject(v: object, walk: Walk): void {
   if (v instanceof Uint8Array) return
   if (v instanceof Date) {
-    if (Number.isNaN(v.getTime())) fail(path, 'an invalid Date cannot be cached')
+    if (Object.getPrototypeOf(v) !== Date.prototype) fail(walk.path, `a ${v.constructor.name} is not plain data (use a Date)`)
+    if (Number.isNaN(v.getTime())) fail(walk.path, 'an invalid Date cannot be cached')
     return
   }
+  const { path, ancestors } = walk
   if (ancestors.includes(v)) fail(path, 'circular reference')
   if (ancestors.length >= MAX_VALUE_DEPTH) fail(path, `nested deeper than ${MAX_VALUE_DEPTH}`)
   ancestors.push(v)
   if (Array.isArray(v)) {
-    for (let i = 0; i < v.length; i++) checkChild(v[i], i, path, ancestors)
+    for (let i = 0; i < v.length; i++) {
+      if (!(i in v)) fail([...path, i], 'a hole in a sparse array cannot be cached (fill it with undefined or null)')
+      checkChild(v[i], i, walk)
+    }
   } else {
     const proto: unknown = Object.getPrototypeOf(v)
     if (proto !== Object.prototype && proto !== null) {
@@ -134,16 +239,19 @@ function checkObject(v: object, path: Path, ancestors: object[]): void {
     // Object.prototype or null, so only own keys are visited (unless someone
     // added an enumerable property to Object.prototype, then also checked)
     const o = v as Record<string, unknown>
-    for (const k in o) checkChild(o[k], k, path, ancestors)
+    for (const k in o) {
+      if (!isWellFormed(k)) fail([...path, k], `a key: ${LONE_SURROGATE}`)
+      checkChild(o[k], k, walk)
+    }
   }
   ancestors.pop()
 }
 
-function checkChild(v: unknown, step: string | number, path: Path, ancestors: object[]): void {
-  path.push(step)
-  if (typeof v === 'object' && v !== null) checkObject(v, path, ancestors)
-  else checkScalar(v, path)
-  path.pop()
+function checkChild(v: unknown, step: string | number, walk: Walk): void {
+  walk.path.push(step)
+  if (typeof v === 'object' && v !== null) checkObject(v, walk)
+  else checkScalar(v, walk)
+  walk.path.pop()
 }
 
 function fail(path: Path, problem: string): never {
