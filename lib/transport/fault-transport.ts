@@ -28,19 +28,11 @@
 import { systemClock, type Clock, type Timer } from '../clock.js'
 import { ClosedError, StreamError, TimeoutError } from '../errors.js'
 import type { Random } from '../random.js'
+import { chance, checkFaultModel, drawDelay, NO_FAULTS, type FaultModel } from './fault-model.js'
 import type { PacketHandler, StreamConn, StreamHandler, Transport, TransportStats } from './transport.js'
 
-/** Faults applied to outgoing datagrams. */
-export interface PacketFaults {
-  /** Probability in [0, 1] that a datagram is dropped. @default 0 */
-  lossRate: number
-  /** Smallest added delay in ms. @default 0 */
-  minDelayMs: number
-  /** Largest added delay in ms; a spread between min and max reorders datagrams. @default 0 */
-  maxDelayMs: number
-  /** Probability in [0, 1] that a datagram is sent twice. @default 0 */
-  duplicateRate: number
-}
+/** Faults applied to outgoing datagrams: the shared {@link FaultModel}. */
+export type PacketFaults = FaultModel
 
 /** Counts of what the fault stage did, since creation. */
 export interface FaultStats {
@@ -63,8 +55,6 @@ export interface FaultTransportComponents {
   /** Draws loss, delay and duplication. @default Math.random */
   random?: Random
 }
-
-const NO_FAULTS: PacketFaults = { lossRate: 0, minDelayMs: 0, maxDelayMs: 0, duplicateRate: 0 }
 
 /** A {@link Transport} that drops, delays, duplicates and partitions on demand. */
 export class FaultTransport implements Transport {
@@ -103,7 +93,7 @@ export class FaultTransport implements Transport {
    * Throws `RangeError` on a rate outside [0, 1] or a bad delay range.
    */
   setFaults(partial: Partial<PacketFaults>): void {
-    this.faults = checkFaults({ ...this.faults, ...partial })
+    this.faults = checkFaultModel({ ...this.faults, ...partial }, 'faults')
   }
 
   /** Removes every datagram fault (partitions stay). */
@@ -157,13 +147,13 @@ export class FaultTransport implements Transport {
       return
     }
     const f = this.faults
-    if (f.lossRate > 0 && this.random() < f.lossRate) {
+    if (chance(f.lossRate, this.random)) {
       this.counts.lost++
       return
     }
-    const copies = f.duplicateRate > 0 && this.random() < f.duplicateRate ? 2 : 1
+    const copies = chance(f.duplicateRate, this.random) ? 2 : 1
     if (copies === 2) this.counts.duplicated++
-    for (let i = 0; i < copies; i++) this.sendAfter(to, data, this.drawDelay())
+    for (let i = 0; i < copies; i++) this.sendAfter(to, data, drawDelay(f.minDelayMs, f.maxDelayMs, this.random))
   }
 
   onPacket(handler: PacketHandler): void {
@@ -249,23 +239,4 @@ export class FaultTransport implements Transport {
     }, delayMs)
     this.timers.add(timer)
   }
-
-  private drawDelay(): number {
-    const { minDelayMs: min, maxDelayMs: max } = this.faults
-    return max > min ? min + this.random() * (max - min) : min
-  }
-}
-
-function checkFaults(f: PacketFaults): PacketFaults {
-  for (const name of ['lossRate', 'duplicateRate'] as const) {
-    const v = f[name]
-    if (typeof v !== 'number' || !(v >= 0 && v <= 1)) throw new RangeError(`faults.${name} must be in [0, 1], got ${String(v)}`)
-  }
-  if (typeof f.minDelayMs !== 'number' || !(f.minDelayMs >= 0 && Number.isFinite(f.minDelayMs))) {
-    throw new RangeError(`faults.minDelayMs must be a finite number >= 0, got ${String(f.minDelayMs)}`)
-  }
-  if (typeof f.maxDelayMs !== 'number' || !(f.maxDelayMs >= f.minDelayMs && Number.isFinite(f.maxDelayMs))) {
-    throw new RangeError(`faults.maxDelayMs must be finite and >= minDelayMs (${f.minDelayMs}), got ${String(f.maxDelayMs)}`)
-  }
-  return f
 }
