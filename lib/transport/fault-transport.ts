@@ -26,6 +26,7 @@
  * Streams are otherwise left alone: they are reliable and ordered, as TCP is.
  */
 import { systemClock, type Clock, type Timer } from '../clock.js'
+import { DropCounts, mergeCounts } from '../drop-counts.js'
 import { ClosedError, StreamError, TimeoutError } from '../errors.js'
 import type { Random } from '../random.js'
 import { chance, checkFaultModel, drawDelay, NO_FAULTS, type FaultModel } from './fault-model.js'
@@ -189,13 +190,10 @@ export class FaultTransport implements Transport {
   /** The wrapped transport's counters, plus the fault stage's drops by reason. */
   stats(): TransportStats {
     const s = this.inner.stats()
-    const dropped = { ...s.dropped }
-    const add = (reason: string, n: number): void => {
-      if (n > 0) dropped[reason] = (dropped[reason] ?? 0) + n
-    }
-    add('fault-loss', this.counts.lost)
-    add('fault-blocked', this.counts.blockedPackets)
-    return { ...s, dropped }
+    const own = new DropCounts()
+    if (this.counts.lost > 0) own.count('fault-loss', this.counts.lost)
+    if (this.counts.blockedPackets > 0) own.count('fault-blocked', this.counts.blockedPackets)
+    return { ...s, dropped: mergeCounts(s.dropped, own.byReason) }
   }
 
   /** Cancels pending delayed datagrams, rejects hanging dials and closes the wrapped transport. Idempotent. */

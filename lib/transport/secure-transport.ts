@@ -30,6 +30,7 @@
  * versioned (member incarnations, last-writer-wins versions), so an old
  * message never overrides a newer state.
  */
+import { DropCounts, mergeCounts } from '../drop-counts.js'
 import type { Logger } from '../logger.js'
 import { StreamError } from '../errors.js'
 import {
@@ -84,8 +85,8 @@ export class SecureTransport implements Transport {
   private readonly label: Buffer
   private readonly logger: Logger | undefined
   private readonly nonces = new NonceSequence()
-  private readonly dropped: Record<string, number> = {}
-  private readonly warned = new Set<string>()
+  // this layer's drops; a reason's first drop is logged at warn level, later ones at debug
+  private readonly drops = new DropCounts()
   /** Peers whose last datagram to us was plaintext (only filled within the migration window); insertion order = age. */
   private readonly plainPeers = new Map<string, true>()
   private readonly maxPlaintextPeers: number
@@ -132,9 +133,7 @@ export class SecureTransport implements Transport {
   /** The inner transport's counters, with this layer's drops added. */
   stats(): TransportStats {
     const s = this.inner.stats()
-    const dropped = { ...s.dropped }
-    for (const [k, v] of Object.entries(this.dropped)) dropped[k] = (dropped[k] ?? 0) + v
-    return { ...s, dropped }
+    return { ...s, dropped: mergeCounts(s.dropped, this.drops.byReason) }
   }
 
   close(): Promise<void> {
@@ -168,12 +167,11 @@ export class SecureTransport implements Transport {
 
   /** @internal counts a drop and logs it (warn the first time per reason) */
   drop(reason: string, detail: string): void {
-    this.dropped[reason] = (this.dropped[reason] ?? 0) + 1
+    this.drops.count(reason)
     if (this.logger === undefined) return
-    if (this.warned.has(reason)) {
+    if (this.drops.get(reason) > 1) {
       this.logger.debug(`secure-transport: dropped (${reason}): ${detail}`)
     } else {
-      this.warned.add(reason)
       this.logger.warn(`secure-transport: dropped (${reason}): ${detail} (further drops for this reason are logged at debug level)`)
     }
   }

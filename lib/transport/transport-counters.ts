@@ -2,6 +2,7 @@
  * Mutable counters behind {@link TransportStats}, shared by a transport and
  * its stream connections.
  */
+import { DropCounts } from '../drop-counts.js'
 import { StreamError } from '../errors.js'
 import type { Logger } from '../logger.js'
 import type { StreamConn, StreamHandler, TransportStats } from './transport.js'
@@ -35,11 +36,12 @@ export class TransportCounters {
   bytesOut = 0
   streamsIn = 0
   streamsOut = 0
-  readonly dropped: Record<string, number> = {}
+  /** What the transport refused or lost, by reason. */
+  readonly drops = new DropCounts()
 
   /** Counts one thing the transport refused or lost, under `reason`. */
   drop(reason: string): void {
-    this.dropped[reason] = (this.dropped[reason] ?? 0) + 1
+    this.drops.count(reason)
   }
 
   /** A copy that later counting does not change. */
@@ -51,7 +53,7 @@ export class TransportCounters {
       bytesOut: this.bytesOut,
       streamsIn: this.streamsIn,
       streamsOut: this.streamsOut,
-      dropped: { ...this.dropped }
+      dropped: this.drops.snapshot()
     }
   }
 }
