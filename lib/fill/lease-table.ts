@@ -8,12 +8,13 @@
  * ends (value or error); a holder that dies simply lets it expire, and the next
  * requester after that gets it.
  *
- * A holder asking again is granted again (the lease is renewed): a node runs at
- * most one fill per key (single flight), so a second request from the same
- * node means its previous fill is over, even if the release was lost.
+ * A holder asking again gets a new lease, from now, in place of the old one:
+ * a node runs at most one fill per key (single flight), so a second request
+ * from the same node means its previous fill is over, even if the release was
+ * lost. That starts a new fill; it does not extend the one that was running.
  *
- * Leases are not renewable by design: a filler slower than `leaseMs` may see a
- * second node start the same fill. Pick `leaseMs` above the filler's usual
+ * Leases are not renewable by design: a running fill cannot extend its lease,
+ * so a filler slower than `leaseMs` may see a second node start the same fill. Pick `leaseMs` above the filler's usual
  * duration; the duplicate is harmless (last writer wins), only wasted work.
  *
  * Pure: no timers, time comes in as an argument. Memory is bounded: when the
@@ -65,7 +66,8 @@ export class LeaseTable {
   /**
    * Grants `key` to `requesterId` for `leaseMs` from `nowMs` unless another
    * node holds an unexpired lease, in which case the reply names the holder
-   * and its expiry. The current holder asking again renews its lease.
+   * and its expiry. The current holder asking again gets a new lease in
+   * place of its old one (its previous fill is over; see the file comment).
    */
   grant(key: string, requesterId: string, nowMs: number, leaseMs: number): LeaseReply {
     const cur = this.leases.get(key)
