@@ -44,9 +44,8 @@ function digestOf(cache: Bcache<string>, keys: string[]): { digest: string; pres
   return { digest: h.digest('hex'), present }
 }
 
-function handlers(cache: Bcache<string>, transport: FaultTransport): Handlers {
-  let stallTimer: NodeJS.Timeout | undefined
-  const stalls: number[] = []
+/** Writes, digests and values: what the checker reads and writes. */
+function dataHandlers(cache: Bcache<string>): Handlers {
   return {
     /** Applies `ops` in order, synchronously; the reply is the acknowledgement. */
     write(r) {
@@ -63,7 +62,13 @@ function handlers(cache: Bcache<string>, transport: FaultTransport): Handlers {
     /** Current values of `keys` (null when absent), for diagnostics. */
     values(r) {
       return (r.keys as string[]).map((k) => cache.get(k) ?? null)
-    },
+    }
+  }
+}
+
+/** Datagram faults and partitions, on the fault stage. */
+function faultHandlers(transport: FaultTransport): Handlers {
+  return {
     /** Sets datagram faults (see `PacketFaults`); `{}` clears them. */
     faults(r) {
       const f = r.faults as Partial<PacketFaults>
@@ -79,7 +84,15 @@ function handlers(cache: Bcache<string>, transport: FaultTransport): Handlers {
     heal() {
       transport.heal()
       return []
-    },
+    }
+  }
+}
+
+/** Event-loop stalls: `stall` starts them, `stopStall` stops them and reports. */
+function stallHandlers(): Handlers {
+  let stallTimer: NodeJS.Timeout | undefined
+  const stalls: number[] = []
+  return {
     /**
      * Stalls the event loop for a random `minMs..maxMs` every `everyMs`
      * until `stopStall`. Returns at once.
@@ -98,7 +111,16 @@ function handlers(cache: Bcache<string>, transport: FaultTransport): Handlers {
       clearInterval(stallTimer)
       stallTimer = undefined
       return { stalls: stalls.length, totalMs: stalls.reduce((a, b) => a + b, 0), maxMs: Math.max(0, ...stalls) }
-    },
+    }
+  }
+}
+
+/** Every command this node answers. */
+function handlers(cache: Bcache<string>, transport: FaultTransport): Handlers {
+  return {
+    ...dataHandlers(cache),
+    ...faultHandlers(transport),
+    ...stallHandlers(),
     members() {
       return cache.members()
     },
