@@ -13,7 +13,8 @@ import type { ChildProcess } from 'node:child_process'
 import { fileURLToPath } from 'node:url'
 import type { MemberInfo, PacketFaults } from '../lib/index.js'
 import { ChildRegistry } from './child-registry.js'
-import { pollUntil, startCluster, startNodeProcess } from './node-process.js'
+import { startCluster, startNodeProcess } from './node-process.js'
+import { pollUntil } from './wait.js'
 
 const script = fileURLToPath(new URL('./chaos-node.js', import.meta.url))
 

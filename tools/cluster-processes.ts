@@ -7,7 +7,8 @@ import type { ChildProcess } from 'node:child_process'
 import { fileURLToPath } from 'node:url'
 import type { MemberInfo } from '../lib/index.js'
 import { ChildRegistry } from './child-registry.js'
-import { pollUntil, startCluster, startNodeProcess, type NodeProcess as Proc } from './node-process.js'
+import { startCluster, startNodeProcess, type NodeProcess as Proc } from './node-process.js'
+import { pollUntil } from './wait.js'
 
 const script = fileURLToPath(new URL('./member-node.js', import.meta.url))
 

@@ -126,16 +126,3 @@ export async function startCluster<T extends { address: string }>(n: number, sta
   const rest = await Promise.all(Array.from({ length: n - 1 }, (_, i) => start(i + 1, first.address)))
   return [first, ...rest]
 }
-
-/**
- * Polls `converged` every 100 ms (wall clock: these are real processes) until
- * it holds; throws `failure()` after `timeoutMs`. Returns the ms it took.
- */
-export async function pollUntil(converged: () => Promise<boolean>, timeoutMs: number, failure: () => string): Promise<number> {
-  const t0 = Date.now()
-  for (;;) {
-    if (await converged()) return Date.now() - t0
-    if (Date.now() - t0 > timeoutMs) throw new Error(failure())
-    await new Promise((r) => setTimeout(r, 100))
-  }
-}

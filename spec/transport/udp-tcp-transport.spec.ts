@@ -7,17 +7,13 @@ import { DEFAULT_MAX_FRAME_BYTES, frameHeader } from '../../lib/transport/framin
 import type { StreamConn } from '../../lib/transport/transport.js'
 import { formatAddress, parseAddress } from '../../lib/transport/transport.js'
 import { UdpTcpTransport } from '../../lib/transport/udp-tcp-transport.js'
+import { pollUntil } from '../../tools/wait.js'
 
 const HOST = '127.0.0.1'
 
 /** Polls `predicate` on the event loop until it holds; fails after `maxMs`. */
-async function eventually(predicate: () => boolean, what: string | (() => string), maxMs = 3000): Promise<void> {
-  const start = Date.now()
-  while (!predicate()) {
-    if (Date.now() - start > maxMs) throw new Error(`timed out waiting for ${typeof what === 'string' ? what : what()}`)
-    await new Promise((resolve) => setTimeout(resolve, 2))
-  }
-}
+const eventually = (predicate: () => boolean, what: string | (() => string), maxMs = 3000): Promise<number> =>
+  pollUntil(predicate, maxMs, () => `timed out waiting for ${typeof what === 'string' ? what : what()}`, 2)
 
 /** Rejection of `p`, or a failure if it resolves. */
 async function rejection(p: Promise<unknown>): Promise<unknown> {
