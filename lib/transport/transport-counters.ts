@@ -1,6 +1,7 @@
 /**
  * Mutable counters behind {@link TransportStats}, shared by a transport and
- * its stream connections.
+ * its stream connections, and the stream hand-offs both transports make the
+ * same way (an accepted stream to its handler, a close to its handler).
  */
 import { DropCounts } from '../drop-counts.js'
 import { StreamError } from '../errors.js'
@@ -23,6 +24,19 @@ export function deliverStream(conn: StreamConn, handler: StreamHandler | undefin
     counters.drop('stream-handler-error')
     logger.debug(`transport: stream handler threw for ${conn.remoteAddress}`, err)
     conn.destroy(new StreamError('stream handler threw', { cause: err }))
+  }
+}
+
+/**
+ * Calls a stream's close handler with `error`; a handler that throws is
+ * logged at debug level, never rethrown into the socket or the clock.
+ * Shared by both stream kinds.
+ */
+export function callCloseHandler(handler: (err?: Error) => void, error: Error | undefined, logger: Logger, remoteAddress: string): void {
+  try {
+    handler(error)
+  } catch (err) {
+    logger.debug(`transport: close handler for ${remoteAddress} threw`, err)
   }
 }
 

@@ -86,6 +86,17 @@ function extSkip(b: Uint8Array, pos: number, t: number, rules: ScanRules): numbe
   throw new DecodeError('field', 'msgpack ext')
 }
 
+/** Skips a token 0xc0–0xdb other than a container header (`pos` is just past `t`); returns the offset after it. */
+function skipScalar(b: Uint8Array, pos: number, t: number, rules: ScanRules): number {
+  const skip = FIXED_SKIP[t - 0xc0]!
+  if (skip >= 0) return pos + skip
+  if (t === 0xc4 || t === 0xd9) return pos + 1 + readLength(b, pos, 1) // bin8, str8
+  if (t === 0xc5 || t === 0xda) return pos + 2 + readLength(b, pos, 2) // bin16, str16
+  if (t === 0xc6 || t === 0xdb) return pos + 4 + readLength(b, pos, 4) // bin32, str32
+  if ((t >= 0xc7 && t <= 0xc9) || (t >= 0xd4 && t <= 0xd8)) return pos + extSkip(b, pos, t, rules)
+  throw new DecodeError('msgpack', 'bad token') // 0xc1
+}
+
 /**
  * Walks one msgpack value starting at `start` under `rules` and returns the
  * offset just past it (the caller decides whether bytes may follow).
@@ -118,27 +129,14 @@ export function scanMsgpack(b: Uint8Array, start: number, rules: ScanRules): num
     } else if (t < 0x90) {
       count = (t - 0x80) * 2
       map = true
+    } else if (t >= 0xdc && t <= 0xdf) {
+      map = t >= 0xde // map16, map32; else array16, array32
+      if (map && !rules.maps) throw new DecodeError('shape', 'msgpack map')
+      const size = (t & 1) === 0 ? 2 : 4
+      count = readLength(b, pos, size) * (map ? 2 : 1)
+      pos += size
     } else {
-      const skip = FIXED_SKIP[t - 0xc0]!
-      if (skip >= 0) {
-        pos += skip
-      } else if (t === 0xc4 || t === 0xd9) {
-        pos += 1 + readLength(b, pos, 1) // bin8, str8
-      } else if (t === 0xc5 || t === 0xda) {
-        pos += 2 + readLength(b, pos, 2) // bin16, str16
-      } else if (t === 0xc6 || t === 0xdb) {
-        pos += 4 + readLength(b, pos, 4) // bin32, str32
-      } else if (t >= 0xdc && t <= 0xdf) {
-        map = t >= 0xde // map16, map32; else array16, array32
-        if (map && !rules.maps) throw new DecodeError('shape', 'msgpack map')
-        const size = (t & 1) === 0 ? 2 : 4
-        count = readLength(b, pos, size) * (map ? 2 : 1)
-        pos += size
-      } else if ((t >= 0xc7 && t <= 0xc9) || (t >= 0xd4 && t <= 0xd8)) {
-        pos += extSkip(b, pos, t, rules)
-      } else {
-        throw new DecodeError('msgpack', 'bad token') // 0xc1
-      }
+      pos = skipScalar(b, pos, t, rules)
     }
     if (pos > end) throw truncated()
     if (count >= 0) {
