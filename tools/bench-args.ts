@@ -148,43 +148,59 @@ function list(flag: string, s: string | undefined, min: number, max: number): nu
   return xs
 }
 
-/** Parses argv (without node and script). Throws UsageError on anything wrong. */
-export function parseBenchArgs(argv: readonly string[]): BenchConfig {
+/** The flags as given, with `--preset` expanded (flags given explicitly win). */
+function readValues(argv: readonly string[]) {
   let parsed
   try {
     parsed = parseArgs({ args: [...argv], options: OPTIONS, strict: true, allowPositionals: false })
   } catch (err) {
     throw new UsageError((err as Error).message.split('\n')[0]!)
   }
-  let v = parsed.values
-  if (v.preset !== undefined) {
-    if (v.preset !== 'start') throw new UsageError(`--preset must be 'start', got '${v.preset}'`)
-    v = { ...parseArgs({ args: [...START_PRESET], options: OPTIONS, strict: true }).values, ...v }
-  }
+  const v = parsed.values
+  if (v.preset === undefined) return v
+  if (v.preset !== 'start') throw new UsageError(`--preset must be 'start', got '${v.preset}'`)
+  return { ...parseArgs({ args: [...START_PRESET], options: OPTIONS, strict: true }).values, ...v }
+}
+
+type Values = ReturnType<typeof readValues>
+
+/** The run mode (at most one of --simulate, --in-process, --join) and the node counts it allows. */
+function modeAndNodes(v: Values): { mode: Mode; nodes: number[] } {
   const modes = [v.simulate === true && 'simulate', v['in-process'] === true && 'in-process', v.join !== undefined && 'join'].filter((m) => m !== false)
   if (modes.length > 1) throw new UsageError(`--${modes[0]} and --${modes[1]} cannot be combined`)
   const mode: Mode = (modes[0] as Mode | undefined) ?? 'cluster'
   const nodes = mode === 'simulate'
     ? list('nodes', v.nodes ?? '10,100', 2, 100_000)!
     : [num('nodes', v.nodes ?? '5', 2, 64, true)]
+  return { mode, nodes }
+}
+
+/** Flags that only some modes support. */
+function checkModeFlags(v: Values, mode: Mode): void {
   if (v.join !== undefined && !/^[^:\s]+:\d{1,5}$/.test(v.join)) throw new UsageError(`--join must be HOST:PORT, got '${v.join}'`)
   if (v.loss !== undefined && mode !== 'simulate') {
     throw new UsageError('--loss only works with --simulate: the real UDP transport has no packet-loss knob (use tc netem on Linux for real loss)')
   }
   if (v.kill === true && mode === 'in-process') throw new UsageError('--kill needs child processes (a node in this process cannot be SIGKILLed)')
   if (v.kill === true && mode === 'join') throw new UsageError('--kill needs a cluster this tool started (not --join)')
+}
+
+/** The workload's shape: profile, key distribution, reads per write, TTL and delete shares. */
+function workloadOf(v: Values): Pick<BenchConfig, 'profile' | 'distribution' | 'readsPerWrite' | 'ttlSharePercent' | 'deleteSharePercent'> {
   const profile = v.profile ?? 'lan'
   if (!['lan', 'local', 'wan'].includes(profile)) throw new UsageError(`--profile must be lan, local or wan, got '${profile}'`)
   const distribution = v.distribution ?? 'uniform'
   if (distribution !== 'uniform' && distribution !== 'zipf') throw new UsageError(`--distribution must be uniform or zipf, got '${distribution}'`)
   const ratio = /^(\d+(?:\.\d+)?):(\d+(?:\.\d+)?)$/.exec(v['read-ratio'] ?? '1:1')
   if (ratio === null || Number(ratio[2]) === 0) throw new UsageError(`--read-ratio must be R:W with W > 0, e.g. 9:1, got '${v['read-ratio']}'`)
-  const ttlShare = num('ttl-share', v['ttl-share'] ?? '0', 0, 100, false)
-  const deleteShare = num('delete-share', v['delete-share'] ?? '0', 0, 100, false)
-  if (ttlShare + deleteShare > 100) throw new UsageError('--ttl-share plus --delete-share must not exceed 100')
-  const writers = v.writers === undefined || v.writers === 'all' ? undefined : num('writers', v.writers, 1, 64, true)
-  if (writers !== undefined && writers > nodes[0]! && mode !== 'simulate') throw new UsageError(`--writers ${writers} exceeds --nodes ${nodes[0]}`)
-  if (v.chart !== undefined && !v.chart.endsWith('.svg')) throw new UsageError(`--chart must name an .svg file, got '${v.chart}'`)
+  const ttlSharePercent = num('ttl-share', v['ttl-share'] ?? '0', 0, 100, false)
+  const deleteSharePercent = num('delete-share', v['delete-share'] ?? '0', 0, 100, false)
+  if (ttlSharePercent + deleteSharePercent > 100) throw new UsageError('--ttl-share plus --delete-share must not exceed 100')
+  return { profile: profile as ProfileName, distribution, readsPerWrite: Number(ratio[1]) / Number(ratio[2]), ttlSharePercent, deleteSharePercent }
+}
+
+/** The swept tuning lists. */
+function sweepOf(v: Values, mode: Mode): Sweep {
   const sweep: Sweep = {}
   const gn = list('gossip-nodes', v['gossip-nodes'], 0, 1000)
   const gi = list('gossip-interval', v['gossip-interval'], 1, 86_400_000)
@@ -195,21 +211,34 @@ export function parseBenchArgs(argv: readonly string[]): BenchConfig {
   if (rm !== undefined) sweep.retransmitMult = rm
   if (pb !== undefined && mode === 'simulate') throw new UsageError('--packet-budget is not modelled by --simulate')
   if (pb !== undefined) sweep.packetBudgetBytes = pb
+  return sweep
+}
+
+/** Parses argv (without node and script). Throws UsageError on anything wrong. */
+export function parseBenchArgs(argv: readonly string[]): BenchConfig {
+  const v = readValues(argv)
+  const { mode, nodes } = modeAndNodes(v)
+  checkModeFlags(v, mode)
+  const w = workloadOf(v)
+  const writers = v.writers === undefined || v.writers === 'all' ? undefined : num('writers', v.writers, 1, 64, true)
+  if (writers !== undefined && writers > nodes[0]! && mode !== 'simulate') throw new UsageError(`--writers ${writers} exceeds --nodes ${nodes[0]}`)
+  if (v.chart !== undefined && !v.chart.endsWith('.svg')) throw new UsageError(`--chart must name an .svg file, got '${v.chart}'`)
+  const sweep = sweepOf(v, mode)
   return {
     mode,
     nodes,
     join: v.join,
     durationSeconds: num('duration', v.duration ?? '10', 0.5, 86_400, false),
     rate: num('rate', v.rate ?? '1000', 1, 1_000_000, false),
-    readsPerWrite: Number(ratio[1]) / Number(ratio[2]),
+    readsPerWrite: w.readsPerWrite,
     keys: num('keys', v.keys ?? '10000', 1, 10_000_000, true),
-    distribution,
+    distribution: w.distribution,
     valueBytes: num('value-size', v['value-size'] ?? '100', 1, 1_048_576, true),
-    ttlSharePercent: ttlShare,
+    ttlSharePercent: w.ttlSharePercent,
     ttlSeconds: num('ttl', v.ttl ?? '60', 0.001, 86_400, false),
-    deleteSharePercent: deleteShare,
+    deleteSharePercent: w.deleteSharePercent,
     writers,
-    profile: profile as ProfileName,
+    profile: w.profile,
     sweep,
     lossPercent: num('loss', v.loss ?? '0', 0, 100, false),
     kill: v.kill === true,

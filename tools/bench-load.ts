@@ -165,24 +165,93 @@ export function snapshot(cache: Bcache<string>): NodeSnapshot {
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms))
 
-/** Runs the workload as node `node`; resolves when it is done watching. */
-export async function runLoad(cache: Bcache<string>, spec: LoadSpec, node: number): Promise<LoadResult> {
-  const count = opsPerWriter(spec)
-  const schedules = Array.from({ length: spec.writers }, (_, w) => buildSchedule(spec, w, count))
-  const mine = node < spec.writers ? schedules[node] : undefined
-  const setAt = mine === undefined ? [] : new Array<number>(count).fill(NaN)
+/** What one node's run has done so far (see {@link runLoad}). */
+interface LoadProgress {
+  /** Own writes issued, and when each was. */
+  written: number
+  setAt: number[]
+  payloadBytes: number
+  reads: number
+  hits: number
+  /** Per writer: when each timed write was first seen (0: not yet; -1: not watched). */
+  seenAt: number[][]
+  /** Per writer: first index not yet seen. */
+  next: number[]
+  lastSeenAt: number
+  turns: number
+}
+
+function startProgress(schedules: Schedule[], node: number, count: number, writes: boolean): LoadProgress {
   const seenAt = schedules.map((sc, w) => {
     const a = new Array<number>(count).fill(0)
     for (let s = 0; s < count; s++) if (w === node || sc.timed[s] === 0) a[s] = -1
     return a
   })
-  const next = new Array<number>(spec.writers).fill(0)
-  const pending = () => next.some((n) => n < count)
-  const advance = (w: number): void => { while (next[w]! < count && seenAt[w]![next[w]!] !== 0) next[w]!++ }
-  for (let w = 0; w < spec.writers; w++) advance(w)
+  const p: LoadProgress = {
+    written: 0, setAt: writes ? new Array<number>(count).fill(NaN) : [], payloadBytes: 0, reads: 0, hits: 0,
+    seenAt, next: new Array<number>(schedules.length).fill(0), lastSeenAt: 0, turns: 0
+  }
+  for (let w = 0; w < schedules.length; w++) advance(p, w, count)
+  return p
+}
+
+/** Moves writer `w`'s first-unseen index past what has been seen. */
+function advance(p: LoadProgress, w: number, count: number): void {
+  while (p.next[w]! < count && p.seenAt[w]![p.next[w]!] !== 0) p.next[w]!++
+}
+
+/** Issues this node's writes due by `now` (all of them once the run is over). */
+function writeDue(cache: Bcache<string>, spec: LoadSpec, mine: Schedule, p: LoadProgress, count: number, now: number, endAt: number): void {
+  const elapsed = Math.min(now, endAt) - spec.startAt
+  const due = now >= endAt ? count : Math.min(count, Math.floor((elapsed * spec.ratePerWriter) / 1000) + 1)
+  for (; p.written < due; p.written++) {
+    const key = mine.key[p.written]!, kind = mine.kind[p.written]!
+    if (kind === DELETE) {
+      cache.delete(key)
+      p.payloadBytes += Buffer.byteLength(key)
+    } else {
+      const v = valueOf(p.written, spec.valueBytes)
+      cache.set(key, v, kind === SET_TTL ? { ttl: spec.ttlMs } : undefined)
+      p.payloadBytes += Buffer.byteLength(key) + Buffer.byteLength(v)
+    }
+    p.setAt[p.written] = epochNow()
+  }
+}
+
+/**
+ * Looks for the other writers' timed writes that arrived: from each one's
+ * first unseen index, up to 64 misses in a row (every key every 200 turns,
+ * and once the run is over).
+ */
+function watchWriters(cache: Bcache<string>, schedules: Schedule[], p: LoadProgress, count: number, now: number, over: boolean): void {
+  for (let w = 0; w < schedules.length; w++) {
+    if (p.next[w]! >= count) continue
+    const sc = schedules[w]!, seen = p.seenAt[w]!
+    const full = p.turns % 200 === 0 || over
+    let misses = 0
+    for (let s = p.next[w]!; s < count && (full || misses < 64); s++) {
+      if (seen[s] !== 0) continue
+      if (seqOf(cache.get(sc.key[s]!)) >= s) {
+        seen[s] = now
+        p.lastSeenAt = now
+        misses = 0
+      } else {
+        misses++
+      }
+    }
+    advance(p, w, count)
+  }
+}
+
+/** Runs the workload as node `node`; resolves when it is done watching. */
+export async function runLoad(cache: Bcache<string>, spec: LoadSpec, node: number): Promise<LoadResult> {
+  const count = opsPerWriter(spec)
+  const schedules = Array.from({ length: spec.writers }, (_, w) => buildSchedule(spec, w, count))
+  const mine = node < spec.writers ? schedules[node] : undefined
+  const p = startProgress(schedules, node, count, mine !== undefined)
+  const pending = (): boolean => p.next.some((n) => n < count)
   const readPick = keyPicker(spec, seededRandom(spec.seed * 31 + node + 7))
   const readRandom = seededRandom(spec.seed * 37 + node)
-  let written = 0, payloadBytes = 0, reads = 0, hits = 0, lastSeenAt = 0, turns = 0
   const endAt = spec.startAt + spec.seconds * 1000
   while (epochNow() < spec.startAt) await sleep(Math.min(5, Math.max(1, spec.startAt - epochNow())))
   const start = snapshot(cache)
@@ -190,52 +259,22 @@ export async function runLoad(cache: Bcache<string>, spec: LoadSpec, node: numbe
   let writingEnd = endAt
   for (;;) {
     const now = epochNow()
-    const elapsed = Math.min(now, endAt) - spec.startAt
-    if (mine !== undefined && written < count) {
-      const due = now >= endAt ? count : Math.min(count, Math.floor((elapsed * spec.ratePerWriter) / 1000) + 1)
-      for (; written < due; written++) {
-        const key = mine.key[written]!, kind = mine.kind[written]!
-        if (kind === DELETE) {
-          cache.delete(key)
-          payloadBytes += Buffer.byteLength(key)
-        } else {
-          const v = valueOf(written, spec.valueBytes)
-          cache.set(key, v, kind === SET_TTL ? { ttl: spec.ttlMs } : undefined)
-          payloadBytes += Buffer.byteLength(key) + Buffer.byteLength(v)
-        }
-        setAt[written] = epochNow()
-      }
-    }
+    if (mine !== undefined && p.written < count) writeDue(cache, spec, mine, p, count, now, endAt)
     if (now < endAt) {
-      const dueReads = Math.floor((elapsed * spec.readRate) / 1000)
-      for (; reads < dueReads; reads++) {
-        if (cache.get(`w${Math.floor(readRandom() * spec.writers)}:${readPick()}`) !== undefined) hits++
+      const dueReads = Math.floor(((now - spec.startAt) * spec.readRate) / 1000)
+      for (; p.reads < dueReads; p.reads++) {
+        if (cache.get(`w${Math.floor(readRandom() * spec.writers)}:${readPick()}`) !== undefined) p.hits++
       }
     }
-    turns++
-    for (let w = 0; w < spec.writers; w++) {
-      if (next[w]! >= count) continue
-      const sc = schedules[w]!, seen = seenAt[w]!
-      const full = turns % 200 === 0 || now >= endAt
-      let misses = 0
-      for (let s = next[w]!; s < count && (full || misses < 64); s++) {
-        if (seen[s] !== 0) continue
-        if (seqOf(cache.get(sc.key[s]!)) >= s) {
-          seen[s] = now
-          lastSeenAt = now
-          misses = 0
-        } else {
-          misses++
-        }
-      }
-      advance(w)
-    }
+    p.turns++
+    watchWriters(cache, schedules, p, count, now, now >= endAt)
     if (now >= endAt && end === undefined) {
       end = snapshot(cache)
-      writingEnd = mine === undefined ? endAt : Math.max(...setAt.filter((t) => !Number.isNaN(t)), spec.startAt)
+      writingEnd = mine === undefined ? endAt : Math.max(...p.setAt.filter((t) => !Number.isNaN(t)), spec.startAt)
     }
     if (end !== undefined && (!pending() || now > endAt + spec.convergeTimeoutMs)) break
     await sleep(now >= endAt ? 2 : 1)
   }
+  const { setAt, written, payloadBytes, seenAt, lastSeenAt, reads, hits } = p
   return { node, setAt, written, payloadBytes, endAt: writingEnd, seenAt, lastSeenAt, converged: !pending(), reads, hits, start, end: end!, done: snapshot(cache) }
 }

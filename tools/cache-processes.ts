@@ -4,9 +4,11 @@
  * `killAllCaches()`; children also exit on their own when this process goes
  * away (IPC disconnect).
  */
-import { fork, type ChildProcess } from 'node:child_process'
+import type { ChildProcess } from 'node:child_process'
 import { fileURLToPath } from 'node:url'
 import { ChildRegistry } from './child-registry.js'
+import { startCluster, startNodeProcess } from './node-process.js'
+import { pollUntil } from './wait.js'
 
 const script = fileURLToPath(new URL('./cache-node.js', import.meta.url))
 
@@ -32,88 +34,34 @@ export interface CacheProcess {
 }
 
 const children = new ChildRegistry()
-let nextId = 1
 
 /** Node flags of every cache-node: a GC for memory readings, room for 1M+ keys. */
 const EXEC_ARGV = ['--expose-gc', '--max-old-space-size=6144', '--enable-source-maps']
 
 /** Forks one cache node; resolves once it is created (joined and synced). */
-export function spawnCacheNode(args: string[], readyTimeoutMs = 150_000, execArgv: string[] = EXEC_ARGV): Promise<CacheProcess> {
-  const child = fork(script, args, { stdio: ['ignore', 'inherit', 'inherit', 'ipc'], execArgv })
-  children.track(child)
-  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => {
-    resolve(code)
-  }))
+export async function spawnCacheNode(args: string[], readyTimeoutMs = 150_000, execArgv: string[] = EXEC_ARGV): Promise<CacheProcess> {
   const fails: Array<{ nodeId: string; at: number }> = []
-  child.on('message', (msg: { type: string; event?: string; nodeId?: string; at?: number }) => {
-    if (msg.type === 'event' && msg.event === 'fail') fails.push({ nodeId: msg.nodeId!, at: msg.at! })
+  const p = await startNodeProcess({
+    script, args, execArgv, label: 'cache node', registry: children, readyTimeoutMs, callTimeoutMs: 120_000,
+    onMessage: (msg) => {
+      if (msg.type === 'event' && msg['event'] === 'fail') fails.push({ nodeId: msg['nodeId'] as string, at: msg['at'] as number })
+    }
   })
-  const pending = new Map<number, { resolve: (v: unknown) => void; reject: (e: Error) => void }>()
-  child.on('message', (msg: { type: string; id?: number; result?: unknown; error?: string }) => {
-    if (msg.type !== 'reply') return
-    const p = pending.get(msg.id!)
-    if (p === undefined) return
-    pending.delete(msg.id!)
-    if (msg.error !== undefined) p.reject(new Error(msg.error))
-    else p.resolve(msg.result)
-  })
-  void exited.then((code) => {
-    for (const p of pending.values()) p.reject(new Error(`cache node exited with ${code}`))
-    pending.clear()
-  })
-  const call = <T>(cmd: string, args: Record<string, unknown> = {}, timeoutMs = 120_000): Promise<T> =>
-    new Promise<T>((resolve, reject) => {
-      const id = nextId++
-      const timer = setTimeout(() => {
-        pending.delete(id)
-        reject(new Error(`no reply to ${cmd} within ${timeoutMs} ms`))
-      }, timeoutMs)
-      pending.set(id, {
-        resolve: (v) => { clearTimeout(timer); resolve(v as T) },
-        reject: (e) => { clearTimeout(timer); reject(e) }
-      })
-      if (!child.connected) {
-        pending.delete(id)
-        clearTimeout(timer)
-        reject(new Error(`cache node is gone (${cmd})`))
-        return
-      }
-      child.send({ ...args, id, cmd })
-    })
-  return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => {
-      child.kill('SIGKILL')
-      reject(new Error(`cache node ${args.join(' ')} not ready within ${readyTimeoutMs} ms`))
-    }, readyTimeoutMs)
-    child.on('message', (msg: { type: string; nodeId?: string; address?: string; join?: JoinTimes }) => {
-      if (msg.type !== 'ready') return
-      clearTimeout(timer)
-      resolve({ child, nodeId: msg.nodeId!, address: msg.address!, join: msg.join, fails, exited, call })
-    })
-    void exited.then((code) => {
-      clearTimeout(timer)
-      reject(new Error(`cache node exited with ${code} before it was ready`))
-    })
-  })
+  const ready = p.ready as unknown as { nodeId: string; address: string; join?: JoinTimes }
+  return { child: p.child, nodeId: ready.nodeId, address: ready.address, join: ready.join, fails, exited: p.exited, call: p.call }
 }
 
 /** Starts `n` cache nodes: the first alone, the others joining it. */
-export async function spawnCacheCluster(n: number, extraArgs: (i: number) => string[] = () => []): Promise<CacheProcess[]> {
-  const first = await spawnCacheNode(['--node-id', 'c0', ...extraArgs(0)])
-  const rest = await Promise.all(Array.from({ length: n - 1 }, (_, i) =>
-    spawnCacheNode(['--node-id', `c${i + 1}`, '--join', first.address, ...extraArgs(i + 1)])))
-  return [first, ...rest]
+export function spawnCacheCluster(n: number, extraArgs: (i: number) => string[] = () => []): Promise<CacheProcess[]> {
+  return startCluster(n, (i, join) => spawnCacheNode(['--node-id', `c${i}`, ...(join !== undefined ? ['--join', join] : []), ...extraArgs(i)]))
 }
 
 /** Polls until every node sees `count` alive members (itself included). */
 export async function waitForCacheMembers(nodes: CacheProcess[], count: number, timeoutMs = 30_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs
-  for (;;) {
+  await pollUntil(async () => {
     const views = await Promise.all(nodes.map((n) => n.call<{ members: number }>('stats')))
-    if (views.every((v) => v.members === count)) return
-    if (Date.now() > deadline) throw new Error(`cache cluster did not converge to ${count} alive members`)
-    await new Promise((r) => setTimeout(r, 100))
-  }
+    return views.every((v) => v.members === count)
+  }, timeoutMs, () => `cache cluster did not converge to ${count} alive members`)
 }
 
 /** Kills every cache node still running and waits for them to exit. */

@@ -9,10 +9,12 @@
  * passing `wrap` (e.g. `['ip', 'netns', 'exec', 'ns1']`): `ip netns exec`
  * execs node in place, keeping the IPC descriptor, so the pid is node's.
  */
-import { spawn, type ChildProcess } from 'node:child_process'
+import type { ChildProcess } from 'node:child_process'
 import { fileURLToPath } from 'node:url'
 import type { MemberInfo, PacketFaults } from '../lib/index.js'
 import { ChildRegistry } from './child-registry.js'
+import { startCluster, startNodeProcess } from './node-process.js'
+import { pollUntil } from './wait.js'
 
 const script = fileURLToPath(new URL('./chaos-node.js', import.meta.url))
 
@@ -52,7 +54,6 @@ export interface ChaosNode {
 }
 
 const children = new ChildRegistry()
-let nextId = 1
 let hooked = false
 
 function hookExit(): void {
@@ -69,89 +70,54 @@ function hookExit(): void {
   }
 }
 
-/** Starts one chaos node; resolves once it has joined and synced. */
-export function spawnChaosNode(opts: ChaosSpawnOptions, events: ChaosEvent[] = []): Promise<ChaosNode> {
-  hookExit()
-  const args = [
-    '--enable-source-maps', script,
+/** The chaos-node command line for `opts`. */
+function chaosArgs(opts: ChaosSpawnOptions): string[] {
+  return [
     '--node-id', opts.nodeId,
     '--listen', opts.listen ?? '127.0.0.1:0',
     '--profile', opts.profile ?? 'local',
     '--join', (opts.join ?? []).join(',')
   ]
-  const [cmd, ...pre] = [...(opts.wrap ?? []), process.execPath]
-  const child = spawn(cmd!, [...pre, ...args], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] })
-  children.track(child)
-  let running = true
-  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => {
-    running = false
-    resolve(code)
-  }))
-  const pending = new Map<number, { resolve: (v: unknown) => void; reject: (e: Error) => void }>()
-  child.on('message', (msg: { type: string; id?: number; result?: unknown; error?: string; event?: string; nodeId?: string; at?: number }) => {
-    if (msg.type === 'event') {
-      events.push({ event: msg.event as ChaosEvent['event'], by: opts.nodeId, nodeId: msg.nodeId!, at: msg.at! })
-      return
+}
+
+/** Starts one chaos node; resolves once it has joined and synced. */
+export async function spawnChaosNode(opts: ChaosSpawnOptions, events: ChaosEvent[] = []): Promise<ChaosNode> {
+  hookExit()
+  const p = await startNodeProcess({
+    script,
+    args: chaosArgs(opts),
+    execArgv: ['--enable-source-maps'],
+    ...(opts.wrap !== undefined ? { wrap: opts.wrap } : {}),
+    label: `chaos node ${opts.nodeId}`,
+    registry: children,
+    readyTimeoutMs: opts.readyTimeoutMs ?? 20_000,
+    callTimeoutMs: 10_000,
+    onMessage: (msg) => {
+      if (msg.type !== 'event') return
+      events.push({ event: msg['event'] as ChaosEvent['event'], by: opts.nodeId, nodeId: msg['nodeId'] as string, at: msg['at'] as number })
     }
-    if (msg.type !== 'reply') return
-    const p = pending.get(msg.id!)
-    if (p === undefined) return
-    pending.delete(msg.id!)
-    if (msg.error !== undefined) p.reject(new Error(`${opts.nodeId}: ${msg.error}`))
-    else p.resolve(msg.result)
   })
-  void exited.then((code) => {
-    for (const p of pending.values()) p.reject(new Error(`chaos node ${opts.nodeId} exited with ${code}`))
-    pending.clear()
-  })
-  const call = <T>(cmd: string, extra: Record<string, unknown> = {}, timeoutMs = 10_000): Promise<T> =>
-    new Promise<T>((resolve, reject) => {
-      if (!child.connected) return reject(new Error(`chaos node ${opts.nodeId} is gone (${cmd})`))
-      const id = nextId++
-      const timer = setTimeout(() => {
-        pending.delete(id)
-        reject(new Error(`${opts.nodeId}: no reply to ${cmd} within ${timeoutMs} ms`))
-      }, timeoutMs)
-      pending.set(id, {
-        resolve: (v) => { clearTimeout(timer); resolve(v as T) },
-        reject: (e) => { clearTimeout(timer); reject(e) }
-      })
-      child.send({ ...extra, id, cmd })
-    })
-  return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => {
-      child.kill('SIGKILL')
-      reject(new Error(`chaos node ${opts.nodeId} not ready within ${opts.readyTimeoutMs ?? 20_000} ms`))
-    }, opts.readyTimeoutMs ?? 20_000)
-    child.on('message', (msg: { type: string; address?: string }) => {
-      if (msg.type !== 'ready') return
-      clearTimeout(timer)
-      resolve({
-        nodeId: opts.nodeId,
-        address: msg.address!,
-        options: opts,
-        child,
-        exited,
-        alive: () => running,
-        call,
-        setFaults: (faults) => call('faults', { faults }),
-        isolate: (addrs) => call('isolate', { addrs }),
-        heal: () => call('heal'),
-        members: () => call('members')
-      })
-    })
-    void exited.then((code) => {
-      clearTimeout(timer)
-      reject(new Error(`chaos node ${opts.nodeId} exited with ${code} before it was ready`))
-    })
-  })
+  const call = p.call
+  return {
+    nodeId: opts.nodeId,
+    address: p.ready['address'] as string,
+    options: opts,
+    child: p.child,
+    exited: p.exited,
+    alive: p.alive,
+    call,
+    setFaults: (faults) => call('faults', { faults }),
+    isolate: (addrs) => call('isolate', { addrs }),
+    heal: () => call('heal'),
+    members: () => call('members')
+  }
 }
 
 /**
  * Starts `n` nodes `${prefix}0..n-1` on 127.0.0.1 (or per `listen(i)`): the
  * first alone, the others joining it.
  */
-export async function spawnChaosCluster(
+export function spawnChaosCluster(
   n: number,
   events: ChaosEvent[],
   opts: { prefix?: string; profile?: ChaosSpawnOptions['profile']; listen?: (i: number) => string; wrap?: (i: number) => string[] } = {}
@@ -162,9 +128,7 @@ export async function spawnChaosCluster(
     ...(opts.listen !== undefined ? { listen: opts.listen(i) } : {}),
     ...(opts.wrap !== undefined ? { wrap: opts.wrap(i) } : {})
   })
-  const first = await spawnChaosNode(spec(0), events)
-  const rest = await Promise.all(Array.from({ length: n - 1 }, (_, i) => spawnChaosNode({ ...spec(i + 1), join: [first.address] }, events)))
-  return [first, ...rest]
+  return startCluster(n, (i, join) => spawnChaosNode({ ...spec(i), ...(join !== undefined ? { join: [join] } : {}) }, events))
 }
 
 /** SIGKILLs one node and waits for it to exit. */
@@ -180,17 +144,15 @@ export function restartChaosNode(node: ChaosNode, seeds: string[], events: Chaos
 }
 
 /** Polls until every node sees exactly `count` alive members; returns the ms it took. */
-export async function waitForAliveMembers(nodes: ChaosNode[], count: number, timeoutMs = 20_000): Promise<number> {
-  const t0 = Date.now()
-  for (;;) {
-    const views = await Promise.all(nodes.map((n) => n.members()))
-    if (views.every((v) => v.filter((m) => m.state === 'alive').length === count)) return Date.now() - t0
-    if (Date.now() - t0 > timeoutMs) {
-      const seen = views.map((v, i) => `${nodes[i]!.nodeId}: ${v.filter((m) => m.state === 'alive').map((m) => m.nodeId).join(',')}`)
-      throw new Error(`members did not converge to ${count} alive within ${timeoutMs} ms (${seen.join('; ')})`)
-    }
-    await new Promise((r) => setTimeout(r, 100))
-  }
+export function waitForAliveMembers(nodes: ChaosNode[], count: number, timeoutMs = 20_000): Promise<number> {
+  let views: MemberInfo[][] = []
+  return pollUntil(async () => {
+    views = await Promise.all(nodes.map((n) => n.members()))
+    return views.every((v) => v.filter((m) => m.state === 'alive').length === count)
+  }, timeoutMs, () => {
+    const seen = views.map((v, i) => `${nodes[i]!.nodeId}: ${v.filter((m) => m.state === 'alive').map((m) => m.nodeId).join(',')}`)
+    return `members did not converge to ${count} alive within ${timeoutMs} ms (${seen.join('; ')})`
+  })
 }
 
 /** SIGKILLs every chaos node still running and waits for them to exit. */

@@ -3,8 +3,8 @@
  * wrapping the real `UdpTcpTransport`, driven over IPC by the chaos suite
  * (spawn it with `tools/chaos-cluster.ts`).
  *
- * Options: --listen host:port (default 127.0.0.1:0), --join a,b,
- * --node-id ID, --profile lan|local|wan, --max-keys N, --seed N (the fault
+ * Options: the shared ones (see `node-child.ts`: --listen, --join,
+ * --node-id, --profile, default local), --max-keys N, --seed N (the fault
  * stage's random; default: Math.random).
  *
  * To the parent: {type:'ready', nodeId, address} once created (joined and
@@ -14,30 +14,15 @@
  * `handlers` below. Exits when the parent goes away (IPC disconnect).
  */
 import { createHash } from 'node:crypto'
-import { parseArgs } from 'node:util'
-import { Bcache, FaultTransport, seededRandom, UdpTcpTransport, type PacketFaults, type ProfileName } from '../lib/index.js'
+import { Bcache, FaultTransport, seededRandom, UdpTcpTransport, type PacketFaults } from '../lib/index.js'
+import { exitWithParent, parseNodeArgs, runNode, send, serveRequests, type Handlers } from './node-child.js'
 
-const { values } = parseArgs({
-  options: {
-    listen: { type: 'string', default: '127.0.0.1:0' },
-    join: { type: 'string', default: '' },
-    'node-id': { type: 'string' },
-    profile: { type: 'string', default: 'local' },
-    'max-keys': { type: 'string', default: '1000000' },
-    seed: { type: 'string' }
-  }
-})
+const args = parseNodeArgs({ 'max-keys': '1000000', seed: undefined }, 'local')
 
 /** One write the parent asks for; `value` absent = delete. */
 export interface ChaosOp {
   key: string
   value?: string
-}
-
-type Req = { id: number; cmd: string } & Record<string, unknown>
-
-function send(msg: unknown): void {
-  if (process.send !== undefined && process.connected) process.send(msg)
 }
 
 /** Blocks the event loop for `ms` (a GC pause, a slow handler, an overloaded host). */
@@ -59,9 +44,8 @@ function digestOf(cache: Bcache<string>, keys: string[]): { digest: string; pres
   return { digest: h.digest('hex'), present }
 }
 
-function handlers(cache: Bcache<string>, transport: FaultTransport): Record<string, (r: Req) => unknown> {
-  let stallTimer: NodeJS.Timeout | undefined
-  const stalls: number[] = []
+/** Writes, digests and values: what the checker reads and writes. */
+function dataHandlers(cache: Bcache<string>): Handlers {
   return {
     /** Applies `ops` in order, synchronously; the reply is the acknowledgement. */
     write(r) {
@@ -78,7 +62,13 @@ function handlers(cache: Bcache<string>, transport: FaultTransport): Record<stri
     /** Current values of `keys` (null when absent), for diagnostics. */
     values(r) {
       return (r.keys as string[]).map((k) => cache.get(k) ?? null)
-    },
+    }
+  }
+}
+
+/** Datagram faults and partitions, on the fault stage. */
+function faultHandlers(transport: FaultTransport): Handlers {
+  return {
     /** Sets datagram faults (see `PacketFaults`); `{}` clears them. */
     faults(r) {
       const f = r.faults as Partial<PacketFaults>
@@ -94,7 +84,15 @@ function handlers(cache: Bcache<string>, transport: FaultTransport): Record<stri
     heal() {
       transport.heal()
       return []
-    },
+    }
+  }
+}
+
+/** Event-loop stalls: `stall` starts them, `stopStall` stops them and reports. */
+function stallHandlers(): Handlers {
+  let stallTimer: NodeJS.Timeout | undefined
+  const stalls: number[] = []
+  return {
     /**
      * Stalls the event loop for a random `minMs..maxMs` every `everyMs`
      * until `stopStall`. Returns at once.
@@ -113,7 +111,16 @@ function handlers(cache: Bcache<string>, transport: FaultTransport): Record<stri
       clearInterval(stallTimer)
       stallTimer = undefined
       return { stalls: stalls.length, totalMs: stalls.reduce((a, b) => a + b, 0), maxMs: Math.max(0, ...stalls) }
-    },
+    }
+  }
+}
+
+/** Every command this node answers. */
+function handlers(cache: Bcache<string>, transport: FaultTransport): Handlers {
+  return {
+    ...dataHandlers(cache),
+    ...faultHandlers(transport),
+    ...stallHandlers(),
     members() {
       return cache.members()
     },
@@ -129,33 +136,23 @@ function handlers(cache: Bcache<string>, transport: FaultTransport): Record<stri
 }
 
 async function main(): Promise<void> {
-  const [host, port] = splitAddress(values.listen!)
-  const random = values.seed === undefined ? Math.random : seededRandom(Number(values.seed))
+  const [host, port] = splitAddress(args.base.listenAddr)
+  const seed = args.maybe('seed')
+  const random = seed === undefined ? Math.random : seededRandom(Number(seed))
   const transport = new FaultTransport(await UdpTcpTransport.bind({ host, port }), { random })
   const cache = await Bcache.create<string>({
+    ...args.base,
     listenAddr: transport.address,
-    peers: values.join!.split(',').filter((s) => s.length > 0),
-    ...(values['node-id'] !== undefined ? { nodeId: values['node-id'] } : {}),
-    maxKeys: Number(values['max-keys']),
-    profile: values.profile as ProfileName,
+    maxKeys: Number(args.get('max-keys')),
     statsInterval: 0
   }, { transport })
-  const h = handlers(cache, transport)
-  process.on('message', (msg: Req) => {
-    const fn = h[msg.cmd]
-    if (fn === undefined) return send({ type: 'reply', id: msg.id, error: `unknown command ${msg.cmd}` })
-    Promise.resolve()
-      .then(() => fn(msg))
-      .then((result) => send({ type: 'reply', id: msg.id, result }), (err: unknown) => send({ type: 'reply', id: msg.id, error: String(err) }))
-  })
+  serveRequests(handlers(cache, transport))
   const at = (): number => performance.timeOrigin + performance.now()
   cache.on('fail', (m) => send({ type: 'event', event: 'fail', nodeId: m.nodeId, state: m.state, at: at() }))
   cache.on('update', (m) => {
     if (m.state === 'suspect') send({ type: 'event', event: 'suspect', nodeId: m.nodeId, state: m.state, at: at() })
   })
-  const bye = (): void => void cache.close().finally(() => process.exit(0))
-  process.on('disconnect', bye)
-  process.on('SIGTERM', bye)
+  exitWithParent(() => cache.close())
   send({ type: 'ready', nodeId: cache.nodeId, address: cache.address })
 }
 
@@ -164,7 +161,4 @@ function splitAddress(addr: string): [string, number] {
   return [addr.slice(0, i).replace(/^\[|\]$/g, ''), Number(addr.slice(i + 1))]
 }
 
-main().catch((err: unknown) => {
-  console.error(`chaos-node: ${String(err)}`)
-  process.exit(1)
-})
+runNode('chaos-node', main)

@@ -3,10 +3,12 @@
  * multi-process tests and benchmarks. Every child is tracked and killed by
  * `killAll()`; children also exit on their own when this process goes away.
  */
-import { fork, type ChildProcess } from 'node:child_process'
+import type { ChildProcess } from 'node:child_process'
 import { fileURLToPath } from 'node:url'
 import type { MemberInfo } from '../lib/index.js'
 import { ChildRegistry } from './child-registry.js'
+import { startCluster, startNodeProcess, type NodeProcess as Proc } from './node-process.js'
+import { pollUntil } from './wait.js'
 
 const script = fileURLToPath(new URL('./member-node.js', import.meta.url))
 
@@ -23,77 +25,42 @@ export interface NodeProcess {
   address: string
   events: MemberEventRecord[]
   exited: Promise<number | null>
+  /** Sends a request (`members`, `stats`, `leave`) and resolves with the reply. */
+  call: Proc['call']
 }
 
 const children = new ChildRegistry()
 
 /** Forks one node; resolves once it is bound and joined. */
-export function spawnNode(args: string[], readyTimeoutMs = 15_000): Promise<NodeProcess> {
-  const child = fork(script, args, { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] })
-  children.track(child)
-  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => {
-    resolve(code)
-  }))
+export async function spawnNode(args: string[], readyTimeoutMs = 15_000): Promise<NodeProcess> {
   const events: MemberEventRecord[] = []
-  return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => {
-      child.kill('SIGKILL')
-      reject(new Error(`node ${args.join(' ')} not ready within ${readyTimeoutMs} ms`))
-    }, readyTimeoutMs)
-    child.on('message', (msg: { type: string; nodeId?: string; address?: string } & MemberEventRecord) => {
-      if (msg.type === 'ready') {
-        clearTimeout(timer)
-        resolve({ child, nodeId: msg.nodeId!, address: msg.address!, events, exited })
-      } else if (msg.type === 'event') {
-        events.push({ event: msg.event, nodeId: msg.nodeId, state: msg.state, at: msg.at })
-      }
-    })
-    void exited.then((code) => {
-      clearTimeout(timer)
-      reject(new Error(`node exited with ${code} before it was ready`))
-    })
+  const p = await startNodeProcess({
+    script, args, label: `node ${args.join(' ')}`, registry: children, readyTimeoutMs, callTimeoutMs: 5_000,
+    onMessage: (msg) => {
+      if (msg.type !== 'event') return
+      const e = msg as unknown as MemberEventRecord
+      events.push({ event: e.event, nodeId: e.nodeId, state: e.state, at: e.at })
+    }
   })
+  return { child: p.child, nodeId: p.ready['nodeId'] as string, address: p.ready['address'] as string, events, exited: p.exited, call: p.call }
 }
 
 /** Asks a node for its member list. */
 export function membersOf(node: NodeProcess, timeoutMs = 5_000): Promise<MemberInfo[]> {
-  return request(node, 'members', timeoutMs) as Promise<MemberInfo[]>
-}
-
-function request(node: NodeProcess, type: string, timeoutMs: number): Promise<unknown> {
-  return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => {
-      node.child.off('message', onMsg)
-      reject(new Error(`no ${type} reply`))
-    }, timeoutMs)
-    const onMsg = (msg: { type: string; members?: unknown; stats?: unknown }): void => {
-      if (msg.type !== type) return
-      clearTimeout(timer)
-      node.child.off('message', onMsg)
-      resolve(msg.members ?? msg.stats)
-    }
-    node.child.on('message', onMsg)
-    node.child.send({ type })
-  })
+  return node.call<MemberInfo[]>('members', {}, timeoutMs)
 }
 
 /** Starts `n` nodes: the first alone, the others joining it. */
-export async function spawnCluster(n: number, extraArgs: (i: number) => string[] = () => []): Promise<NodeProcess[]> {
-  const first = await spawnNode(['--node-id', 'n0', ...extraArgs(0)])
-  const rest = await Promise.all(Array.from({ length: n - 1 }, (_, i) =>
-    spawnNode(['--node-id', `n${i + 1}`, '--join', first.address, ...extraArgs(i + 1)])))
-  return [first, ...rest]
+export function spawnCluster(n: number, extraArgs: (i: number) => string[] = () => []): Promise<NodeProcess[]> {
+  return startCluster(n, (i, join) => spawnNode(['--node-id', `n${i}`, ...(join !== undefined ? ['--join', join] : []), ...extraArgs(i)]))
 }
 
 /** Polls until every node sees `count` alive members. */
 export async function waitForAlive(nodes: NodeProcess[], count: number, timeoutMs = 30_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs
-  for (;;) {
+  await pollUntil(async () => {
     const views = await Promise.all(nodes.map((n) => membersOf(n)))
-    if (views.every((v) => v.filter((m) => m.state === 'alive').length === count)) return
-    if (Date.now() > deadline) throw new Error(`cluster did not converge to ${count} alive members`)
-    await new Promise((r) => setTimeout(r, 100))
-  }
+    return views.every((v) => v.filter((m) => m.state === 'alive').length === count)
+  }, timeoutMs, () => `cluster did not converge to ${count} alive members`)
 }
 
 /** Kills every child still running and waits for them to exit. */

@@ -11,6 +11,8 @@
  * `------- 4-byte header ---' `- if LABELLED -'
  * ```
  *
+ * The header is `header.ts`'s (shared with `wire/packet.ts`).
+ *
  * - `flags` bit 0 (`FLAG_ENCRYPTED`, 0x01): the rest is AES-256-GCM output.
  *   Bit 1 (`FLAG_LABELLED`, 0x02): a cluster label follows the header, one
  *   length byte (1..255) then that many UTF-8 bytes. Other bits: rejected.
@@ -30,18 +32,13 @@
  * stays wire-compatible with nodes that predate the envelope.
  */
 import { createCipheriv, createDecipheriv, randomBytes } from 'node:crypto'
+import { FLAG_ENCRYPTED, FLAG_LABELLED, HEADER_BYTES, hasHeader, writeHeader } from './header.js'
 
-/** Flag bit: the payload is AES-256-GCM ciphertext (nonce before, tag after). */
-export const FLAG_ENCRYPTED = 0x01
-/** Flag bit: a cluster label follows the header. */
-export const FLAG_LABELLED = 0x02
 const KNOWN = FLAG_ENCRYPTED | FLAG_LABELLED
 
-/** First bytes of every envelope (and of every datagram). */
-export const ENVELOPE_MAGIC0 = 0xbc
-export const ENVELOPE_MAGIC1 = 0xac
-export const HEADER_BYTES = 4
+/** Bytes of the GCM nonce that follows the header (and label). */
 export const NONCE_BYTES = 12
+/** Bytes of the GCM authentication tag at the end. */
 export const TAG_BYTES = 16
 /** Longest label, in UTF-8 bytes (its length travels in one byte). */
 export const MAX_LABEL_BYTES = 255
@@ -80,7 +77,7 @@ export function envelopeOverhead(labelBytes: number, encrypt: boolean): number {
 
 /** True when `data` starts like an envelope (or a datagram): magic and `version`. */
 export function looksEnveloped(data: Uint8Array, version: number): boolean {
-  return data.length >= HEADER_BYTES && data[0] === ENVELOPE_MAGIC0 && data[1] === ENVELOPE_MAGIC1 && data[2] === version
+  return hasHeader(data, version)
 }
 
 /** A process-wide nonce sequence: random start, then +1 per message. */
@@ -106,10 +103,7 @@ export function sealEnvelope(payload: Uint8Array, version: number, label: Buffer
   const head = HEADER_BYTES + (labelled ? 1 + label.length : 0)
   const flags = (labelled ? FLAG_LABELLED : 0) | (key !== undefined ? FLAG_ENCRYPTED : 0)
   const out = Buffer.allocUnsafe(head + (key !== undefined ? NONCE_BYTES + payload.length + TAG_BYTES : payload.length))
-  out[0] = ENVELOPE_MAGIC0
-  out[1] = ENVELOPE_MAGIC1
-  out[2] = version
-  out[3] = flags
+  writeHeader(out, version, flags)
   if (labelled) {
     out[HEADER_BYTES] = label.length
     label.copy(out, HEADER_BYTES + 1)

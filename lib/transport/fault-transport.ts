@@ -26,21 +26,14 @@
  * Streams are otherwise left alone: they are reliable and ordered, as TCP is.
  */
 import { systemClock, type Clock, type Timer } from '../clock.js'
+import { DropCounts, mergeCounts } from '../drop-counts.js'
 import { ClosedError, StreamError, TimeoutError } from '../errors.js'
 import type { Random } from '../random.js'
+import { chance, checkFaultModel, drawDelay, NO_FAULTS, type FaultModel } from './fault-model.js'
 import type { PacketHandler, StreamConn, StreamHandler, Transport, TransportStats } from './transport.js'
 
-/** Faults applied to outgoing datagrams. */
-export interface PacketFaults {
-  /** Probability in [0, 1] that a datagram is dropped. @default 0 */
-  lossRate: number
-  /** Smallest added delay in ms. @default 0 */
-  minDelayMs: number
-  /** Largest added delay in ms; a spread between min and max reorders datagrams. @default 0 */
-  maxDelayMs: number
-  /** Probability in [0, 1] that a datagram is sent twice. @default 0 */
-  duplicateRate: number
-}
+/** Faults applied to outgoing datagrams: the shared {@link FaultModel}. */
+export type PacketFaults = FaultModel
 
 /** Counts of what the fault stage did, since creation. */
 export interface FaultStats {
@@ -63,8 +56,6 @@ export interface FaultTransportComponents {
   /** Draws loss, delay and duplication. @default Math.random */
   random?: Random
 }
-
-const NO_FAULTS: PacketFaults = { lossRate: 0, minDelayMs: 0, maxDelayMs: 0, duplicateRate: 0 }
 
 /** A {@link Transport} that drops, delays, duplicates and partitions on demand. */
 export class FaultTransport implements Transport {
@@ -103,7 +94,7 @@ export class FaultTransport implements Transport {
    * Throws `RangeError` on a rate outside [0, 1] or a bad delay range.
    */
   setFaults(partial: Partial<PacketFaults>): void {
-    this.faults = checkFaults({ ...this.faults, ...partial })
+    this.faults = checkFaultModel({ ...this.faults, ...partial }, 'faults')
   }
 
   /** Removes every datagram fault (partitions stay). */
@@ -157,13 +148,13 @@ export class FaultTransport implements Transport {
       return
     }
     const f = this.faults
-    if (f.lossRate > 0 && this.random() < f.lossRate) {
+    if (chance(f.lossRate, this.random)) {
       this.counts.lost++
       return
     }
-    const copies = f.duplicateRate > 0 && this.random() < f.duplicateRate ? 2 : 1
+    const copies = chance(f.duplicateRate, this.random) ? 2 : 1
     if (copies === 2) this.counts.duplicated++
-    for (let i = 0; i < copies; i++) this.sendAfter(to, data, this.drawDelay())
+    for (let i = 0; i < copies; i++) this.sendAfter(to, data, drawDelay(f.minDelayMs, f.maxDelayMs, this.random))
   }
 
   onPacket(handler: PacketHandler): void {
@@ -199,13 +190,10 @@ export class FaultTransport implements Transport {
   /** The wrapped transport's counters, plus the fault stage's drops by reason. */
   stats(): TransportStats {
     const s = this.inner.stats()
-    const dropped = { ...s.dropped }
-    const add = (reason: string, n: number): void => {
-      if (n > 0) dropped[reason] = (dropped[reason] ?? 0) + n
-    }
-    add('fault-loss', this.counts.lost)
-    add('fault-blocked', this.counts.blockedPackets)
-    return { ...s, dropped }
+    const own = new DropCounts()
+    if (this.counts.lost > 0) own.count('fault-loss', this.counts.lost)
+    if (this.counts.blockedPackets > 0) own.count('fault-blocked', this.counts.blockedPackets)
+    return { ...s, dropped: mergeCounts(s.dropped, own.byReason) }
   }
 
   /** Cancels pending delayed datagrams, rejects hanging dials and closes the wrapped transport. Idempotent. */
@@ -249,23 +237,4 @@ export class FaultTransport implements Transport {
     }, delayMs)
     this.timers.add(timer)
   }
-
-  private drawDelay(): number {
-    const { minDelayMs: min, maxDelayMs: max } = this.faults
-    return max > min ? min + this.random() * (max - min) : min
-  }
-}
-
-function checkFaults(f: PacketFaults): PacketFaults {
-  for (const name of ['lossRate', 'duplicateRate'] as const) {
-    const v = f[name]
-    if (typeof v !== 'number' || !(v >= 0 && v <= 1)) throw new RangeError(`faults.${name} must be in [0, 1], got ${String(v)}`)
-  }
-  if (typeof f.minDelayMs !== 'number' || !(f.minDelayMs >= 0 && Number.isFinite(f.minDelayMs))) {
-    throw new RangeError(`faults.minDelayMs must be a finite number >= 0, got ${String(f.minDelayMs)}`)
-  }
-  if (typeof f.maxDelayMs !== 'number' || !(f.maxDelayMs >= f.minDelayMs && Number.isFinite(f.maxDelayMs))) {
-    throw new RangeError(`faults.maxDelayMs must be finite and >= minDelayMs (${f.minDelayMs}), got ${String(f.maxDelayMs)}`)
-  }
-  return f
 }

@@ -18,8 +18,14 @@
  */
 import { StreamError } from '../errors.js'
 
-/** Bytes in a frame header (the length prefix). */
-export const FRAME_HEADER_BYTES = 4
+/** Bytes of the length prefix in front of every frame on a stream. */
+export const LENGTH_PREFIX_BYTES = 4
+
+/**
+ * Default largest frame payload a stream accepts (`maxFrameBytes` of the
+ * transports and of `Bcache`): 16 MiB.
+ */
+export const DEFAULT_MAX_FRAME_BYTES = 16 * 1024 * 1024
 
 const EMPTY = Buffer.alloc(0)
 
@@ -37,7 +43,7 @@ export class FrameTooLargeError extends StreamError {
 /** Returns the 4-byte big-endian header for a payload of `len` bytes. */
 export function frameHeader(len: number): Buffer {
   checkLength(len)
-  const header = Buffer.allocUnsafe(FRAME_HEADER_BYTES)
+  const header = Buffer.allocUnsafe(LENGTH_PREFIX_BYTES)
   header.writeUInt32BE(len, 0)
   return header
 }
@@ -45,9 +51,9 @@ export function frameHeader(len: number): Buffer {
 /** Returns header + payload in one new buffer (the payload is copied). */
 export function encodeFramed(payload: Uint8Array): Buffer {
   checkLength(payload.length)
-  const out = Buffer.allocUnsafe(FRAME_HEADER_BYTES + payload.length)
+  const out = Buffer.allocUnsafe(LENGTH_PREFIX_BYTES + payload.length)
   out.writeUInt32BE(payload.length, 0)
-  out.set(payload, FRAME_HEADER_BYTES)
+  out.set(payload, LENGTH_PREFIX_BYTES)
   return out
 }
 
@@ -88,7 +94,7 @@ export class FrameDecoder {
 
   /** Bytes received but not yet handed out (headers included). */
   get bufferedBytes(): number {
-    return this.buffered + (this.frameLen >= 0 ? FRAME_HEADER_BYTES : 0)
+    return this.buffered + (this.frameLen >= 0 ? LENGTH_PREFIX_BYTES : 0)
   }
 
   /** Stores a chunk. The decoder keeps a reference: do not mutate it afterwards. */
@@ -106,7 +112,7 @@ export class FrameDecoder {
   next(): Buffer | undefined {
     if (this.failure !== undefined) throw this.failure
     if (this.frameLen < 0) {
-      if (this.buffered < FRAME_HEADER_BYTES) return undefined
+      if (this.buffered < LENGTH_PREFIX_BYTES) return undefined
       const len = this.readHeader()
       if (len > this.maxFrameBytes) {
         this.failure = new FrameTooLargeError(len, this.maxFrameBytes)
@@ -124,12 +130,12 @@ export class FrameDecoder {
 
   private readHeader(): number {
     const first = this.chunks[this.head]!
-    if (first.length - this.offset >= FRAME_HEADER_BYTES) {
+    if (first.length - this.offset >= LENGTH_PREFIX_BYTES) {
       const len = first.readUInt32BE(this.offset)
-      this.consume(FRAME_HEADER_BYTES)
+      this.consume(LENGTH_PREFIX_BYTES)
       return len
     }
-    return this.take(FRAME_HEADER_BYTES).readUInt32BE(0)
+    return this.take(LENGTH_PREFIX_BYTES).readUInt32BE(0)
   }
 
   /** Removes `n` bytes (n <= buffered) and returns them. */

@@ -23,22 +23,15 @@
 import type { Clock } from '../clock.js'
 import { BindError } from '../errors.js'
 import type { Random } from '../random.js'
+import { chance, checkFaultModel, drawDelay, NO_FAULTS, type FaultModel } from './fault-model.js'
 import { MemoryTransport, type MemoryFabric, type MemoryTransportInit } from './memory-transport.js'
 import { parseAddress } from './transport.js'
 
 export { MemoryTransport, type MemoryTransportInit } from './memory-transport.js'
+export type { FaultModel } from './fault-model.js'
 
-/** How one directed link (or the whole network) treats traffic. */
-export interface LinkConditions {
-  /** Probability in [0, 1] that a datagram is lost. Streams are never lossy. @default 0 */
-  lossRate: number
-  /** Smallest one-way delay in ms. @default 0 */
-  minDelayMs: number
-  /** Largest one-way delay in ms; delays are uniform in [min, max], so a spread reorders datagrams. @default 0 */
-  maxDelayMs: number
-  /** Probability in [0, 1] that a datagram is delivered twice. @default 0 */
-  duplicateRate: number
-}
+/** How one directed link (or the whole network) treats traffic: the shared {@link FaultModel}. */
+export type LinkConditions = FaultModel
 
 /** Totals over the whole network since creation. */
 export interface MemoryNetworkStats {
@@ -53,8 +46,6 @@ export interface MemoryNetworkStats {
   /** Streams established. */
   streamsOpened: number
 }
-
-const PERFECT: LinkConditions = { lossRate: 0, minDelayMs: 0, maxDelayMs: 0, duplicateRate: 0 }
 
 /** An in-memory network of {@link MemoryTransport}s. */
 export class MemoryNetwork implements MemoryFabric {
@@ -80,7 +71,7 @@ export class MemoryNetwork implements MemoryFabric {
   constructor(components: { clock: Clock; random: Random }, init: Partial<LinkConditions> = {}) {
     this.clock = components.clock
     this.random = components.random
-    this.conditions = checkConditions({ ...PERFECT, ...init }, 'conditions')
+    this.conditions = checkFaultModel({ ...NO_FAULTS, ...init }, 'conditions')
   }
 
   /**
@@ -105,7 +96,7 @@ export class MemoryNetwork implements MemoryFabric {
 
   /** Changes the global conditions (fields not given keep their value). */
   setConditions(partial: Partial<LinkConditions>): void {
-    this.conditions = checkConditions({ ...this.conditions, ...partial }, 'conditions')
+    this.conditions = checkFaultModel({ ...this.conditions, ...partial }, 'conditions')
   }
 
   /**
@@ -121,7 +112,7 @@ export class MemoryNetwork implements MemoryFabric {
       return
     }
     const merged = { ...(row?.get(to) ?? {}), ...partial }
-    checkConditions({ ...this.conditions, ...merged }, `link ${from} -> ${to}`)
+    checkFaultModel({ ...this.conditions, ...merged }, `link ${from} -> ${to}`)
     if (row === undefined) this.links.set(from, (row = new Map()))
     row.set(to, merged)
   }
@@ -217,14 +208,12 @@ export class MemoryNetwork implements MemoryFabric {
       return
     }
     const link = this.linkOverride(from, to)
-    const lossRate = link?.lossRate ?? this.conditions.lossRate
-    if (lossRate > 0 && this.random() < lossRate) {
+    if (chance(link?.lossRate ?? this.conditions.lossRate, this.random)) {
       totals.packetsDropped++
       return
     }
     this.schedule(from, to, Buffer.from(data), this.drawDelay(link))
-    const duplicateRate = link?.duplicateRate ?? this.conditions.duplicateRate
-    if (duplicateRate > 0 && this.random() < duplicateRate) {
+    if (chance(link?.duplicateRate ?? this.conditions.duplicateRate, this.random)) {
       totals.packetsDuplicated++
       this.schedule(from, to, Buffer.from(data), this.drawDelay(link))
     }
@@ -249,9 +238,7 @@ export class MemoryNetwork implements MemoryFabric {
   }
 
   private drawDelay(link: Partial<LinkConditions> | undefined): number {
-    const min = link?.minDelayMs ?? this.conditions.minDelayMs
-    const max = link?.maxDelayMs ?? this.conditions.maxDelayMs
-    return max > min ? min + this.random() * (max - min) : min
+    return drawDelay(link?.minDelayMs ?? this.conditions.minDelayMs, link?.maxDelayMs ?? this.conditions.maxDelayMs, this.random)
   }
 }
 
@@ -259,20 +246,4 @@ export class MemoryNetwork implements MemoryFabric {
 function autoAddress(n: number): string {
   const block = Math.floor((n - 1) / 255)
   return `127.${1 + (block >>> 8)}.${block & 255}.${((n - 1) % 255) + 1}:7946`
-}
-
-function checkConditions(c: LinkConditions, what: string): LinkConditions {
-  const rate = (name: 'lossRate' | 'duplicateRate'): void => {
-    const v = c[name]
-    if (typeof v !== 'number' || !(v >= 0 && v <= 1)) throw new RangeError(`${what}.${name} must be in [0, 1], got ${v}`)
-  }
-  rate('lossRate')
-  rate('duplicateRate')
-  if (typeof c.minDelayMs !== 'number' || !(c.minDelayMs >= 0 && Number.isFinite(c.minDelayMs))) {
-    throw new RangeError(`${what}.minDelayMs must be a finite number >= 0, got ${c.minDelayMs}`)
-  }
-  if (typeof c.maxDelayMs !== 'number' || !(c.maxDelayMs >= c.minDelayMs && Number.isFinite(c.maxDelayMs))) {
-    throw new RangeError(`${what}.maxDelayMs must be finite and >= minDelayMs (${c.minDelayMs}), got ${c.maxDelayMs}`)
-  }
-  return c
 }

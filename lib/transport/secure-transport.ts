@@ -30,6 +30,7 @@
  * versioned (member incarnations, last-writer-wins versions), so an old
  * message never overrides a newer state.
  */
+import { DropCounts, mergeCounts } from '../drop-counts.js'
 import type { Logger } from '../logger.js'
 import { StreamError } from '../errors.js'
 import {
@@ -38,16 +39,13 @@ import {
   NonceSequence,
   openEnvelope,
   sealEnvelope,
-  HEADER_BYTES,
   MAX_LABEL_BYTES,
   type EnvelopeDrop,
   type EnvelopePolicy
 } from './envelope.js'
+import { HEADER_BYTES, PROTOCOL_VERSION } from './header.js'
 import { Keyring } from './keyring.js'
 import type { PacketHandler, StreamConn, StreamHandler, Transport, TransportStats } from './transport.js'
-
-/** Protocol version byte of datagrams and frames (see `wire/packet.ts`). */
-const VERSION = 1
 
 /** Settings of a {@link SecureTransport}. */
 export interface SecureTransportInit {
@@ -87,8 +85,8 @@ export class SecureTransport implements Transport {
   private readonly label: Buffer
   private readonly logger: Logger | undefined
   private readonly nonces = new NonceSequence()
-  private readonly dropped: Record<string, number> = {}
-  private readonly warned = new Set<string>()
+  // this layer's drops; a reason's first drop is logged at warn level, later ones at debug
+  private readonly drops = new DropCounts()
   /** Peers whose last datagram to us was plaintext (only filled within the migration window); insertion order = age. */
   private readonly plainPeers = new Map<string, true>()
   private readonly maxPlaintextPeers: number
@@ -114,8 +112,8 @@ export class SecureTransport implements Transport {
   sendPacket(to: string, data: Uint8Array): void {
     const key = this.sendKey(to)
     if (key === undefined && this.label.length === 0) return this.inner.sendPacket(to, data)
-    if (!looksEnveloped(data, VERSION) || data[3] !== 0) return this.drop('send-malformed', `not a plain datagram (to ${to})`)
-    this.inner.sendPacket(to, sealEnvelope(data.subarray(HEADER_BYTES), VERSION, this.label, key, this.nonces))
+    if (!looksEnveloped(data, PROTOCOL_VERSION) || data[3] !== 0) return this.drop('send-malformed', `not a plain datagram (to ${to})`)
+    this.inner.sendPacket(to, sealEnvelope(data.subarray(HEADER_BYTES), PROTOCOL_VERSION, this.label, key, this.nonces))
   }
 
   onPacket(handler: PacketHandler): void {
@@ -135,9 +133,7 @@ export class SecureTransport implements Transport {
   /** The inner transport's counters, with this layer's drops added. */
   stats(): TransportStats {
     const s = this.inner.stats()
-    const dropped = { ...s.dropped }
-    for (const [k, v] of Object.entries(this.dropped)) dropped[k] = (dropped[k] ?? 0) + v
-    return { ...s, dropped }
+    return { ...s, dropped: mergeCounts(s.dropped, this.drops.byReason) }
   }
 
   close(): Promise<void> {
@@ -148,13 +144,13 @@ export class SecureTransport implements Transport {
   sealFrame(frame: Uint8Array, encrypt: boolean): Uint8Array {
     const key = encrypt ? this.keyring.primary() : undefined
     if (key === undefined && this.label.length === 0) return frame
-    return sealEnvelope(frame, VERSION, this.label, key, this.nonces)
+    return sealEnvelope(frame, PROTOCOL_VERSION, this.label, key, this.nonces)
   }
 
   /** @internal opens one arriving frame; undefined (counted, logged) when refused */
   openFrame(frame: Buffer, from: string): { payload: Buffer; encrypted: boolean } | undefined {
     const policy = this.policy()
-    if (!looksEnveloped(frame, VERSION)) {
+    if (!looksEnveloped(frame, PROTOCOL_VERSION)) {
       // A bare frame, from a node with neither key nor label.
       const reason = policy.label.length > 0 ? 'label-mismatch' : policy.keys.length > 0 && !policy.allowPlaintext ? 'plaintext-refused' : undefined
       if (reason === undefined) return { payload: frame, encrypted: false }
@@ -171,12 +167,11 @@ export class SecureTransport implements Transport {
 
   /** @internal counts a drop and logs it (warn the first time per reason) */
   drop(reason: string, detail: string): void {
-    this.dropped[reason] = (this.dropped[reason] ?? 0) + 1
+    this.drops.count(reason)
     if (this.logger === undefined) return
-    if (this.warned.has(reason)) {
+    if (this.drops.get(reason) > 1) {
       this.logger.debug(`secure-transport: dropped (${reason}): ${detail}`)
     } else {
-      this.warned.add(reason)
       this.logger.warn(`secure-transport: dropped (${reason}): ${detail} (further drops for this reason are logged at debug level)`)
     }
   }
@@ -191,7 +186,7 @@ export class SecureTransport implements Transport {
   private receive(data: Buffer, from: string): void {
     const handler = this.handler
     if (handler === undefined) return
-    if (!looksEnveloped(data, VERSION)) return handler(data, from) // short, magic, version: membership counts those
+    if (!looksEnveloped(data, PROTOCOL_VERSION)) return handler(data, from) // short, magic, version: membership counts those
     const policy = this.policy()
     if (data[3] === 0 && policy.label.length === 0) {
       // A plain datagram with no label: the common case without encryption, passed up as is.

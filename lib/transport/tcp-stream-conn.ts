@@ -22,7 +22,7 @@ import { BcacheError, StreamError } from '../errors.js'
 import type { Logger } from '../logger.js'
 import { encodeFramed, FrameDecoder, FrameTooLargeError } from './framing.js'
 import type { StreamConn } from './transport.js'
-import type { TransportCounters } from './transport-counters.js'
+import { callCloseHandler, type TransportCounters } from './transport-counters.js'
 
 /** After `close()`, a peer that keeps its side open this long is cut off. */
 const LINGER_MS = 30_000
@@ -180,10 +180,6 @@ export class TcpStreamConn implements StreamConn {
     const handler = this.closeHandler
     if (handler === undefined || this.closeNotified) return
     this.closeNotified = true
-    try {
-      handler(this.error)
-    } catch (err) {
-      this.owner.logger.debug(`transport: close handler for ${this.remoteAddress} threw`, err)
-    }
+    callCloseHandler(handler, this.error, this.owner.logger, this.remoteAddress)
   }
 }

@@ -1,7 +1,9 @@
 /**
  * Mutable counters behind {@link TransportStats}, shared by a transport and
- * its stream connections.
+ * its stream connections, and the stream hand-offs both transports make the
+ * same way (an accepted stream to its handler, a close to its handler).
  */
+import { DropCounts } from '../drop-counts.js'
 import { StreamError } from '../errors.js'
 import type { Logger } from '../logger.js'
 import type { StreamConn, StreamHandler, TransportStats } from './transport.js'
@@ -25,6 +27,19 @@ export function deliverStream(conn: StreamConn, handler: StreamHandler | undefin
   }
 }
 
+/**
+ * Calls a stream's close handler with `error`; a handler that throws is
+ * logged at debug level, never rethrown into the socket or the clock.
+ * Shared by both stream kinds.
+ */
+export function callCloseHandler(handler: (err?: Error) => void, error: Error | undefined, logger: Logger, remoteAddress: string): void {
+  try {
+    handler(error)
+  } catch (err) {
+    logger.debug(`transport: close handler for ${remoteAddress} threw`, err)
+  }
+}
+
 /** The live counters of one transport; `snapshot()` gives callers a copy. */
 export class TransportCounters {
   packetsIn = 0
@@ -35,11 +50,12 @@ export class TransportCounters {
   bytesOut = 0
   streamsIn = 0
   streamsOut = 0
-  readonly dropped: Record<string, number> = {}
+  /** What the transport refused or lost, by reason. */
+  readonly drops = new DropCounts()
 
   /** Counts one thing the transport refused or lost, under `reason`. */
   drop(reason: string): void {
-    this.dropped[reason] = (this.dropped[reason] ?? 0) + 1
+    this.drops.count(reason)
   }
 
   /** A copy that later counting does not change. */
@@ -51,7 +67,7 @@ export class TransportCounters {
       bytesOut: this.bytesOut,
       streamsIn: this.streamsIn,
       streamsOut: this.streamsOut,
-      dropped: { ...this.dropped }
+      dropped: this.drops.snapshot()
     }
   }
 }

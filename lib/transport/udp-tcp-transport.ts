@@ -22,6 +22,7 @@ import * as net from 'node:net'
 import type { AddressInfo } from 'node:net'
 import { BcacheError, BindError, ClosedError, StreamError, TimeoutError } from '../errors.js'
 import { silentLogger, type Logger } from '../logger.js'
+import { DEFAULT_MAX_FRAME_BYTES } from './framing.js'
 import { TcpStreamConn, type TcpConnOwner } from './tcp-stream-conn.js'
 import { deliverStream, TransportCounters } from './transport-counters.js'
 import {
@@ -34,13 +35,13 @@ import {
   type TransportStats
 } from './transport.js'
 
-/** Tries at binding UDP and TCP to one kernel-chosen port (port 0). */
 /** Requested UDP socket buffer size. */
 const UDP_BUFFER_BYTES = 4 * 1024 * 1024
 
 /** Longest close() waits for datagrams still being sent. */
 const SEND_FLUSH_MS = 200
 
+/** Tries at binding UDP and TCP to one kernel-chosen port (port 0). */
 export const MAX_BIND_ATTEMPTS = 10
 
 /** Settings for {@link UdpTcpTransport.bind}. */
@@ -52,7 +53,7 @@ export interface UdpTcpTransportInit {
   /**
    * Largest stream frame payload accepted; a larger header destroys the
    * connection. Bounds the memory one peer can make us buffer.
-   * @default 16 MiB
+   * @default {@link DEFAULT_MAX_FRAME_BYTES} (16 MiB)
    */
   maxFrameBytes?: number
   /**
@@ -65,7 +66,6 @@ export interface UdpTcpTransportInit {
   logger?: Logger
 }
 
-const DEFAULT_MAX_FRAME_BYTES = 16 * 1024 * 1024
 const DEFAULT_MAX_PACKET_BYTES = 65507
 
 /** A {@link Transport} over real UDP and TCP sockets sharing one port. */

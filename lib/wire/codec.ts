@@ -47,8 +47,11 @@ export { DEFAULT_DECODE_LIMITS, MAX_ADDR_CHARS, isWireAddress, type DecodeLimits
 
 const packr = new Packr({ useRecords: false, moreTypes: false, structuredClone: false })
 
-/** Bytes a stream frame adds in front of the encoded message (the version byte). */
-export const FRAME_HEADER_BYTES = 1
+/**
+ * Bytes a stream frame carries in front of the encoded message: the version
+ * byte. (The transport adds its own length prefix around the whole frame.)
+ */
+export const FRAME_VERSION_BYTES = 1
 
 /** Largest payload {@link encodeUser} can frame (bin32). */
 const MAX_BIN = 0xffffffff
@@ -149,7 +152,7 @@ export function encodeUser(payload: Uint8Array): Buffer {
  */
 export function encodeFrame(msg: StreamMsg): Buffer {
   if (!STREAM_TYPES.has(msg.type)) throw new TypeError(`${MsgType[msg.type] ?? msg.type} cannot travel on a stream`)
-  const out = pack(msg, 'stream', FRAME_HEADER_BYTES)
+  const out = pack(msg, 'stream', FRAME_VERSION_BYTES)
   out[0] = PROTOCOL_VERSION
   return out
 }
@@ -161,7 +164,7 @@ export function encodeFrame(msg: StreamMsg): Buffer {
  * @throws {@link DecodeError} and nothing else.
  */
 export function decodeFrame(data: Uint8Array, limits: DecodeLimits = DEFAULT_DECODE_LIMITS): StreamMsg {
-  if (data.length < FRAME_HEADER_BYTES + 1) throw new DecodeError('short', `${data.length} bytes`)
+  if (data.length < FRAME_VERSION_BYTES + 1) throw new DecodeError('short', `${data.length} bytes`)
   if (data[0] !== PROTOCOL_VERSION) throw new DecodeError('version', String(data[0]))
-  return toMessage(safeUnpack(data, FRAME_HEADER_BYTES), limits, 'stream') as StreamMsg
+  return toMessage(safeUnpack(data, FRAME_VERSION_BYTES), limits, 'stream') as StreamMsg
 }

@@ -15,32 +15,36 @@
  * encoded once and copied into as many packets as need it, and the size of a
  * packet is known exactly before it is built ({@link packetBytes}).
  *
- * `flags` is 0. Bit 0 ({@link FLAG_ENCRYPTED}) is reserved for the encryption
- * envelope; until that exists, a datagram with any flag bit set is rejected
- * (`flags`), so old nodes never misread a newer format.
+ * The header is the transport's (`transport/header.ts`, shared with the
+ * security envelope). Here `flags` is 0: a datagram with a flag bit set
+ * ({@link FLAG_ENCRYPTED}, a label) is an envelope that `SecureTransport`
+ * opens before it reaches this decoder; one that gets here anyway (this node
+ * has no envelope configured) is rejected (`flags`), so a node never
+ * misreads a format it does not handle.
  *
  * {@link decodePacket} is all-or-nothing: if any message in the datagram is
  * invalid, or the datagram has more than `maxMessagesPerPacket` messages,
  * the whole datagram is rejected and nothing in it is delivered.
  */
+import { HEADER_BYTES, HEADER_MAGIC, PROTOCOL_VERSION, writeHeader } from '../transport/header.js'
 import { DecodeError } from './decode-error.js'
 import type { PacketMsg } from './messages.js'
+import { readLength } from './msgpack-scan.js'
 import { safeUnpack } from './safe-unpack.js'
 import { DEFAULT_DECODE_LIMITS, toMessage, type DecodeLimits } from './validate.js'
 
-/** Version byte of datagrams and stream frames. */
-export const PROTOCOL_VERSION = 1
+export { FLAG_ENCRYPTED, PROTOCOL_VERSION } from '../transport/header.js'
 
-/** Bytes before the msgpack body of a datagram: magic (2), version, flags. */
-export const PACKET_HEADER_BYTES = 4
+/** Bytes before the msgpack body of a datagram: the transport header (magic, version, flags). */
+export const PACKET_HEADER_BYTES = HEADER_BYTES
 
-/** First two bytes of every datagram. */
-export const PACKET_MAGIC = [0xbc, 0xac] as const
+/** First two bytes of every datagram (the transport header's magic). */
+export const PACKET_MAGIC = HEADER_MAGIC
 
-/** Flag bit reserved for the (future) encryption envelope. Not accepted yet. */
-export const FLAG_ENCRYPTED = 0x01
-
-/** Flag bits this version understands; a datagram with any other bit set is rejected. */
+/**
+ * Flag bits this decoder accepts: none. Encrypted or labelled datagrams are
+ * opened by `SecureTransport` before they get here.
+ */
 const KNOWN_FLAGS = 0
 
 /**
@@ -86,10 +90,7 @@ export function buildPacket(encoded: readonly Uint8Array[]): Buffer {
   let body = 0
   for (const e of encoded) body += e.length
   const out = Buffer.allocUnsafe(packetBytes(encoded.length, body))
-  out[0] = PACKET_MAGIC[0]
-  out[1] = PACKET_MAGIC[1]
-  out[2] = PROTOCOL_VERSION
-  out[3] = 0
+  writeHeader(out, PROTOCOL_VERSION, 0)
   let pos = writeArrayHeader(out, PACKET_HEADER_BYTES, encoded.length)
   for (const e of encoded) {
     out.set(e, pos)
@@ -103,9 +104,8 @@ function peekCount(b: Uint8Array): number {
   const i = PACKET_HEADER_BYTES
   const t = b[i]!
   if (t >= 0x90 && t <= 0x9f) return t - 0x90
-  if (t === 0xdc && b.length >= i + 3) return (b[i + 1]! << 8) | b[i + 2]!
-  if (t === 0xdd && b.length >= i + 5) return ((b[i + 1]! << 24) | (b[i + 2]! << 16) | (b[i + 3]! << 8) | b[i + 4]!) >>> 0
-  if (t === 0xdc || t === 0xdd) throw new DecodeError('msgpack', 'truncated')
+  if (t === 0xdc) return readLength(b, i + 1, 2)
+  if (t === 0xdd) return readLength(b, i + 1, 4)
   throw new DecodeError('shape', 'packet body is not an array')
 }
 

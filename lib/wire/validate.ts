@@ -23,6 +23,7 @@
  * (1.0) decodes to the same number and is accepted.
  */
 import { DecodeError } from './decode-error.js'
+import { utf8Within } from './utf8.js'
 import {
   MemberState,
   MsgType,
@@ -111,8 +112,7 @@ function incarnation(v: unknown, field: string): number {
 
 function id(v: unknown, maxBytes: number, field: string): string {
   if (typeof v !== 'string' || v.length === 0) throw bad(field)
-  // a UTF-16 unit encodes to at most 3 UTF-8 bytes: skip the count for short ids
-  if (v.length * 3 > maxBytes && Buffer.byteLength(v, 'utf8') > maxBytes) throw bad(field)
+  if (!utf8Within(v, maxBytes)) throw bad(field)
   return v
 }
 

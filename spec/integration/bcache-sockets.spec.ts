@@ -1,13 +1,10 @@
 import { expect } from 'chai'
 import { Bcache } from '../../lib/index.js'
+import { pollUntil } from '../../tools/wait.js'
 
-async function waitFor(predicate: () => boolean, timeoutMs: number): Promise<void> {
-  const deadline = Date.now() + timeoutMs
-  while (!predicate()) {
-    if (Date.now() > deadline) throw new Error('condition not met in time')
-    await new Promise((r) => setTimeout(r, 5))
-  }
-}
+/** Polls `predicate` every 5 ms until it holds; fails after `timeoutMs`. */
+const waitFor = (predicate: () => boolean, timeoutMs: number): Promise<number> =>
+  pollUntil(predicate, timeoutMs, () => 'condition not met in time', 5)
 
 describe('Bcache on real sockets (127.0.0.1, port 0)', function () {
   this.timeout(30_000)

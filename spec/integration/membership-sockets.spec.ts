@@ -1,14 +1,11 @@
 import { expect } from 'chai'
 import { startMembership, type Membership } from '../../lib/index.js'
 import { killAll, membersOf, spawnCluster, waitForAlive } from '../../tools/cluster-processes.js'
+import { pollUntil } from '../../tools/wait.js'
 
-async function waitFor(predicate: () => boolean | Promise<boolean>, timeoutMs: number): Promise<void> {
-  const deadline = Date.now() + timeoutMs
-  while (!(await predicate())) {
-    if (Date.now() > deadline) throw new Error('condition not met in time')
-    await new Promise((r) => setTimeout(r, 25))
-  }
-}
+/** Polls `predicate` every 25 ms until it holds; fails after `timeoutMs`. */
+const waitFor = (predicate: () => boolean | Promise<boolean>, timeoutMs: number): Promise<number> =>
+  pollUntil(predicate, timeoutMs, () => 'condition not met in time', 25)
 
 const aliveCount = (n: Membership): number => n.members().filter((m) => m.state === 'alive').length
 

@@ -1,5 +1,7 @@
 import { expect } from 'chai'
-import { decodeValue, encodeValue, isValueBytes, MAX_VALUE_DEPTH } from '../../lib/store/value-codec.js'
+import fc from 'fast-check'
+import { isDeepStrictEqual } from 'node:util'
+import { decodeValue, encodeValue, isValueBytes, MAX_VALUE_DEPTH, packValue } from '../../lib/store/value-codec.js'
 
 function nested(depth: number): unknown {
   let v: unknown = 1
@@ -28,7 +30,6 @@ describe('value codec', () => {
     ['Date', new Date(1_700_000_000_123)],
     ['Date before 1970', new Date(-1)],
     ['Date far ahead', new Date(8.64e15)],
-    ['sparse array', [1, , 3]], // eslint-disable-line no-sparse-arrays
     ['array', [1, 'two', null, [3]]],
     ['empty object', {}],
     ['plain object', { a: 1, b: { c: [true, 'x'] }, 'key with spaces': 2 }],
@@ -83,7 +84,12 @@ describe('value codec', () => {
     ['an Error', new Error('x'), /Error/],
     ['a Uint16Array', new Uint16Array(2), /Uint16Array/],
     ['an invalid Date', { when: new Date(NaN) }, /\$\.when.*invalid Date/],
-    ['too deep', nested(MAX_VALUE_DEPTH + 1), /deeper/]
+    ['too deep', nested(MAX_VALUE_DEPTH + 1), /deeper/],
+    ['a sparse array', [1, , 3], /\$\[1\].*sparse/], // eslint-disable-line no-sparse-arrays
+    ['a nested sparse array', { a: new Array(3) }, /\$\.a\[0\].*sparse/],
+    ['a lone surrogate in a string', ['a\uD800b'], /\$\[0\].*surrogate/],
+    ['a lone surrogate in a key', { ['k\uDC00']: 1 }, /surrogate/],
+    ['a Date subclass', new (class Stamp extends Date {})(0), /Stamp/]
   ]
   for (const [why, value, message] of rejected) {
     it(`rejects ${why} with a TypeError`, () => {
@@ -103,6 +109,61 @@ describe('value codec', () => {
   it('accepts a shared (non-circular) reference', () => {
     const shared = { n: 1 }
     expect(decodeValue(encodeValue({ a: shared, b: shared }))).to.deep.equal({ a: { n: 1 }, b: { n: 1 } })
+  })
+
+  describe('exact round trips', () => {
+    const roundTrip = (v: unknown): unknown => decodeValue(encodeValue(v))
+
+    it('keeps -0 (as a float64), at the top level and nested', () => {
+      expect(Object.is(roundTrip(-0), -0)).to.equal(true)
+      const out = roundTrip({ a: [-0, 0, 1], b: -0, c: 'x' }) as { a: number[]; b: number }
+      expect(Object.is(out.a[0], -0)).to.equal(true)
+      expect(Object.is(out.a[1], 0)).to.equal(true)
+      expect(Object.is(out.b, -0)).to.equal(true)
+      expect(Object.is(roundTrip(0), 0)).to.equal(true)
+    })
+
+    it('keeps -0 when the same float bytes also appear inside a string or a Buffer', () => {
+      const v = { n: -0, bin: encodeValue(1.5), s: 'cb', m: 1.2345678901234567e-287 }
+      expect(isDeepStrictEqual(roundTrip(v), v)).to.equal(true)
+    })
+
+    it('decodes an own __proto__ key as an own property, never as the prototype', () => {
+      const v = JSON.parse('{"__proto__": {"polluted": true}, "a": 1}') as Record<string, unknown>
+      const out = roundTrip(v) as Record<string, unknown>
+      expect(Object.getPrototypeOf(out)).to.equal(Object.prototype)
+      expect(Object.keys(out)).to.deep.equal(['__proto__', 'a'])
+      expect(Object.getOwnPropertyDescriptor(out, '__proto__')?.value).to.deep.equal({ polluted: true })
+      expect(out['polluted']).to.equal(undefined)
+      expect(isDeepStrictEqual(out, v)).to.equal(true)
+      const nested = roundTrip([{ x: JSON.parse('{"__proto__": 2}') as unknown }]) as Array<{ x: object }>
+      expect(Object.getOwnPropertyDescriptor(nested[0]!.x, '__proto__')?.value).to.equal(2)
+    })
+
+    it('decodes a null-prototype object as a plain object (documented)', () => {
+      const v = Object.assign(Object.create(null) as object, { a: 1 })
+      const out = roundTrip(v) as object
+      expect(Object.getPrototypeOf(out)).to.equal(Object.prototype)
+      expect({ ...out }).to.deep.equal({ a: 1 })
+    })
+
+    it('every value packValue accepts decodes to a deep-strictly equal value (property)', () => {
+      const accepted = (v: unknown): boolean => {
+        try {
+          packValue(v)
+          return true
+        } catch {
+          return false
+        }
+      }
+      const values = fc
+        .anything({ withBigInt: true, withDate: true, withSparseArray: true, withUnicodeString: true, maxDepth: 4 })
+        .filter(accepted)
+      fc.assert(
+        fc.property(values, (v) => isDeepStrictEqual(decodeValue(encodeValue(v)), v)),
+        { numRuns: 200, seed: 20261201 }
+      )
+    })
   })
 
   describe('isValueBytes', () => {

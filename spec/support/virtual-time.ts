@@ -1,13 +1,13 @@
 /**
  * Drives a ManualClock from async test code: advances virtual time in small
  * steps and lets promise callbacks run between steps (one macrotask turn per
- * step, no wall-clock sleep).
+ * step, no wall-clock sleep). The stepping itself is `tools/wait.ts`'s, shared
+ * with the simulator.
  */
 import { ManualClock } from '../../lib/clock.js'
+import { runFor, runUntil, settle } from '../../tools/wait.js'
 
-export function flush(): Promise<void> {
-  return new Promise((resolve) => setImmediate(resolve))
-}
+export { flush } from '../../tools/wait.js'
 
 export class VirtualTime {
   readonly clock = new ManualClock()
@@ -15,36 +15,17 @@ export class VirtualTime {
   constructor(private readonly stepMs: number) {}
 
   /** Advances until `p` settles; throws when it has not after `maxMs` of virtual time. */
-  async settle<T>(p: Promise<T>, maxMs = 60_000, stepMs = this.stepMs): Promise<T> {
-    let done = false
-    const watched = p.finally(() => { done = true })
-    watched.catch(() => {})
-    const start = this.clock.now()
-    while (!done && this.clock.now() - start < maxMs) {
-      this.clock.advance(stepMs)
-      await flush()
-    }
-    if (!done) throw new Error(`promise did not settle within ${maxMs} ms of virtual time`)
-    return watched
+  settle<T>(p: Promise<T>, maxMs = 60_000, stepMs = this.stepMs): Promise<T> {
+    return settle(this.clock, p, maxMs, stepMs)
   }
 
   /** Runs virtual time for `ms`. */
-  async run(ms: number, stepMs = this.stepMs): Promise<void> {
-    const end = this.clock.now() + ms
-    while (this.clock.now() < end) {
-      this.clock.advance(Math.min(stepMs, end - this.clock.now()))
-      await flush()
-    }
+  run(ms: number, stepMs = this.stepMs): Promise<void> {
+    return runFor(this.clock, ms, stepMs)
   }
 
   /** Runs until `predicate()` holds; returns the virtual ms it took, or -1 after `maxMs`. */
-  async until(predicate: () => boolean, maxMs: number, stepMs = this.stepMs): Promise<number> {
-    const start = this.clock.now()
-    while (!predicate()) {
-      if (this.clock.now() - start >= maxMs) return -1
-      this.clock.advance(stepMs)
-      await flush()
-    }
-    return this.clock.now() - start
+  until(predicate: () => boolean, maxMs: number, stepMs = this.stepMs): Promise<number> {
+    return runUntil(this.clock, predicate, maxMs, stepMs)
   }
 }

@@ -3,21 +3,17 @@ import { spawn } from 'node:child_process'
 import * as dgram from 'node:dgram'
 import * as net from 'node:net'
 import { BindError, ClosedError, StreamError, TimeoutError } from '../../lib/errors.js'
-import { frameHeader } from '../../lib/transport/framing.js'
+import { DEFAULT_MAX_FRAME_BYTES, frameHeader } from '../../lib/transport/framing.js'
 import type { StreamConn } from '../../lib/transport/transport.js'
 import { formatAddress, parseAddress } from '../../lib/transport/transport.js'
 import { UdpTcpTransport } from '../../lib/transport/udp-tcp-transport.js'
+import { pollUntil } from '../../tools/wait.js'
 
 const HOST = '127.0.0.1'
 
 /** Polls `predicate` on the event loop until it holds; fails after `maxMs`. */
-async function eventually(predicate: () => boolean, what: string | (() => string), maxMs = 3000): Promise<void> {
-  const start = Date.now()
-  while (!predicate()) {
-    if (Date.now() - start > maxMs) throw new Error(`timed out waiting for ${typeof what === 'string' ? what : what()}`)
-    await new Promise((resolve) => setTimeout(resolve, 2))
-  }
-}
+const eventually = (predicate: () => boolean, what: string | (() => string), maxMs = 3000): Promise<number> =>
+  pollUntil(predicate, maxMs, () => `timed out waiting for ${typeof what === 'string' ? what : what()}`, 2)
 
 /** Rejection of `p`, or a failure if it resolves. */
 async function rejection(p: Promise<unknown>): Promise<unknown> {
@@ -126,6 +122,12 @@ describe('UdpTcpTransport (real sockets on 127.0.0.1)', function () {
     extra.push(() => new Promise<void>((resolve) => raw.close(() => resolve())))
     raw.send(Buffer.from('raw'), port, host)
     expect(await got).to.equal('raw')
+  })
+
+  it('defaults maxFrameBytes to DEFAULT_MAX_FRAME_BYTES (16 MiB)', async () => {
+    const t = await bind()
+    expect(t.maxFrameBytes).to.equal(DEFAULT_MAX_FRAME_BYTES)
+    expect(DEFAULT_MAX_FRAME_BYTES).to.equal(16 * 1024 * 1024)
   })
 
   it('throws BindError when the port is taken', async () => {

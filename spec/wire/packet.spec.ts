@@ -11,6 +11,8 @@ import {
   type DecodeLimits
 } from '../../lib/wire/codec.js'
 import { MsgType } from '../../lib/wire/messages.js'
+import { NonceSequence, openEnvelope, sealEnvelope } from '../../lib/transport/envelope.js'
+import { HEADER_BYTES, PROTOCOL_VERSION, hasHeader } from '../../lib/transport/header.js'
 import { mp, packetOf, rawPacket, streamSamples, reasonOf } from './wire-fixtures.js'
 
 
@@ -21,6 +23,19 @@ const limits = (over: Partial<DecodeLimits>): DecodeLimits => ({
 const ping = [0, 1, 'b', 'a', 'a:1']
 
 describe('datagrams', () => {
+  it('start with the transport header the envelope reads (one definition)', () => {
+    const pkt = buildPacket([encodeMessage({ type: MsgType.Ping, seq: 1, targetId: 'b', sourceId: 'a', sourceAddr: 'a:1' })])
+    expect(PACKET_HEADER_BYTES).to.equal(HEADER_BYTES)
+    expect(hasHeader(pkt, PROTOCOL_VERSION)).to.equal(true)
+    expect(pkt[3]).to.equal(0)
+    // a labelled envelope around the body opens to the same body, and the packet decodes after it
+    const label = Buffer.from('c1')
+    const sealed = sealEnvelope(pkt.subarray(HEADER_BYTES), PROTOCOL_VERSION, label, undefined, new NonceSequence())
+    const opened = openEnvelope(sealed, { keys: [], label, allowPlaintext: false })
+    expect(typeof opened).to.equal('object')
+    expect(Buffer.concat([pkt.subarray(0, HEADER_BYTES), (opened as { payload: Buffer }).payload]).equals(pkt)).to.equal(true)
+  })
+
   describe('arrayHeaderBytes / packetBytes', () => {
     const table: Array<[number, number]> = [[0, 1], [1, 1], [15, 1], [16, 3], [65535, 3], [65536, 5], [2 ** 32 - 1, 5]]
     for (const [count, bytes] of table) {
