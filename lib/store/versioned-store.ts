@@ -218,10 +218,12 @@ export class VersionedStore {
   has(key: string, now: () => number): boolean {
     const e = this.entries.get(key)
     if (e === undefined) return false
-    if (e.expiresAt !== 0 && now() >= e.expiresAt) {
-      this.dropLive(key, e)
-      this.expired(key)
-      return false
+    if (e.expiresAt !== 0) {
+      const t = now()
+      if (t >= e.expiresAt) {
+        this.expireLive(key, e, t)
+        return false
+      }
     }
     return true
   }
@@ -262,6 +264,8 @@ export class VersionedStore {
         this.dropLive(key, current)
         this.expired(key)
       }
+      if (tomb !== undefined) this.origins.release(tomb.version.origin)
+      this.keepExpired(entry, nowMs)
       return 'expired'
     }
     if (tomb !== undefined) {
@@ -298,8 +302,7 @@ export class VersionedStore {
   purge(nowMs: number, budget = PURGE_BATCH): { tombstones: number; expired: number } {
     const tombstones = this.tombs.purge(nowMs, budget, (t) => this.origins.release(t.version.origin))
     const expired = this.expiry.popDue(nowMs, budget - tombstones, (key) => {
-      this.dropLive(key, this.entries.get(key)!)
-      this.expired(key)
+      this.expireLive(key, this.entries.get(key)!, nowMs)
     })
     return { tombstones, expired }
   }
@@ -438,6 +441,28 @@ export class VersionedStore {
     this.forget(key, e, false)
   }
 
+  /** TTL expiry of the live entry `e` at `nowMs`: removed, counted, reported, and kept as an expiry marker. */
+  private expireLive(key: string, e: Entry, nowMs: number): void {
+    this.dropLive(key, e)
+    this.keepExpired(e, nowMs)
+    this.expired(key)
+  }
+
+  /**
+   * An expired write still supersedes every older write of its key: kept as
+   * a local marker among the tombstones for `deletionDelayMs` (the same
+   * grace as a delete), so an older value arriving late, or sent by an
+   * anti-entropy peer that never saw the newer write, cannot come back; a
+   * peer lacking the write receives the marker (as a tombstone of the same
+   * version) in anti-entropy. Never gossiped on its own (invariant 3).
+   */
+  private keepExpired(e: Entry, nowMs: number): void {
+    const marker: Entry = { key: e.key, bytes: EMPTY, value: undefined, version: e.version, seq: e.seq, expiresAt: e.expiresAt, tombstone: true }
+    const old = this.tombs.set(marker, nowMs)
+    if (old !== undefined) this.origins.release(old.version.origin)
+    this.origins.hold(e.version.origin, nowMs)
+  }
+
   /** Removes `e` from `entries` and its accounting (`lossy`: by a local decision). */
   private forget(key: string, e: Entry, lossy: boolean): void {
     this.entries.delete(key)
@@ -473,10 +498,12 @@ export class VersionedStore {
    */
   private open(key: string, now: () => number): unknown {
     const e = this.entries.get(key)!
-    if (e.expiresAt !== 0 && now() >= e.expiresAt) {
-      this.dropLive(key, e)
-      this.expired(key)
-      return undefined
+    if (e.expiresAt !== 0) {
+      const t = now()
+      if (t >= e.expiresAt) {
+        this.expireLive(key, e, t)
+        return undefined
+      }
     }
     let v = e.value
     if (v !== NOT_DECODED) return v
@@ -492,3 +519,5 @@ export class VersionedStore {
     return v
   }
 }
+
+const EMPTY = Buffer.alloc(0)

@@ -182,14 +182,24 @@ describe('VersionedStore', () => {
       expect(s.size()).to.equal(0)
       expect(s.stats.expirations).to.equal(1)
       expect(evicted).to.deep.equal([['k', 'expired']])
-      expect(s.tombstones()).to.equal(0) // local: no tombstone
+      // Not a delete: a local expiry marker that keeps the expired version
+      // (so an older write arriving late cannot come back), for deletionDelay.
+      expect(s.peek('k')).to.include({ tombstone: true, seq: 1, expiresAt: T0 + 500 })
+    })
+
+    it('an expired write still beats an older write that arrives later (expiry marker)', () => {
+      const { s } = store()
+      s.apply(write({ wall: 5, origin: 'a', seq: 2, expiresAt: T0 + 500 }), T0)
+      expect(s.get('k', at(T0 + 600))).to.equal(undefined)
+      expect(s.apply(write({ wall: 1, origin: 'b', seq: 1 }), T0 + 700)).to.equal('stale')
+      expect(s.get('k', at(T0 + 700))).to.equal(undefined)
     })
 
     it('has() also notices expiry', () => {
       const { s } = store()
       s.apply(write({ wall: 1, origin: 'a', seq: 1, expiresAt: T0 + 500 }), T0)
       expect(s.has('k', at(T0 + 500))).to.equal(false)
-      expect(s.peek('k')).to.equal(undefined)
+      expect(s.peek('k')?.tombstone).to.equal(true)
     })
 
     it('does not call now() for keys without a TTL', () => {
