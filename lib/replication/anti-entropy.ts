@@ -10,10 +10,11 @@
  *
  *   A → B  open stream, first frame: digest(A)
  *   B → A  every entry B holds whose (origin, seq) A's digest does not
- *          cover, in batches; then END + digest(B), snapshotted *before*
- *          B scanned its entries
- *   A → B  every entry A holds that digest(B) does not cover; END
- *   both   apply what arrived, then adopt the peer's coverage
+ *          cover, in batches; then END + digest(B), snapshotted *just
+ *          before* B scanned its entries
+ *   A → B  every entry A holds that digest(B) does not cover; then END +
+ *          digest(A) again, snapshotted just before A's scan
+ *   both   apply what arrived, then adopt the coverage in the peer's END
  *
  * Adopting the peer's coverage is sound because coverage is honest
  * (DESIGN.md invariant 9): for every write the peer claims of an origin it
@@ -26,9 +27,14 @@
  * evicted a key still covers it in its own ranges, so no peer re-sends it
  * over and over (eviction is local).
  *
- * The responder's END digest is a snapshot taken *before* it scans its
- * entries: a write that arrives while the scan's batches wait for the socket
- * to drain is not in the batches, so it must not be in the digest either.
+ * Each END digest is a snapshot taken right before (and in the same turn as)
+ * the scan whose entries precede it: a write that arrives while the batches
+ * wait for the socket to drain is not in them, so it must not be claimed
+ * either. That is also why A sends its digest again at the end: between its
+ * opening digest and its scan, what B sent may have made A evict entries
+ * (a node with a small `maxKeys`), and the opening digest would still vouch
+ * for them. A responder talking to an initiator that sends no digest at the
+ * end (an older node) adopts the opening one.
  *
  * A delta that does not validate, or that breaks a local limit, is skipped
  * and counted; the rest of the round goes on (invariant 8). Two nodes in
@@ -83,8 +89,9 @@ export async function initiateRound(ctx: AntiEntropyContext, open: (digest: Buff
   ctx.stats.bytesOut += mine.length
   try {
     const frames = new FrameQueue(conn, ctx.clock, ctx.queue)
-    const theirs = await receiveEntries(ctx, frames)
-    await sendEntries(ctx, conn, theirs, undefined)
+    const theirs = (await receiveEntries(ctx, frames)) ?? new Map()
+    // Snapshot, then scan in the same turn (see the file comment).
+    await sendEntries(ctx, conn, theirs, snapshotDigest(ctx))
     adopt(ctx, theirs)
     ctx.stats.rounds++
   } catch (err) {
@@ -104,8 +111,8 @@ export async function respondRound(ctx: AntiEntropyContext, conn: StreamConn, di
     // First the snapshot, then the scan (see the file comment).
     const mine = snapshotDigest(ctx)
     await sendEntries(ctx, conn, theirs, mine)
-    await receiveEntries(ctx, frames)
-    adopt(ctx, theirs)
+    const final = await receiveEntries(ctx, frames)
+    adopt(ctx, final ?? theirs)
     ctx.stats.rounds++
   } catch (err) {
     ctx.stats.failed++
@@ -116,10 +123,10 @@ export async function respondRound(ctx: AntiEntropyContext, conn: StreamConn, di
 }
 
 /**
- * Sends every entry `peer` lacks, in batches, then END with `digest` (the
- * responder's snapshot, taken before the scan) or an empty END.
+ * Sends every entry `peer` lacks, in batches, then END with `digest` (this
+ * node's snapshot, taken by the caller in this same turn, before the scan).
  */
-async function sendEntries(ctx: AntiEntropyContext, conn: StreamConn, peer: SeenVector, digest: Buffer | undefined): Promise<void> {
+async function sendEntries(ctx: AntiEntropyContext, conn: StreamConn, peer: SeenVector, digest: Buffer): Promise<void> {
   // A snapshot: the store may change while we wait for the socket to drain.
   const entries = ctx.store.entriesMissingFrom(rangesOf(peer))
   for (const { frame, count } of encodeEntryFrames(entries, ctx.batchBytes ?? BATCH_TARGET_BYTES, FRAME_BATCH)) {
@@ -128,13 +135,13 @@ async function sendEntries(ctx: AntiEntropyContext, conn: StreamConn, peer: Seen
     if (!conn.send(frame)) await conn.drain()
     if (conn.closed) throw new StreamError(`stream to ${conn.remoteAddress} closed while sending`)
   }
-  const end = Buffer.concat([Buffer.from([FRAME_END]), digest ?? Buffer.alloc(0)])
+  const end = Buffer.concat([Buffer.from([FRAME_END]), digest])
   ctx.stats.bytesOut += end.length
   conn.send(end)
 }
 
-/** Applies batches until END; returns the digest END carried (empty map if none). */
-async function receiveEntries(ctx: AntiEntropyContext, frames: FrameQueue): Promise<SeenVector> {
+/** Applies batches until END; returns the digest END carried (undefined if none). */
+async function receiveEntries(ctx: AntiEntropyContext, frames: FrameQueue): Promise<SeenVector | undefined> {
   for (;;) {
     const frame = await frames.next(ctx.timeoutMs)
     ctx.stats.bytesIn += frame.length
@@ -142,7 +149,7 @@ async function receiveEntries(ctx: AntiEntropyContext, frames: FrameQueue): Prom
     if (frame[0] === FRAME_BATCH) {
       ctx.stats.entriesIn += ctx.applyBatch(frame, 1)
     } else if (frame[0] === FRAME_END) {
-      return frame.length > 1 ? decodeSeen(frame.subarray(1)) : new Map()
+      return frame.length > 1 ? decodeSeen(frame.subarray(1)) : undefined
     } else {
       throw new DecodeError('type', `anti-entropy frame kind ${frame[0]}`)
     }

@@ -16,7 +16,8 @@
  * carry the key's largest value. Other nodes are not judged: they may miss a
  * key (eviction, or refusing a value larger than they accept), and after an
  * eviction they no longer know the newer version, so an older copy may come
- * back to them.
+ * back to them. A write made on a node without room is at risk: the writer
+ * may evict it before any node with room has it.
  */
 import { compareVersions } from '../../lib/store/version.js'
 import type { SimCluster, SimNode } from './cluster.js'
@@ -49,9 +50,16 @@ function roomFor(sim: SimCluster, o: Oracle): (n: SimNode, info: KeyInfo) => boo
     if (info.writes.some((w) => !w.del)) keys++
     bytes += info.largest + 2 * key.length + ENTRY_OVERHEAD
   }
-  return (n, info) =>
+  const room = (n: SimNode, info: KeyInfo): boolean =>
     n.config.maxKeys >= keys && (n.config.maxBytes === 0 || n.config.maxBytes >= bytes) &&
     n.config.maxValueBytes >= info.largest && n.config.maxFrameBytes >= info.largest + 64 * 1024
+  // A writer without room may evict its own write before any node with room
+  // received it (say, a member it did not know yet): the write is then gone,
+  // as from a single LRU. Such writes are at risk (README: at-risk window).
+  for (const info of infos.values()) {
+    for (const w of info.writes) if (!w.atRisk && !room(sim.all[w.node]!, info)) w.atRisk = true
+  }
+  return room
 }
 
 /** What node `n` should read for write `w` at this moment. */
@@ -112,11 +120,11 @@ function checkValues(sim: SimCluster, o: Oracle): void {
       const got = canon(n.cache.get(key))
       if (cands.some((w) => expected(w, n) === got)) continue
       if (!room(n, info) && got === 'u') continue
+      // a node without room may even hold an older value: it forgot the newer version when it evicted the key
+      if (!room(n, info)) continue
       reported++
       const want = cands.map((w) => `w${w.id}=${short(expected(w, n))}`).join(' or ')
       const older = info.writes.find((w) => !w.del && w.canon === got)
-      // a node without room may even hold an older value: it forgot the newer version when it evicted the key
-      if (!room(n, info)) continue
       const expiredWinner = !best.del && best.expiresAt !== 0 && expected(best, n) === 'u'
       const what = got === 'u' ? 'no-lost-write'
         : older === undefined ? 'last-writer-wins'
