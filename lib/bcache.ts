@@ -40,7 +40,10 @@ export interface BcacheStats {
   nodeId: string
   keys: number
   bytes: number
+  /** Deletes remembered (for deletionDelay) so a late older write cannot resurrect the key. */
   tombstones: number
+  /** Expired writes remembered (for deletionDelay) for the same reason; local, never gossiped. */
+  expiryMarkers: number
   hits: number
   misses: number
   sets: number
@@ -187,6 +190,7 @@ export class Bcache<V = unknown> extends EventEmitter<BcacheEvents> {
       keys: store.size(),
       bytes: store.bytes(),
       tombstones: store.tombstones(),
+      expiryMarkers: store.expiryMarkers(),
       ...this.counters,
       evictions: store.stats.evictions,
       expirations: store.stats.expirations,

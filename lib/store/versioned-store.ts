@@ -168,6 +168,8 @@ export class VersionedStore {
   /** Never holds a key that is also in `entries`. */
   private readonly tombs: Tombstones
   private readonly origins = new OriginIndex()
+  /** Entries of `tombs` that are expiry markers (`expiresAt !== 0`), not deletes. */
+  private markers = 0
   /** Live entries with `expiresAt !== 0`, by key; `expiry` holds when they expire. */
   private ttlCount = 0
   private readonly expiry = new ExpiryQueue((key, at) => this.entries.get(key)?.expiresAt === at, () => this.ttlCount)
@@ -251,9 +253,7 @@ export class VersionedStore {
     }
     if (entry.tombstone) {
       if (current !== undefined) this.dropLive(key, current)
-      const old = this.tombs.set(entry, nowMs)
-      if (old !== undefined) this.origins.release(old.version.origin)
-      this.origins.hold(origin, nowMs)
+      this.putTomb(entry, nowMs)
       this.stats.applied++
       return 'applied'
     }
@@ -264,14 +264,10 @@ export class VersionedStore {
         this.dropLive(key, current)
         this.expired(key)
       }
-      if (tomb !== undefined) this.origins.release(tomb.version.origin)
       this.keepExpired(entry, nowMs)
       return 'expired'
     }
-    if (tomb !== undefined) {
-      this.tombs.delete(key)
-      this.origins.release(tomb.version.origin)
-    }
+    if (tomb !== undefined) this.tombGone(this.tombs.delete(key)!)
     this.store(key, entry, current, nowMs)
     this.stats.applied++
     return 'applied'
@@ -300,7 +296,7 @@ export class VersionedStore {
    * @param budget - most items reclaimed per call. @default {@link PURGE_BATCH}
    */
   purge(nowMs: number, budget = PURGE_BATCH): { tombstones: number; expired: number } {
-    const tombstones = this.tombs.purge(nowMs, budget, (t) => this.origins.release(t.version.origin))
+    const tombstones = this.tombs.purge(nowMs, budget, (t) => this.tombGone(t))
     const expired = this.expiry.popDue(nowMs, budget - tombstones, (key) => {
       this.expireLive(key, this.entries.get(key)!, nowMs)
     })
@@ -383,9 +379,14 @@ export class VersionedStore {
     return this.entries.size
   }
 
-  /** Tombstones held. */
+  /** Tombstones of deletes held (expiry markers not included). */
   tombstones(): number {
-    return this.tombs.size
+    return this.tombs.size - this.markers
+  }
+
+  /** Expiry markers held (see `keepExpired`): expired writes kept for `deletionDelayMs`. */
+  expiryMarkers(): number {
+    return this.markers
   }
 
   /** Sum of {@link entrySize} over live entries. */
@@ -398,6 +399,7 @@ export class VersionedStore {
     this.live.clear()
     this.entries.clear()
     this.tombs.clear()
+    this.markers = 0
     this.origins.clear()
     this.expiry.clear()
     this.ttlCount = 0
@@ -457,10 +459,21 @@ export class VersionedStore {
    * version) in anti-entropy. Never gossiped on its own (invariant 3).
    */
   private keepExpired(e: Entry, nowMs: number): void {
-    const marker: Entry = { key: e.key, bytes: EMPTY, value: undefined, version: e.version, seq: e.seq, expiresAt: e.expiresAt, tombstone: true }
-    const old = this.tombs.set(marker, nowMs)
-    if (old !== undefined) this.origins.release(old.version.origin)
-    this.origins.hold(e.version.origin, nowMs)
+    this.putTomb({ key: e.key, bytes: EMPTY, value: undefined, version: e.version, seq: e.seq, expiresAt: e.expiresAt, tombstone: true }, nowMs)
+  }
+
+  /** Keeps `t` (a tombstone, or an expiry marker when `expiresAt !== 0`) as its key's, in place of any older one. */
+  private putTomb(t: Entry, nowMs: number): void {
+    const old = this.tombs.set(t, nowMs)
+    if (old !== undefined) this.tombGone(old)
+    this.origins.hold(t.version.origin, nowMs)
+    if (t.expiresAt !== 0) this.markers++
+  }
+
+  /** Accounting for a tombstone or marker that left `tombs`. */
+  private tombGone(t: Entry): void {
+    this.origins.release(t.version.origin)
+    if (t.expiresAt !== 0) this.markers--
   }
 
   /** Removes `e` from `entries` and its accounting (`lossy`: by a local decision). */
