@@ -203,6 +203,9 @@ export class MemberTable {
     }
     const gone = m.state >= MemberState.Dead
     if (msg.addr !== m.addr && !gone) {
+      // Two live nodes with one id (a restart at another address is only
+      // accepted once the old one is dead): counted, so it is not silent.
+      this.c.onDrop?.('node-id-conflict')
       this.c.logger.warn(`membership: conflicting address for ${msg.nodeId}: ${m.addr} vs ${msg.addr}; keeping ${m.addr}`)
       return
     }

@@ -18,7 +18,7 @@ import type { Random } from '../random.js'
 import type { MembershipConfig } from '../options.js'
 import { TransmitQueue } from '../gossip/transmit-queue.js'
 import type { StreamConn, Transport } from '../transport/transport.js'
-import { buildPacket, decodePacket, DecodeError, encodeFrame, encodeMessage, encodeUser } from '../wire/codec.js'
+import { buildPacket, decodeFrame, decodePacket, DecodeError, encodeFrame, encodeMessage, encodeUser } from '../wire/codec.js'
 import { MemberState, MsgType, type PacketMsg, type StreamMsg } from '../wire/messages.js'
 import { Awareness } from './awareness.js'
 import type { Cluster, Peer, StreamTagHandler } from './cluster.js'
@@ -26,7 +26,8 @@ import { nullDelegate, type MembershipDelegate } from './delegate.js'
 import { MemberTable, memberInfo, type Member, type MemberEvent, type MemberInfo, type MemberTableLimits } from './member-table.js'
 import { PacketSender } from './packet-sender.js'
 import { Prober, type ProbeStats } from './prober.js'
-import { exchange, pushPullMsg, readFrame } from './streams.js'
+import { HandOffConn } from './hand-off.js'
+import { exchange, pushPullMsg } from './streams.js'
 
 export interface MembershipComponents {
   transport: Transport
@@ -394,8 +395,10 @@ export class Membership extends EventEmitter<MembershipEvents> implements Cluste
       conn.destroy()
       return
     }
-    readFrame(conn, this.c.clock, this.config.tcpTimeoutMs).then(
-      (msg) => this.serveStream(conn, msg),
+    // Frames (and a close) that arrive before the tag handler takes over wait for it (hand-off.ts).
+    const handOff = new HandOffConn(conn)
+    handOff.first(this.c.clock, this.config.tcpTimeoutMs).then(decodeFrame).then(
+      (msg) => this.serveStream(handOff, msg),
       (err) => {
         this.drop(err instanceof DecodeError ? `stream-${err.reason}` : 'stream-error')
         this.c.logger.debug(`membership: stream from ${conn.remoteAddress} failed: ${String(err)}`)

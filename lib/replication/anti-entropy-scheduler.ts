@@ -42,6 +42,8 @@ export class AntiEntropyScheduler {
   private served = 0
   private joining = false
   private closed = false
+  /** Streams of the rounds in progress: destroyed by close(), which ends those rounds. */
+  private readonly rounds = new Set<StreamConn>()
 
   constructor(private readonly c: AntiEntropySchedulerComponents, private readonly config: AntiEntropySchedule) {
     c.cluster.handleStreams(StreamTag.AntiEntropy, (conn, payload) => this.serve(conn, payload))
@@ -57,15 +59,19 @@ export class AntiEntropyScheduler {
   close(): void {
     this.closed = true
     this.ticker?.stop()
+    for (const conn of this.rounds) conn.destroy()
+    this.rounds.clear()
   }
 
   /** One round with the member at `addr`, as initiator. */
   async sync(addr: string): Promise<void> {
     this.initiated++
+    let conn: StreamConn | undefined
     try {
-      await initiateRound(this.c.round, (digest) => this.c.cluster.openStream(addr, StreamTag.AntiEntropy, digest))
+      await initiateRound(this.c.round, async (digest) => (conn = this.track(await this.c.cluster.openStream(addr, StreamTag.AntiEntropy, digest))))
     } finally {
       this.initiated--
+      if (conn !== undefined) this.rounds.delete(conn)
     }
   }
 
@@ -94,6 +100,15 @@ export class AntiEntropyScheduler {
     }
   }
 
+  private track(conn: StreamConn): StreamConn {
+    if (this.closed) {
+      conn.destroy()
+      return conn
+    }
+    this.rounds.add(conn)
+    return conn
+  }
+
   private busy(): boolean {
     return this.joining || this.initiated > 0 || this.served > 0
   }
@@ -111,10 +126,14 @@ export class AntiEntropyScheduler {
       return conn.destroy()
     }
     this.served++
+    this.track(conn)
     respondRound(this.c.round, conn, digest).catch((err) => {
       this.c.drops.count('anti-entropy')
       this.c.logger.debug(`replication: serving anti-entropy to ${conn.remoteAddress} failed: ${String(err)}`)
-    }).finally(() => { this.served-- })
+    }).finally(() => {
+      this.served--
+      this.rounds.delete(conn)
+    })
   }
 }
 

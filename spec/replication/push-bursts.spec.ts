@@ -55,14 +55,11 @@ describe('Push streams under bursts and stalled peers (cluster)', function () {
     expect(largest).to.be.greaterThan(0)
   })
 
-  // BUG (lib, not fixed here): the peers get 19,943 of 20,000 — exactly the
-  // second push batch (k57…k113) is lost, with no drop counted. Membership's
-  // onStream (lib/membership/membership.ts, readFrame from streams.ts) reads
-  // the first frame with its own onFrame handler and hands the conn to the
-  // Push handler only after a promise turn; frames already buffered on the
-  // conn are flushed in one loop into readFrame's (settled) handler and
-  // swallowed. Un-skip once fixed.
-  it.skip('BUG: after a 20,000-write turn and close() at once, the peers hold all 20,000', async () => {
+  // Defect found while writing these specs: membership read a stream's first
+  // frame with its own handler, and frames that arrived before the Push
+  // handler took over (the second batch of a burst) were swallowed; now they
+  // wait in the hand-off (lib/membership/hand-off.ts).
+  it('after a 20,000-write turn and close() at once, the peers hold all 20,000', async () => {
     const { n } = await burstThenClose(41)
     const [, b, c] = cluster.nodes
     expect(b!.stats().keys, 'b').to.equal(n)

@@ -152,11 +152,17 @@ async function restart(sim: SimCluster, o: Oracle, t: string): Promise<void> {
 async function join(sim: SimCluster, o: Oracle, t: string, op: Extract<Op, { op: 'join' }>): Promise<void> {
   const dupOf = op.duplicateIdOf === undefined ? undefined : pick(sim, op.duplicateIdOf)
   const nodeId = dupOf?.nodeId ?? `n${sim.all.length}j`
-  const peers = sim.live().slice(0, 1).map((n) => n.transport.address)
+  const seed = sim.live()[0]
+  const peers = seed === undefined ? [] : [seed.transport.address]
+  // The seed can only refuse an id it believes alive: after a partition it may hold the other node dead.
+  const seedSeesDupAlive = dupOf !== undefined && seed?.cache.members().some((m) => m.nodeId === dupOf.nodeId && m.address === dupOf.transport.address && (m.state === 'alive' || m.state === 'suspect')) === true
   const node = await sim.start(op.config, nodeId, peers)
   if (node instanceof Error) return o.log(`${t} join ${nodeId} refused: ${node.message}`)
   o.log(`${t} join #${node.idx} ${nodeId} ${describe(op.config)}`)
-  if (dupOf !== undefined && dupOf.alive) {
+  if (dupOf !== undefined && dupOf.alive && !seedSeesDupAlive) {
+    o.log(`${t} (the seed held ${nodeId}'s first node dead or unknown: the join was accepted)`)
+    sim.close(node)
+  } else if (dupOf !== undefined && dupOf.alive) {
     o.violate('unique-node-id', `#${node.idx} joined with node id ${nodeId} of the live node #${dupOf.idx}: accepted silently`)
     sim.close(node)
   }
