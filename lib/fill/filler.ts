@@ -380,8 +380,15 @@ export class Filler<V> {
     )
   }
 
-  /** Resolves with the value if it arrives within `waitMs`, else undefined. */
+  /**
+   * Resolves with the value if it is there or arrives within `waitMs`, else
+   * undefined. The store is read in the same turn the waiter registers: a
+   * value that arrived while the refusal was on its way (after the last read)
+   * wakes nobody, so a wait that did not look first would sleep through it.
+   */
   private async waitForValue(flight: Flight<V>, waitMs: number): Promise<{ value: V } | undefined> {
+    const present = this.local.get(flight.key)
+    if (present !== undefined) return { value: present }
     const timedOut = new Error('wait timed out')
     try {
       const value = await raceAbort<V>(
