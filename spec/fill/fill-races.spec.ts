@@ -1,4 +1,5 @@
 import { expect } from 'chai'
+import { FillError } from '../../lib/errors.js'
 import { FakeFillCluster, TestFiller, drive, keyOwnedBy, track } from './fake-fill-cluster.js'
 
 const AB = ['a', 'b']
@@ -25,6 +26,24 @@ describe('Filler (races)', () => {
     expect(f.calls).to.equal(1)
     expect(c.node('a').filler.stats.leasesRefused).to.equal(1)
     expect(c.node('b').filler.stats).to.include({ valuesArrived: 1, fillsStarted: 0 })
+    expect(c.node('b').pendingWaits()).to.equal(0)
+    c.close()
+  })
+
+  it("the holder's timeout reaches the nodes it kept waiting at once, not at their own deadlines", async () => {
+    const c = new FakeFillCluster(AB)
+    const key = keyOwnedBy('a', AB)
+    const hang = new TestFiller(c.clock, Infinity)
+    const atA = track(c.node('a').filler.fill(key, hang.fn, { timeoutMs: 100 }))
+    await drive(c.clock, 50)
+    const atB = track(c.node('b').filler.fill(key, hang.fn, { timeoutMs: 2000 })) // refused: a holds the lease
+    await drive(c.clock, 55)
+    expect(atA.status).to.equal('rejected')
+    expect((atA.error as Error).name).to.equal('FillTimeoutError')
+    expect(atB.status).to.equal('rejected') // one release and one notice later, 1.9 s before its own deadline
+    expect(atB.error).to.be.instanceOf(FillError)
+    expect((atB.error as Error).message).to.match(/failed at a: .*timed out after 100 ms/)
+    expect(hang.calls).to.equal(1)
     expect(c.node('b').pendingWaits()).to.equal(0)
     c.close()
   })
