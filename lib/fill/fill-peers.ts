@@ -92,6 +92,8 @@ export interface FillLocal<V> {
    * Resolves with the value of `key` as soon as it is set locally (by a write
    * from this node or one that arrived by replication). Must reject, and drop
    * its waiter, when `signal` aborts: the filler aborts every wait it gives up.
+   * Must register its waiter synchronously: the filler reads {@link FillLocal.get}
+   * just before, in the same turn, and a value set in between would be missed.
    */
   waitForValue(key: string, signal: AbortSignal): Promise<V>
 }

@@ -61,8 +61,11 @@
  *   the local store before running the filler finds it; the filler is skipped.
  * - The deadline passes while the filler runs: the waiters get
  *   `FillTimeoutError`, the filler's signal aborts, the lease is released at
- *   once, and the filler's late value is discarded (not stored): another node
- *   may already be filling, and the callers have been told it failed.
+ *   once with the timeout as its failure (the nodes refused meanwhile get a
+ *   `FillError` naming the holder, as a joiner here shares the first
+ *   caller's deadline), and the filler's late value is discarded (not
+ *   stored): another node may already be filling, and the callers have been
+ *   told it failed.
  * - The owner grants a lease after N stopped waiting for it (the request
  *   timed out, or the flight ended): N sends a release whenever it gives up
  *   on a request (an owner ignores a release from a non-holder), and again if
@@ -380,8 +383,15 @@ export class Filler<V> {
     )
   }
 
-  /** Resolves with the value if it arrives within `waitMs`, else undefined. */
+  /**
+   * Resolves with the value if it is there or arrives within `waitMs`, else
+   * undefined. The store is read in the same turn the waiter registers: a
+   * value that arrived while the refusal was on its way (after the last read)
+   * wakes nobody, so a wait that did not look first would sleep through it.
+   */
   private async waitForValue(flight: Flight<V>, waitMs: number): Promise<{ value: V } | undefined> {
+    const present = this.local.get(flight.key)
+    if (present !== undefined) return { value: present }
     const timedOut = new Error('wait timed out')
     try {
       const value = await raceAbort<V>(
@@ -429,6 +439,8 @@ export class Filler<V> {
     if (this.flights.get(flight.key) === flight) this.flights.delete(flight.key)
     if (how === 'timeout') this.counters.fillTimeouts++
     if (flight.leaseOwner === undefined) return
-    this.releaseLease(flight.leaseOwner, flight.key, how === 'error' ? failureMessage(outcome) : undefined)
+    // a timeout is the shared fill's outcome, like an error: the nodes it kept waiting hear of it now
+    const failed = how === 'error' || how === 'timeout'
+    this.releaseLease(flight.leaseOwner, flight.key, failed ? failureMessage(outcome) : undefined)
   }
 }

@@ -7,13 +7,24 @@
  * - every caller settles (a hanging filler is cut by the caller's timeout);
  * - a value or an error reaches every caller promptly after the first filler
  *   run ends (`PROMPT_MS`), not after a lease runs out, when the fill ran on
- *   a healthy network;
- * - the filler runs once per cluster on a healthy network;
+ *   a healthy network; a caller that settled before that, while a fill of
+ *   the same key from another operation was pending, got that fill's
+ *   outcome (it joined its flight, or waited on its lease) and is not judged,
+ *   nor is a caller that joined the flight of an unhealthy fill;
+ * - the filler runs once per cluster on a healthy network (see `checkOnce`
+ *   for a filler that fails);
  * - every hanging filler sees its abort signal by the end.
+ *
+ * Healthy means no fault, and every live node's membership view is the set
+ * of live nodes when the fill starts and when each caller settles: the
+ * lease owner is a rendezvous over that view, so two nodes that see
+ * different members (a join still spreading by gossip) ask different
+ * owners and each fill; the design promises once per node then, not once
+ * per cluster.
  */
 import type { SimCluster, SimNode } from './cluster.js'
 import type { Op } from './model.js'
-import type { FillRec, Oracle } from './oracle.js'
+import type { FillCall, FillRec, Oracle } from './oracle.js'
 
 /** Caller timeout of a fill: a hanging filler is abandoned after it. */
 export const FILL_TIMEOUT_MS = 4000
@@ -23,7 +34,7 @@ export const PROMPT_MS = 1500
 export function startFill(sim: SimCluster, o: Oracle, t: string, op: Extract<Op, { op: 'fill' }>, i: number): void {
   const live = sim.live()
   const nodes = [...new Set(op.nodes.map((n) => live[n % live.length]!))]
-  const rec: FillRec = { op: i, key: op.key, kind: op.kind, healthy: !o.faulty, startEpoch: o.faultEpoch, calls: [], runs: [] }
+  const rec: FillRec = { op: i, key: op.key, kind: op.kind, healthy: !o.faulty && viewsAgree(sim), startEpoch: o.faultEpoch, calls: [], runs: [] }
   o.fills.push(rec)
   o.log(`${t} fill ${JSON.stringify(op.key)} (${op.kind}, ${op.delayMs} ms) on ${nodes.map((n) => `#${n.idx}`).join(' ')}`)
   for (const node of nodes) call(sim, rec, node, op.delayMs, i)
@@ -55,10 +66,21 @@ function call(sim: SimCluster, rec: FillRec, node: SimNode, delayMs: number, i: 
     c.detail = (err as Error).message
     return
   }
+  const settled = (outcome: 'value' | 'error', detail: string): void => {
+    Object.assign(c, { settledAt: sim.base.now(), outcome, detail })
+    if (!viewsAgree(sim)) rec.healthy = false
+  }
   p.then(
-    (v) => Object.assign(c, { settledAt: sim.base.now(), outcome: 'value', detail: JSON.stringify(v) }),
-    (err: unknown) => Object.assign(c, { settledAt: sim.base.now(), outcome: 'error', detail: (err as Error).message })
+    (v) => settled('value', JSON.stringify(v)),
+    (err: unknown) => settled('error', (err as Error).message)
   )
+}
+
+/** Whether every live node sees exactly the live nodes as alive members (itself included). */
+function viewsAgree(sim: SimCluster): boolean {
+  const live = sim.live()
+  const want = live.map((n) => n.nodeId).sort().join(',')
+  return live.every((n) => n.cache.members().filter((m) => m.state === 'alive').map((m) => m.nodeId).sort().join(',') === want)
 }
 
 /** Judges every fill of the run (see the file header). */
@@ -69,14 +91,48 @@ export function checkFills(o: Oracle): void {
     for (const r of f.runs) if (f.kind === 'hang' && !r.aborted) o.violate('fill-aborts', `${name}: the hanging filler on #${r.node} was never aborted`)
     const healthy = f.healthy && f.startEpoch === o.faultEpoch
     if (!healthy || f.calls.length === 0) continue
-    if (f.runs.length > 1) o.violate('fill-once', `${name}: the filler ran ${f.runs.length} times on a healthy cluster (on ${f.runs.map((r) => `#${r.node}`).join(' ')})`)
+    checkOnce(o, f, name)
     const firstEnd = Math.min(...f.runs.map((r) => r.endedAt ?? Infinity))
     if (f.kind === 'hang' || !Number.isFinite(firstEnd)) continue
     for (const c of f.calls) {
-      if (c.settledAt === undefined) continue
+      if (c.settledAt === undefined || joinedUnhealthy(o, f, c)) continue
       const late = c.settledAt - firstEnd
       if (late > PROMPT_MS) o.violate('fill-prompt', `${name}: the caller on #${c.node} got its ${c.outcome} ${Math.round(late)} ms after the filler ended (${c.detail})`)
+      // settled before this op's value existed, while another fill of the key ran: that fill's outcome
+      if (late < 0 && overlapsOtherFill(o, f, c)) continue
       if (f.kind === 'ok' && c.outcome !== 'value') o.violate('fill-value', `${name}: the caller on #${c.node} got an error although the filler succeeded: ${c.detail}`)
     }
   }
+}
+
+/**
+ * Once per cluster: no filler run starts while another is still going (the
+ * lease is exclusive). A filler that failed is not cached, so a request that
+ * reaches the owner after the failed run released its lease is a fresh fill
+ * and may run again (a filler that throws within a network trip does); a
+ * value is stored before the lease is released, so a successful fill is
+ * never run twice, nor is a hanging one (its run ends only when aborted).
+ */
+function checkOnce(o: Oracle, f: FillRec, name: string): void {
+  const runs = f.runs
+  const overlapping = runs.filter((r, i) => runs.some((q, j) => j < i && r.startedAt < (q.endedAt ?? Infinity))) // runs are recorded as they start
+  const bad = f.kind === 'throw' ? overlapping.length > 0 : runs.length > 1
+  if (bad) o.violate('fill-once', `${name}: the filler ran ${runs.length} times on a healthy cluster (on ${runs.map((r) => `#${r.node}`).join(' ')})${f.kind === 'throw' ? `, ${overlapping.length} while another run was still going` : ''}`)
+}
+
+/**
+ * Whether `c` joined the flight of an unhealthy fill: a caller of another
+ * fill of the key was pending on the same node when `c` started. That
+ * flight's outcome is not bound by the healthy-cluster promises (an owner
+ * that did not yet know the requester could not send it the failure).
+ */
+function joinedUnhealthy(o: Oracle, f: FillRec, c: FillCall): boolean {
+  return o.fills.some((g) => g !== f && g.key === f.key && !(g.healthy && g.startEpoch === o.faultEpoch) &&
+    g.calls.some((d) => d.node === c.node && d.startedAt <= c.startedAt && (d.settledAt ?? Infinity) > c.startedAt))
+}
+
+/** Whether a caller of another fill of the same key was pending while `c` was. */
+function overlapsOtherFill(o: Oracle, f: FillRec, c: FillCall): boolean {
+  const end = c.settledAt ?? Infinity
+  return o.fills.some((g) => g !== f && g.key === f.key && g.calls.some((d) => d.startedAt < end && (d.settledAt ?? Infinity) > c.startedAt))
 }
