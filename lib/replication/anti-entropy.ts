@@ -8,7 +8,7 @@
  * or superseded by a newer write of the same key. The digest is that map; it
  * costs a few bytes per origin, whatever the number of keys.
  *
- *   A → B  open stream, first frame: digest(A)
+ *   A → B  open stream, first frame: digest(A) (with A's maxValueBytes)
  *   B → A  every entry B holds whose (origin, seq) A's digest does not
  *          cover, in batches; then END + digest(B), snapshotted *just
  *          before* B scanned its entries
@@ -37,7 +37,13 @@
  * end (an older node) adopts the opening one.
  *
  * A delta that does not validate, or that breaks a local limit, is skipped
- * and counted; the rest of the round goes on (invariant 8). Two nodes in
+ * and counted; the rest of the round goes on (invariant 8). Nodes may be
+ * configured differently, so each digest announces its sender's
+ * `maxValueBytes`: an entry with a larger value is not sent (the peer would
+ * refuse it, and its frame limit might not carry it); its `(origin, seq)`
+ * goes in a REFUSED frame instead, and the peer records the write as seen
+ * but not held (its coverage of that origin becomes lossy), so no later
+ * round offers it again. Two nodes in
  * sync exchange two digests and nothing else. A write lost in a datagram
  * leaves a gap in the receiver's ranges, which the next round fills.
  *
@@ -52,10 +58,18 @@ import { FrameQueue, type FrameQueueLimits } from '../transport/frame-queue.js'
 import type { StreamConn } from '../transport/transport.js'
 import { DecodeError } from '../wire/decode-error.js'
 import { BATCH_TARGET_BYTES, encodeEntryFrames } from './delta.js'
-import { decodeSeen, encodeSeen, rangesOf, type SeenVector } from './seen-vector.js'
+import { Packr } from 'msgpackr'
+import { safeUnpack } from '../wire/safe-unpack.js'
+import { decodeDigest, encodeDigest, rangesOf, type Digest } from './seen-vector.js'
 
 const FRAME_BATCH = 0
 const FRAME_END = 1
+/** `(origin, seq)` pairs of entries too large for the receiver (see the file comment). */
+const FRAME_REFUSED = 2
+/** Most pairs in one REFUSED frame. */
+const REFUSED_PER_FRAME = 4096
+
+const packr = new Packr({ useRecords: false, moreTypes: false })
 
 export interface AntiEntropyStats {
   rounds: number
@@ -64,6 +78,8 @@ export interface AntiEntropyStats {
   bytesIn: number
   entriesOut: number
   entriesIn: number
+  /** Entries not sent because their value is larger than the peer accepts. */
+  tooLargeForPeer: number
 }
 
 export interface AntiEntropyContext {
@@ -76,6 +92,8 @@ export interface AntiEntropyContext {
   /** Target size of one batch frame. @default {@link BATCH_TARGET_BYTES} */
   batchBytes?: number
   stats: AntiEntropyStats
+  /** Largest value this node accepts from a peer (announced in its digests). */
+  maxValueBytes: number
   /** Called with the size of each digest this node sends. */
   onDigest?: (bytes: number) => void
   /** Bound of the bytes a peer can make us queue unread on one round's stream. */
@@ -89,7 +107,7 @@ export async function initiateRound(ctx: AntiEntropyContext, open: (digest: Buff
   ctx.stats.bytesOut += mine.length
   try {
     const frames = new FrameQueue(conn, ctx.clock, ctx.queue)
-    const theirs = (await receiveEntries(ctx, frames)) ?? new Map()
+    const theirs = (await receiveEntries(ctx, frames)) ?? { seen: new Map(), maxValueBytes: 0 }
     // Snapshot, then scan in the same turn (see the file comment).
     await sendEntries(ctx, conn, theirs, snapshotDigest(ctx))
     adopt(ctx, theirs)
@@ -106,7 +124,7 @@ export async function initiateRound(ctx: AntiEntropyContext, open: (digest: Buff
 export async function respondRound(ctx: AntiEntropyContext, conn: StreamConn, digest: Buffer): Promise<void> {
   try {
     ctx.stats.bytesIn += digest.length
-    const theirs = decodeSeen(digest)
+    const theirs = decodeDigest(digest)
     const frames = new FrameQueue(conn, ctx.clock, ctx.queue)
     // First the snapshot, then the scan (see the file comment).
     const mine = snapshotDigest(ctx)
@@ -126,22 +144,35 @@ export async function respondRound(ctx: AntiEntropyContext, conn: StreamConn, di
  * Sends every entry `peer` lacks, in batches, then END with `digest` (this
  * node's snapshot, taken by the caller in this same turn, before the scan).
  */
-async function sendEntries(ctx: AntiEntropyContext, conn: StreamConn, peer: SeenVector, digest: Buffer): Promise<void> {
+async function sendEntries(ctx: AntiEntropyContext, conn: StreamConn, peer: Digest, digest: Buffer): Promise<void> {
   // A snapshot: the store may change while we wait for the socket to drain.
-  const entries = ctx.store.entriesMissingFrom(rangesOf(peer))
+  const missing = ctx.store.entriesMissingFrom(rangesOf(peer.seen))
+  const entries = missing.filter((e) => e.bytes.length <= peer.maxValueBytes)
   for (const { frame, count } of encodeEntryFrames(entries, ctx.batchBytes ?? BATCH_TARGET_BYTES, FRAME_BATCH)) {
-    ctx.stats.bytesOut += frame.length
     ctx.stats.entriesOut += count
-    if (!conn.send(frame)) await conn.drain()
-    if (conn.closed) throw new StreamError(`stream to ${conn.remoteAddress} closed while sending`)
+    await sendFrame(ctx, conn, frame)
+  }
+  if (entries.length < missing.length) {
+    const refused = missing.filter((e) => e.bytes.length > peer.maxValueBytes).map((e) => [e.version.origin, e.seq])
+    ctx.stats.tooLargeForPeer += refused.length
+    for (let i = 0; i < refused.length; i += REFUSED_PER_FRAME) {
+      const body = packr.pack(refused.slice(i, i + REFUSED_PER_FRAME))
+      await sendFrame(ctx, conn, Buffer.concat([Buffer.from([FRAME_REFUSED]), body]))
+    }
   }
   const end = Buffer.concat([Buffer.from([FRAME_END]), digest])
   ctx.stats.bytesOut += end.length
   conn.send(end)
 }
 
+async function sendFrame(ctx: AntiEntropyContext, conn: StreamConn, frame: Buffer): Promise<void> {
+  ctx.stats.bytesOut += frame.length
+  if (!conn.send(frame)) await conn.drain()
+  if (conn.closed) throw new StreamError(`stream to ${conn.remoteAddress} closed while sending`)
+}
+
 /** Applies batches until END; returns the digest END carried (undefined if none). */
-async function receiveEntries(ctx: AntiEntropyContext, frames: FrameQueue): Promise<SeenVector | undefined> {
+async function receiveEntries(ctx: AntiEntropyContext, frames: FrameQueue): Promise<Digest | undefined> {
   for (;;) {
     const frame = await frames.next(ctx.timeoutMs)
     ctx.stats.bytesIn += frame.length
@@ -149,7 +180,9 @@ async function receiveEntries(ctx: AntiEntropyContext, frames: FrameQueue): Prom
     if (frame[0] === FRAME_BATCH) {
       ctx.stats.entriesIn += ctx.applyBatch(frame, 1)
     } else if (frame[0] === FRAME_END) {
-      return frame.length > 1 ? decodeSeen(frame.subarray(1)) : undefined
+      return frame.length > 1 ? decodeDigest(frame.subarray(1)) : undefined
+    } else if (frame[0] === FRAME_REFUSED) {
+      markRefused(ctx, frame)
     } else {
       throw new DecodeError('type', `anti-entropy frame kind ${frame[0]}`)
     }
@@ -158,13 +191,28 @@ async function receiveEntries(ctx: AntiEntropyContext, frames: FrameQueue): Prom
 
 /** This node's digest, encoded now (a snapshot the store's later changes do not touch). */
 function snapshotDigest(ctx: AntiEntropyContext): Buffer {
-  const digest = encodeSeen(ctx.store.coverage())
+  const digest = encodeDigest(ctx.store.coverage(), ctx.maxValueBytes)
   ctx.onDigest?.(digest.length)
   return digest
 }
 
 /** Takes over the peer's coverage of every origin it can vouch for. */
-function adopt(ctx: AntiEntropyContext, peer: SeenVector): void {
+function adopt(ctx: AntiEntropyContext, peer: Digest): void {
   const now = ctx.clock.now()
-  for (const [origin, { ranges, lossy }] of peer) if (!lossy) ctx.store.markSeen(origin, ranges.ranges(), now)
+  for (const [origin, { ranges, lossy }] of peer.seen) if (!lossy) ctx.store.markSeen(origin, ranges.ranges(), now)
+}
+
+/** Records the writes a peer did not send because their values are larger than we accept. */
+function markRefused(ctx: AntiEntropyContext, frame: Buffer): void {
+  const raw = safeUnpack(frame, 1)
+  if (!Array.isArray(raw) || raw.length > REFUSED_PER_FRAME) throw new DecodeError('shape', 'refused frame')
+  const now = ctx.clock.now()
+  for (const pair of raw as unknown[]) {
+    if (!Array.isArray(pair) || pair.length < 2) throw new DecodeError('shape', 'refused pair')
+    const [origin, seq] = pair as [unknown, unknown]
+    if (typeof origin !== 'string' || origin.length === 0 || origin.length > 256 || !Number.isSafeInteger(seq) || (seq as number) < 1) {
+      throw new DecodeError('field', 'refused pair')
+    }
+    ctx.store.refuse(origin, seq as number, now)
+  }
 }

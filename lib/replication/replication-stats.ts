@@ -33,6 +33,6 @@ export type ReplicationCounters = Omit<ReplicationStats, 'dropped' | 'pushQueued
 export function newCounters(): ReplicationCounters {
   return {
     deltasOut: 0, deltasIn: 0, applied: 0, stale: 0, duplicates: 0, pushDatagrams: 0, pushBatches: 0, pushStreams: 0, digestBytes: 0,
-    antiEntropy: { rounds: 0, failed: 0, bytesOut: 0, bytesIn: 0, entriesOut: 0, entriesIn: 0 }
+    antiEntropy: { rounds: 0, failed: 0, bytesOut: 0, bytesIn: 0, entriesOut: 0, entriesIn: 0, tooLargeForPeer: 0 }
   }
 }

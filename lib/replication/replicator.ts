@@ -102,7 +102,7 @@ export class Replicator implements MembershipDelegate {
     this.ae = new AntiEntropyScheduler({
       cluster, clock, random: c.random, logger: c.logger, drops: this.drops,
       round: {
-        store, clock, timeoutMs: config.tcpTimeoutMs, stats: stats.antiEntropy,
+        store, clock, timeoutMs: config.tcpTimeoutMs, stats: stats.antiEntropy, maxValueBytes: config.maxValueBytes,
         applyBatch: (frame, start) => this.merge.acceptBatch(frame, start, 'anti-entropy'),
         onDigest: (bytes) => { stats.digestBytes = bytes },
         queue: { maxBytes: config.maxStreamQueueBytes, onOverflow: () => this.drops.count('queue-overflow') }

@@ -66,3 +66,31 @@ export function decodeSeen(data: Uint8Array): Map<string, Coverage> {
   }
   return out
 }
+
+/**
+ * An anti-entropy digest as it travels: the sender's largest accepted value
+ * (4 bytes, big-endian), then its seen vector. The peer sends it no entry
+ * with a larger value (it would refuse it, and its frame limit might not
+ * even carry it): it sends the entry's `(origin, seq)` as refused instead.
+ */
+export interface Digest {
+  seen: Map<string, Coverage>
+  /** The sender's `maxValueBytes`. */
+  maxValueBytes: number
+}
+
+/** Encodes a digest of `seen` announcing `maxValueBytes`. */
+export function encodeDigest(seen: SeenVector, maxValueBytes: number): Buffer {
+  const rows = encodeSeen(seen)
+  const out = Buffer.allocUnsafe(4 + rows.length)
+  out.writeUInt32BE(Math.min(maxValueBytes, 0xffff_ffff), 0)
+  rows.copy(out, 4)
+  return out
+}
+
+/** Decodes and validates a digest. @throws DecodeError only. */
+export function decodeDigest(data: Uint8Array): Digest {
+  if (data.length < 5) throw new DecodeError('short', 'digest')
+  const buf = Buffer.from(data.buffer, data.byteOffset, data.byteLength)
+  return { maxValueBytes: buf.readUInt32BE(0), seen: decodeSeen(buf.subarray(4)) }
+}

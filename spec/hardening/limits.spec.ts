@@ -7,7 +7,7 @@ import { expect } from 'chai'
 import { ManualClock } from '../../lib/clock.js'
 import { FrameQueue } from '../../lib/transport/frame-queue.js'
 import { encodeBatch, encodeDelta } from '../../lib/replication/delta.js'
-import { encodeSeen } from '../../lib/replication/seen-vector.js'
+import { encodeDigest } from '../../lib/replication/seen-vector.js'
 import { seededRandom } from '../../lib/random.js'
 import { MemoryNetwork } from '../../lib/transport/memory-network.js'
 import { buildPacket, encodeFrame, encodeMessage, encodeUser } from '../../lib/wire/codec.js'
@@ -56,7 +56,7 @@ describe('hardening: limits', function () {
     const c = new CacheCluster(42, { maxSyncs: 1, tuning: { antiEntropyIntervalMs: 0 } })
     const [n0] = await c.start(1)
     const outsider = c.net.bind('10.66.0.1:7946')
-    const digest = encodeFrame({ type: MsgType.UserStream, tag: 1, payload: encodeSeen(new Map()) })
+    const digest = encodeFrame({ type: MsgType.UserStream, tag: 1, payload: encodeDigest(new Map(), 1 << 20) })
     for (let i = 0; i < 4; i++) {
       const conn = await c.settle(outsider.dialStream(n0!.address, 1000))
       conn.onFrame(() => {}) // reads the entries, never finishes the round

@@ -9,7 +9,7 @@
 import { expect } from 'chai'
 import { seededRandom, type Random } from '../../lib/random.js'
 import { decodeBatch, decodeDelta, encodeBatch, encodeDelta } from '../../lib/replication/delta.js'
-import { encodeSeen } from '../../lib/replication/seen-vector.js'
+import { encodeDigest } from '../../lib/replication/seen-vector.js'
 import { NonceSequence, sealEnvelope } from '../../lib/transport/envelope.js'
 import { buildPacket, decodeFrame, decodePacket, encodeFrame, encodeMessage, encodeUser } from '../../lib/wire/codec.js'
 import { MsgType } from '../../lib/wire/messages.js'
@@ -81,7 +81,7 @@ describe('hardening: a live node under fuzz', function () {
       const plainFrames = [
         ...streamSamples.map(encodeFrame).filter((f) => f.length < 2000),
         encodeFrame({ type: MsgType.UserStream, tag: 2, payload: encodeBatch([delta]) }),
-        encodeFrame({ type: MsgType.UserStream, tag: 1, payload: encodeSeen(new Map()) })
+        encodeFrame({ type: MsgType.UserStream, tag: 1, payload: encodeDigest(new Map(), 1 << 20) })
       ]
       const nonces = new NonceSequence()
       const packets = secure ? plainPackets.map((p) => sealEnvelope(p.subarray(4), 1, LABEL, KEY, nonces)) : plainPackets

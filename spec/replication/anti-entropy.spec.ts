@@ -2,7 +2,7 @@ import { expect } from 'chai'
 import { ManualClock } from '../../lib/clock.js'
 import { initiateRound, respondRound, type AntiEntropyContext } from '../../lib/replication/anti-entropy.js'
 import { decodeBatch } from '../../lib/replication/delta.js'
-import { decodeSeen, encodeSeen } from '../../lib/replication/seen-vector.js'
+import { decodeDigest, encodeDigest } from '../../lib/replication/seen-vector.js'
 import { NOT_DECODED, VersionedStore } from '../../lib/store/versioned-store.js'
 import { FakeStream, fakePair } from '../support/fake-stream.js'
 import { write } from '../store/store-fixtures.js'
@@ -15,7 +15,8 @@ function context(store: VersionedStore, clock: ManualClock, batchBytes?: number)
     clock,
     timeoutMs: 5_000,
     ...(batchBytes === undefined ? {} : { batchBytes }),
-    stats: { rounds: 0, failed: 0, bytesOut: 0, bytesIn: 0, entriesOut: 0, entriesIn: 0 },
+    stats: { rounds: 0, failed: 0, bytesOut: 0, bytesIn: 0, entriesOut: 0, entriesIn: 0, tooLargeForPeer: 0 },
+    maxValueBytes: 1 << 20,
     applyBatch: (frame, start) => {
       const deltas = decodeBatch(frame, start)
       for (const d of deltas) {
@@ -70,11 +71,11 @@ describe('anti-entropy rounds (fake streams)', () => {
     const responder = newStore()
     responder.refuse('X', 1, clock.now())
     const [ci, cr] = fakePair()
-    const served = respondRound(context(responder, clock), cr, encodeSeen(newStore().coverage()))
+    const served = respondRound(context(responder, clock), cr, encodeDigest(newStore().coverage(), 1 << 20))
     await ticks()
     const end = cr.sent.at(-1)!
     expect(end[0]).to.equal(FRAME_END)
-    expect(decodeSeen(end.subarray(1)).get('X')!.lossy).to.equal(true)
+    expect(decodeDigest(end.subarray(1)).seen.get('X')!.lossy).to.equal(true)
     ci.send(Buffer.from([FRAME_END]))
     await served
   })
@@ -86,7 +87,7 @@ describe('anti-entropy rounds (fake streams)', () => {
     const conn = new FakeStream('fake:r')
     conn.congested = true
     // batchBytes 1: one entry per frame, so the first send already waits.
-    const served = respondRound(context(responder, clock, 1), conn, encodeSeen(newStore().coverage()))
+    const served = respondRound(context(responder, clock, 1), conn, encodeDigest(newStore().coverage(), 1 << 20))
     await ticks()
     expect(conn.drainCalls, 'waiting for drain').to.be.greaterThan(0)
     expect(conn.sent.some((f) => f[0] === FRAME_END), 'END not sent yet').to.equal(false)
@@ -96,7 +97,7 @@ describe('anti-entropy rounds (fake streams)', () => {
     await ticks()
     const end = conn.sent.find((f) => f[0] === FRAME_END)
     expect(end, 'END sent').to.not.equal(undefined)
-    const digest = decodeSeen(end!.subarray(1))
+    const digest = decodeDigest(end!.subarray(1)).seen
     const r = digest.get('R')!.ranges
     expect([1, 2, 3].every((s) => r.has(s))).to.equal(true)
     expect(r.has(4), 'the late write was not in the batches, so END must not cover it').to.equal(false)

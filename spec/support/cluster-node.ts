@@ -16,6 +16,8 @@ export interface ClusterNodeInit {
   /** Seed of the node's random. */
   seed?: number
   streamHighWaterBytes?: number
+  /** The transport's frame limit (as `maxFrameBytes` would set on a real socket). */
+  maxFrameBytes?: number
 }
 
 export interface ClusterNode {
@@ -25,7 +27,10 @@ export interface ClusterNode {
 
 /** Starts a node joining `opts.peers` (default: the cluster's first node). */
 export async function addClusterNode(cluster: CacheCluster, opts: CacheOptions, init: ClusterNodeInit = {}): Promise<ClusterNode> {
-  const transport = cluster.net.bind(undefined, init.streamHighWaterBytes === undefined ? {} : { streamHighWaterBytes: init.streamHighWaterBytes })
+  const transport = cluster.net.bind(undefined, {
+    ...(init.streamHighWaterBytes === undefined ? {} : { streamHighWaterBytes: init.streamHighWaterBytes }),
+    ...(init.maxFrameBytes === undefined ? {} : { maxFrameBytes: init.maxFrameBytes })
+  })
   const peers = opts.peers ?? (cluster.nodes.length > 0 ? [cluster.nodes[0]!.address] : [])
   const p = Bcache.create<unknown>(
     { maxKeys: 100_000, profile: 'lan', ...opts, peers, listenAddr: undefined as unknown as string },
