@@ -1,38 +1,19 @@
 /**
  * The node-local replica: a last-writer-wins map of versioned entries.
  *
- * The structures, keyed by cache key or origin:
+ * Its parts, keyed by cache key or origin:
  *
- * - `live`: an `lru-cache` that decides recency and eviction (`maxKeys`, and
- *   `maxBytes` by {@link entrySize}). For a key without a TTL whose value is
- *   decoded, it holds **the value itself**, so a read is one `lru-cache` `get`
- *   and one pointer comparison. Why not the entry: with 100k keys and random
- *   reads, every object dereferenced on a hit is a likely CPU cache miss;
- *   reading `entry.expiresAt` and `entry.value` made a hit about 2× a raw
- *   `lru-cache` get, and even an `instanceof` on the value 1.5×. Other keys
- *   hold the sentinel `IN_ENTRY`, and the read goes on to `entries`: a value
- *   that came from the network and is not decoded yet (decoded on first
- *   read, after which the sentinel is replaced by the value), or one with a
- *   TTL (the expiry check needs `expiresAt`; `now()` is only called for
- *   these, and they cost one more hash lookup per read).
- * - `entries`: the live entries themselves (version, seq, bytes), for
- *   `apply`, `peek` and anti-entropy. Same keys as `live`: both change
- *   together, and an LRU eviction removes the entry in `live`'s dispose hook.
- * - `tombs`: deleted keys, each kept for `deletionDelayMs` so that an older
- *   write arriving late cannot resurrect the key ({@link Tombstones}).
- * - `origins`: per write origin, the {@link SeqRanges} of sequence numbers
- *   this node has seen (applied, or found superseded), whether it can vouch
- *   for them (`lossy`), and how many entries it holds from the origin
- *   ({@link OriginIndex}: coverage and retirement). It recognises duplicate
- *   datagrams, and it is the digest anti-entropy compares
- *   ({@link entriesMissingFrom}).
- * - `expiry`: when keys with a TTL expire ({@link ExpiryQueue}), so that
- *   purging costs O(due), at any write rate.
- *
- * `maxKeys` bounds the LRU through lru-cache's `maxSize` (each entry counts
- * 1, or its bytes when `maxBytes` is set, and the key count is enforced by
- * popping the least recent), never through `max`: lru-cache preallocates
- * arrays of `max` slots, so `maxKeys: 1e8` would cost gigabytes up front.
+ * - {@link LiveEntries}: the entries that hold values — the LRU (recency,
+ *   `maxKeys`, `maxBytes`), TTLs and byte accounting (live-entries.ts says
+ *   how a hit stays one `lru-cache` lookup).
+ * - {@link Tombstones}: deleted keys, each kept for `deletionDelayMs` so that
+ *   an older write arriving late cannot resurrect the key, and expiry
+ *   markers, kept as long for the same reason after a write expired.
+ * - {@link OriginIndex}: per write origin, the {@link SeqRanges} of sequence
+ *   numbers this node has seen (applied, or found superseded), whether it
+ *   can vouch for them (`lossy`), and how many entries it holds from the
+ *   origin (coverage and retirement). It recognises duplicate datagrams, and
+ *   it is the digest anti-entropy compares ({@link entriesMissingFrom}).
  *
  * {@link VersionedStore.apply}, step by step, for an entry from `origin` with
  * sequence number `seq`:
@@ -53,7 +34,8 @@
  *
  * Local decisions stay local (invariant 3): LRU eviction and TTL expiry remove
  * live entries, count them in {@link VersionedStore.stats} and report them to
- * `onEvict`, and never create tombstones. Their sequence numbers stay seen
+ * `onEvict`, and never create deletes (an expiry leaves a local marker).
+ * Their sequence numbers stay seen
  * (no peer re-sends them), and an eviction marks the origin lossy (no peer
  * adopts this node's coverage of it: invariant 9).
  *
@@ -61,25 +43,22 @@
  * hot path). Callers must not change it afterwards; the store itself only
  * ever fills in `value` on first read.
  */
-import { LRUCache } from 'lru-cache'
-import { NOT_DECODED, entrySize, type Entry } from './entry.js'
-import { ExpiryQueue } from './expiry-queue.js'
+import type { Entry } from './entry.js'
+import { LiveEntries } from './live-entries.js'
 import { OriginIndex, type OriginRecord } from './origin-index.js'
 import type { SeqRanges, SeqRange } from './seq-ranges.js'
+import { newStoreStats, type EvictReason, type StoreStats } from './store-stats.js'
 import { Tombstones } from './tombstones.js'
-import { decodeValue } from './value-codec.js'
 import { compareVersions } from './version.js'
 
 export { ENTRY_OVERHEAD_BYTES, NOT_DECODED, entrySize, type Entry } from './entry.js'
 export { decodeValue, encodeValue, isValueBytes, packValue } from './value-codec.js'
 export type { Version } from './version.js'
 export type { OriginRecord } from './origin-index.js'
+export type { EvictReason, StoreStats } from './store-stats.js'
 
 /** Outcome of {@link VersionedStore.apply}. */
 export type ApplyResult = 'applied' | 'stale' | 'duplicate' | 'expired'
-
-/** Why a live entry left the store by a local decision. */
-export type EvictReason = 'capacity' | 'expired'
 
 /** Settings for {@link VersionedStore}. */
 export interface VersionedStoreInit {
@@ -106,79 +85,17 @@ export interface VersionedStoreInit {
   onEvict?: (key: string, reason: EvictReason) => void
 }
 
-/** Counters since construction. */
-export interface StoreStats {
-  /** Live entries removed to respect `maxKeys` / `maxBytes`. */
-  evictions: number
-  /** Live entries dropped as expired (on read, purge or arrival). */
-  expirations: number
-  /** `apply` calls that changed the state. */
-  applied: number
-  /** `apply` calls that lost to a newer version. */
-  stale: number
-  /** `apply` calls whose `(origin, seq)` was already seen. */
-  duplicates: number
-  /** Entries removed because their bytes would not decode. */
-  decodeErrors: number
-  /** Full scans made by {@link VersionedStore.entriesMissingFrom}. */
-  missingScans: number
-  /** Origin records retired ({@link VersionedStore.retireOrigins}). */
-  retiredOrigins: number
-}
-
 /** Most items one {@link VersionedStore.purge} call reclaims by default (the caller calls again when it hit it). */
 export const PURGE_BATCH = 50_000
-
-/**
- * What `live` holds for a key whose value cannot be returned as is (not
- * decoded yet, or subject to a TTL): read it from `entries`. Private to this
- * module, so a cached value can never be mistaken for it. An object, not a
- * symbol: V8 compiles `v === IN_ENTRY` against an object to a plain pointer
- * comparison even after it has seen both marks and values there, whereas
- * with a symbol the comparison sometimes loaded the value's type (one more
- * cache miss per read, up to 1.7× a raw get in measurements).
- */
-const IN_ENTRY: object = Object.freeze({ inEntry: true })
-
-/** What `live` holds: a value (possibly `null`) or {@link IN_ENTRY}. */
-type Held = NonNullable<unknown>
 
 /** See the file comment. */
 export class VersionedStore {
   /** Counters since construction (read-only for callers). */
-  readonly stats: StoreStats = {
-    evictions: 0,
-    expirations: 0,
-    applied: 0,
-    stale: 0,
-    duplicates: 0,
-    decodeErrors: 0,
-    missingScans: 0,
-    retiredOrigins: 0
-  }
-
-  /**
-   * Key → decoded value, or {@link IN_ENTRY}. Same keys as `entries`. Typed
-   * `{}` for lru-cache, but `null` is stored too: lru-cache only treats
-   * `undefined` specially (never stored here).
-   */
-  private readonly live: LRUCache<string, Held>
-  /** Key → live entry. Same keys as `live`. */
-  private readonly entries = new Map<string, Entry>()
-  /** Never holds a key that is also in `entries`. */
-  private readonly tombs: Tombstones
+  readonly stats: StoreStats = newStoreStats()
   private readonly origins = new OriginIndex()
-  /** Entries of `tombs` that are expiry markers (`expiresAt !== 0`), not deletes. */
-  private markers = 0
-  /** Live entries with `expiresAt !== 0`, by key; `expiry` holds when they expire. */
-  private ttlCount = 0
-  private readonly expiry = new ExpiryQueue((key, at) => this.entries.get(key)?.expiresAt === at, () => this.ttlCount)
-  private readonly maxKeys: number
-  /** Keys evicted during the current operation; reported when it is done. */
-  private readonly evicted: string[] = []
-  /** Sum of {@link entrySize} over `entries`. */
-  private liveBytes = 0
-  private readonly maxBytes: number
+  private readonly live: LiveEntries
+  /** Never holds a key that is also live. */
+  private readonly tombs: Tombstones
   private readonly onEvict: ((key: string, reason: EvictReason) => void) | undefined
 
   /** Throws `RangeError` naming the option for a bad setting. */
@@ -189,20 +106,12 @@ export class VersionedStore {
     if (!Number.isFinite(deletionDelayMs) || deletionDelayMs < 0) {
       throw new RangeError(`deletionDelayMs must be a finite number >= 0, got ${deletionDelayMs}`)
     }
-    this.maxBytes = maxBytes
-    this.maxKeys = maxKeys
-    this.tombs = new Tombstones(deletionDelayMs)
     this.onEvict = init.onEvict
-    // `maxSize`, never `max` (preallocates; see the file comment). `store`
-    // puts the entry in `entries` before it sets `live`.
-    this.live = new LRUCache<string, Held>({
-      ...(maxBytes > 0
-        ? { maxSize: maxBytes, sizeCalculation: (_v: unknown, key: string) => entrySize(this.entries.get(key)!) }
-        : { maxSize: maxKeys, sizeCalculation: () => 1 }),
-      dispose: (_v, key, reason) => {
-        if (reason === 'evict') this.evictedByLru(key)
-      }
-    })
+    this.tombs = new Tombstones(deletionDelayMs, this.origins)
+    this.live = new LiveEntries({
+      origins: this.origins, stats: this.stats, onEvict: init.onEvict,
+      onExpired: (e, nowMs) => this.keepExpired(e, nowMs)
+    }, maxKeys, maxBytes)
   }
 
   /**
@@ -212,22 +121,12 @@ export class VersionedStore {
    * called for keys that have a TTL.
    */
   get(key: string, now: () => number): unknown {
-    const v = this.live.get(key)
-    return v === IN_ENTRY ? this.open(key, now) : v
+    return this.live.get(key, now)
   }
 
   /** Whether `key` has a live, unexpired value. Does not refresh recency. */
   has(key: string, now: () => number): boolean {
-    const e = this.entries.get(key)
-    if (e === undefined) return false
-    if (e.expiresAt !== 0) {
-      const t = now()
-      if (t >= e.expiresAt) {
-        this.expireLive(key, e, t)
-        return false
-      }
-    }
-    return true
+    return this.live.has(key, now)
   }
 
   /**
@@ -236,13 +135,12 @@ export class VersionedStore {
    * Throws `RangeError` if `entry.seq` is not a positive integer.
    */
   apply(entry: Entry, nowMs: number): ApplyResult {
-    const origin = entry.version.origin
-    if (!this.origins.see(origin, entry.seq, nowMs)) {
+    if (!this.origins.see(entry.version.origin, entry.seq, nowMs)) {
       this.stats.duplicates++
       return 'duplicate'
     }
     const key = entry.key
-    const current = this.entries.get(key)
+    const current = this.live.peek(key)
     const tomb = this.tombs.get(key)
     if (
       (current !== undefined && compareVersions(entry.version, current.version) <= 0) ||
@@ -252,23 +150,22 @@ export class VersionedStore {
       return 'stale'
     }
     if (entry.tombstone) {
-      if (current !== undefined) this.dropLive(key, current)
-      this.putTomb(entry, nowMs)
+      if (current !== undefined) this.live.drop(key, current)
+      this.tombs.set(entry, nowMs)
       this.stats.applied++
       return 'applied'
     }
     if (entry.expiresAt !== 0 && nowMs >= entry.expiresAt) {
-      if (current === undefined) {
-        this.stats.expirations++
-      } else {
-        this.dropLive(key, current)
-        this.expired(key)
+      this.stats.expirations++
+      if (current !== undefined) {
+        this.live.drop(key, current)
+        this.onEvict?.(key, 'expired')
       }
       this.keepExpired(entry, nowMs)
       return 'expired'
     }
-    if (tomb !== undefined) this.tombGone(this.tombs.delete(key)!)
-    this.store(key, entry, current, nowMs)
+    if (tomb !== undefined) this.tombs.delete(key)
+    this.live.put(key, entry, current, nowMs)
     this.stats.applied++
     return 'applied'
   }
@@ -285,7 +182,7 @@ export class VersionedStore {
 
   /** The entry for `key`, live or tombstone, without touching recency or expiry. */
   peek(key: string): Entry | undefined {
-    return this.entries.get(key) ?? this.tombs.get(key)
+    return this.live.peek(key) ?? this.tombs.get(key)
   }
 
   /**
@@ -296,10 +193,8 @@ export class VersionedStore {
    * @param budget - most items reclaimed per call. @default {@link PURGE_BATCH}
    */
   purge(nowMs: number, budget = PURGE_BATCH): { tombstones: number; expired: number } {
-    const tombstones = this.tombs.purge(nowMs, budget, (t) => this.tombGone(t))
-    const expired = this.expiry.popDue(nowMs, budget - tombstones, (key) => {
-      this.expireLive(key, this.entries.get(key)!, nowMs)
-    })
+    const tombstones = this.tombs.purge(nowMs, budget)
+    const expired = this.live.expireDue(nowMs, budget - tombstones)
     return { tombstones, expired }
   }
 
@@ -364,7 +259,7 @@ export class VersionedStore {
       const theirs = behind.get(origin)
       if (theirs === undefined || !theirs.has(e.seq)) out.push(e)
     }
-    for (const e of this.entries.values()) consider(e)
+    for (const e of this.live.values()) consider(e)
     for (const t of this.tombs.entries()) consider(t)
     return out
   }
@@ -376,78 +271,29 @@ export class VersionedStore {
 
   /** Live entries (possibly including expired ones not yet noticed). */
   size(): number {
-    return this.entries.size
+    return this.live.size
   }
 
   /** Tombstones of deletes held (expiry markers not included). */
   tombstones(): number {
-    return this.tombs.size - this.markers
+    return this.tombs.size - this.tombs.markers
   }
 
   /** Expiry markers held (see `keepExpired`): expired writes kept for `deletionDelayMs`. */
   expiryMarkers(): number {
-    return this.markers
+    return this.tombs.markers
   }
 
   /** Sum of {@link entrySize} over live entries. */
   bytes(): number {
-    return this.liveBytes
+    return this.live.bytes
   }
 
   /** Forgets everything: live entries, tombstones and seen ranges (stats are kept). */
   clear(): void {
     this.live.clear()
-    this.entries.clear()
     this.tombs.clear()
-    this.markers = 0
     this.origins.clear()
-    this.expiry.clear()
-    this.ttlCount = 0
-    this.evicted.length = 0
-    this.liveBytes = 0
-  }
-
-  /** Makes `entry` the live entry for `key`, over `current` (the previous one, if any). */
-  private store(key: string, entry: Entry, current: Entry | undefined, nowMs: number): void {
-    const size = entrySize(entry)
-    const origin = entry.version.origin
-    if (this.maxBytes !== 0 && size > this.maxBytes) {
-      // lru-cache would refuse it: evicted on arrival
-      if (current !== undefined) this.dropLive(key, current)
-      this.origins.markLossy(origin, nowMs)
-      this.stats.evictions++
-      this.onEvict?.(key, 'capacity')
-      return
-    }
-    if (current !== undefined) {
-      this.origins.release(current.version.origin)
-      if (current.expiresAt !== 0) this.ttlCount--
-    }
-    this.origins.hold(origin, nowMs)
-    this.entries.set(key, entry) // first: sizeCalculation reads it
-    const v = entry.value
-    this.live.set(key, entry.expiresAt === 0 && v !== NOT_DECODED && v !== undefined ? (v as Held) : IN_ENTRY)
-    this.liveBytes += current === undefined ? size : size - entrySize(current)
-    if (entry.expiresAt !== 0) {
-      this.ttlCount++
-      this.expiry.push(key, entry.expiresAt)
-    }
-    // The count bound, when lru-cache's maxSize counts bytes.
-    while (this.live.size > this.maxKeys) this.live.pop()
-    if (this.evicted.length !== 0) this.reportEvicted()
-  }
-
-  /** Removes the live entry `e` for `key` (no callback, no counting). */
-  private dropLive(key: string, e: Entry): void {
-    this.live.delete(key)
-    this.forget(key, e, false)
-  }
-
-  /** TTL expiry of the live entry `e` at `nowMs`: removed, counted, reported, and kept as an expiry marker. */
-  private expireLive(key: string, e: Entry, nowMs: number): void {
-    this.dropLive(key, e)
-    this.keepExpired(e, nowMs)
-    this.expired(key)
   }
 
   /**
@@ -459,77 +305,7 @@ export class VersionedStore {
    * version) in anti-entropy. Never gossiped on its own (invariant 3).
    */
   private keepExpired(e: Entry, nowMs: number): void {
-    this.putTomb({ key: e.key, bytes: EMPTY, value: undefined, version: e.version, seq: e.seq, expiresAt: e.expiresAt, tombstone: true }, nowMs)
-  }
-
-  /** Keeps `t` (a tombstone, or an expiry marker when `expiresAt !== 0`) as its key's, in place of any older one. */
-  private putTomb(t: Entry, nowMs: number): void {
-    const old = this.tombs.set(t, nowMs)
-    if (old !== undefined) this.tombGone(old)
-    this.origins.hold(t.version.origin, nowMs)
-    if (t.expiresAt !== 0) this.markers++
-  }
-
-  /** Accounting for a tombstone or marker that left `tombs`. */
-  private tombGone(t: Entry): void {
-    this.origins.release(t.version.origin)
-    if (t.expiresAt !== 0) this.markers--
-  }
-
-  /** Removes `e` from `entries` and its accounting (`lossy`: by a local decision). */
-  private forget(key: string, e: Entry, lossy: boolean): void {
-    this.entries.delete(key)
-    this.liveBytes -= entrySize(e)
-    if (e.expiresAt !== 0) this.ttlCount--
-    this.origins.release(e.version.origin, lossy)
-  }
-
-  /** `live`'s dispose hook for an LRU eviction: the entry goes too. */
-  private evictedByLru(key: string): void {
-    this.forget(key, this.entries.get(key)!, true)
-    this.stats.evictions++
-    this.evicted.push(key)
-  }
-
-  /** Calls `onEvict` for the keys evicted by the operation that just finished. */
-  private reportEvicted(): void {
-    const keys = this.evicted.splice(0)
-    if (this.onEvict === undefined) return
-    for (const key of keys) this.onEvict(key, 'capacity')
-  }
-
-  private expired(key: string): void {
-    this.stats.expirations++
-    this.onEvict?.(key, 'expired')
-  }
-
-  /**
-   * The slow half of {@link get}, for a key marked {@link IN_ENTRY}: checks
-   * the TTL, decodes on first read, and for a key without a TTL replaces the
-   * mark by the value so later reads take the fast path. Bytes that will
-   * not decode drop the entry (counted in `stats.decodeErrors`).
-   */
-  private open(key: string, now: () => number): unknown {
-    const e = this.entries.get(key)!
-    if (e.expiresAt !== 0) {
-      const t = now()
-      if (t >= e.expiresAt) {
-        this.expireLive(key, e, t)
-        return undefined
-      }
-    }
-    let v = e.value
-    if (v !== NOT_DECODED) return v
-    try {
-      v = decodeValue(e.bytes)
-    } catch {
-      this.stats.decodeErrors++
-      this.dropLive(key, e)
-      return undefined
-    }
-    e.value = v
-    if (e.expiresAt === 0 && v !== undefined) this.live.set(key, v as Held) // same key, same size: no eviction
-    return v
+    this.tombs.set({ key: e.key, bytes: EMPTY, value: undefined, version: e.version, seq: e.seq, expiresAt: e.expiresAt, tombstone: true }, nowMs)
   }
 }
 
