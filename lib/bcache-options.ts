@@ -7,6 +7,7 @@
  * with the known name it resembles; options that contradict each other
  * (a value limit no frame can carry) are refused too.
  */
+import { DEFAULT_MAX_FRAME_BYTES } from './transport/framing.js'
 import { silentLogger, type Logger } from './logger.js'
 import { bool, describeValue, intIn, knownKeys, nonNegativeInt, object, optionMessage, positiveInt, underPath, withMethods } from './option-checks.js'
 import { checkNodeId, resolveTuning, type ProfileName, type Tuning } from './options.js'
@@ -214,8 +215,7 @@ function resolveSecurity(opts: BcacheOptions): Pick<ResolvedOptions, 'keyring' |
 function resolveLimits(opts: BcacheOptions): Pick<ResolvedOptions, 'maxKeyBytes' | 'maxFrameBytes' | 'maxMembers' | 'maxSyncs' | 'maxStreamQueueBytes'> {
   return {
     maxKeyBytes: intIn('maxKeyBytes', opts.maxKeyBytes ?? MAX_KEY_BYTES, 1, MAX_KEY_BYTES),
-    // TODO(lead): import DEFAULT_MAX_FRAME_BYTES
-    maxFrameBytes: intIn('maxFrameBytes', opts.maxFrameBytes ?? 16 * 1024 * 1024, FRAME_MARGIN_BYTES + 1, MAX_FRAME_HEADER_BYTES),
+    maxFrameBytes: intIn('maxFrameBytes', opts.maxFrameBytes ?? DEFAULT_MAX_FRAME_BYTES, FRAME_MARGIN_BYTES + 1, MAX_FRAME_HEADER_BYTES),
     maxMembers: intIn('maxMembers', opts.maxMembers ?? DEFAULT_MAX_MEMBERS, 2, Number.MAX_SAFE_INTEGER),
     maxSyncs: positiveInt('maxSyncs', opts.maxSyncs ?? MAX_SERVED_ROUNDS),
     maxStreamQueueBytes: intIn('maxStreamQueueBytes', opts.maxStreamQueueBytes ?? DEFAULT_MAX_QUEUED_BYTES, 1024, Number.MAX_SAFE_INTEGER)

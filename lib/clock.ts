@@ -145,19 +145,6 @@ export class ManualClock implements Clock {
     this.time = Math.max(this.time, targetMs)
   }
 
-  /**
-   * Advances in steps of `stepMs` until `predicate()` holds or `maxMs` passed.
-   * Returns the elapsed virtual time, or -1 when the predicate never held.
-   */
-  advanceUntil(predicate: () => boolean, maxMs: number, stepMs = 10): number {
-    const start = this.time
-    while (!predicate()) {
-      if (this.time - start >= maxMs) return -1
-      this.advance(stepMs)
-    }
-    return this.time - start
-  }
-
   private push(t: ManualTimer): void {
     const h = this.heap
     h.push(t)

@@ -16,6 +16,7 @@
  * `resumeReading()`. Datagrams are unaffected (a stopped process's kernel
  * still drops or queues them; the simulator models that with loss).
  */
+import { DEFAULT_MAX_FRAME_BYTES } from './framing.js'
 import type { Timer } from '../clock.js'
 import { ClosedError, StreamError, TimeoutError } from '../errors.js'
 import { silentLogger, type Logger } from '../logger.js'
@@ -97,7 +98,7 @@ export class MemoryTransport implements Transport, StreamOwner {
     this.fabric = fabric
     this.address = address
     this.logger = init.logger ?? silentLogger
-    this.maxFrameBytes = init.maxFrameBytes ?? 16 * 1024 * 1024
+    this.maxFrameBytes = init.maxFrameBytes ?? DEFAULT_MAX_FRAME_BYTES
     this.maxPacketBytes = init.maxPacketBytes ?? 65507
     const hwm = init.streamHighWaterBytes ?? 64 * 1024
     if (!Number.isInteger(hwm) || hwm < 1) throw new RangeError(`streamHighWaterBytes must be an integer >= 1, got ${hwm}`)
