@@ -8,16 +8,16 @@
  * A fill of key `k` on node N goes:
  *
  * 1. N joins the flight for `k` if one exists (nothing else happens), or
- *    creates one. The flight's deadline starts now.
+ *    creates one (`flight.ts`). The flight's deadline starts now.
  * 2. The owner of `k` is the rendezvous winner over the alive members, N
  *    included. N asks it for a lease of `leaseMs` (locally, without the
  *    network, when N is the owner). The owner grants the first asker and
- *    refuses the others, naming the holder and its expiry.
+ *    refuses the others, naming the holder and its expiry (`owner-leases.ts`).
  * 3. Granted: N queues the filler behind `p-limit`, checks the local store one
  *    last time, runs the filler, `setValue`s the result (the layer above
- *    replicates it), resolves every waiter, and releases the lease. If the
- *    filler fails, N's waiters get its error and the release carries the
- *    error's message.
+ *    replicates it), resolves every waiter (`fill-runner.ts`), and releases
+ *    the lease. If the filler fails, N's waiters get its error and the release
+ *    carries the error's message.
  * 4. Refused: N waits for the value to arrive by replication until the lease
  *    expires plus `leaseGraceMs` (bounded by what is left of `maxWaitMs`). The
  *    value arriving resolves every waiter; a failure notice from the owner
@@ -26,6 +26,10 @@
  * 5. Fallback: when the owner cannot be reached within
  *    `leaseRequestTimeoutMs`, or N has waited `maxWaitMs` in all, N fills
  *    locally without a lease (step 3). Availability wins over once-only.
+ *
+ * Steps 2, 4 and 5 are `lease-requester.ts`. This file owns the flights, runs
+ * each through the steps, releases the lease when a flight ends, and applies
+ * the owner's failure notices.
  *
  * A storm on three nodes A, B, C for `k` owned by A, filler taking 50 ms,
  * replication taking 2 ms:
@@ -37,11 +41,11 @@
  *     t=50   A: filler done; setValue; 1,000 waiters resolve; A releases.
  *     t=52   B, C: the value arrives; 1,000 waiters each resolve.
  *
- * The filler ran once. Had it thrown at t=50 instead (owner-leases.ts):
+ * The filler ran once. Had it thrown at t=50 instead:
  *
  *     t=50   A: 1,000 waiters get the filler's error; A releases its own
- *            lease with the message; A remembered refusing B and C, so it
- *            sends each a failure notice and forgets them.
+ *            lease with the message, and sends B and C (it refused them) a
+ *            failure notice.
  *     t=51   B, C: the notice arrives; 1,000 waiters each get a FillError
  *            "fill of k failed at A: <message>". Nothing is cached: the next
  *            call anywhere is granted a fresh lease and runs the filler.
@@ -57,20 +61,15 @@
  *
  * Races, and who wins:
  *
- * - The value arrives while N is queued behind `p-limit`: the last check of
- *   the local store before running the filler finds it; the filler is skipped.
+ * - The value arrives while N is queued behind `p-limit`: the filler is
+ *   skipped (`fill-runner.ts`).
  * - The deadline passes while the filler runs: the waiters get
  *   `FillTimeoutError`, the filler's signal aborts, the lease is released at
  *   once with the timeout as its failure (the nodes refused meanwhile get a
  *   `FillError` naming the holder, as a joiner here shares the first
- *   caller's deadline), and the filler's late value is discarded (not
- *   stored): another node may already be filling, and the callers have been
- *   told it failed.
- * - The owner grants a lease after N stopped waiting for it (the request
- *   timed out, or the flight ended): N sends a release whenever it gives up
- *   on a request (an owner ignores a release from a non-holder), and again if
- *   the late grant still reaches it, so the owner does not make others wait
- *   `leaseMs` for a lease nobody uses.
+ *   caller's deadline), and the filler's late value is discarded.
+ * - The owner grants a lease after N stopped waiting for it: N releases it
+ *   (`lease-requester.ts`).
  * - Every caller leaves (their signals): the flight is abandoned, the filler's
  *   signal aborts, the lease is released; the next call starts afresh.
  * - A failure notice reaches N while N still asks the owner (it crossed the
@@ -81,16 +80,18 @@
  *   just asked the same owner: it then fails with an error at most one round
  *   trip old, as a caller joining a flight just before it fails would.
  */
-import pLimit, { type LimitFunction } from 'p-limit'
 import type { Clock } from '../clock.js'
-import { ClosedError, FillAbortedError, FillError, TimeoutError } from '../errors.js'
+import { ClosedError, FillAbortedError, FillError } from '../errors.js'
 import { cutFailureMessage, failureMessage, type FillLocal, type FillPeers, type LeaseReply } from './fill-peers.js'
+import { FillRunner } from './fill-runner.js'
 import { resolveFillerInit, type FillerConfig, type FillerInit } from './filler-options.js'
+import { zeroFillerStats, type FillerStats } from './filler-stats.js'
 import { describeKey, Flight, type FlightEnd } from './flight.js'
+import { LeaseRequester } from './lease-requester.js'
 import { OwnerLeases } from './owner-leases.js'
-import { raceAbort } from './race-abort.js'
-import { rendezvousOwner } from './rendezvous.js'
-import { isLeaseReply, validateFill } from './validate-fill.js'
+import { validateFill } from './validate-fill.js'
+
+export type { FillerStats } from './filler-stats.js'
 
 /** Loads the value of a missing key. `ctx.signal` aborts when nobody waits any more. */
 export type FillFn<V> = (key: string, ctx: { signal: AbortSignal }) => Promise<V> | V
@@ -117,58 +118,23 @@ export interface FillerComponents<V> {
   local: FillLocal<V>
 }
 
-/** Counters of a {@link Filler}; they only grow. */
-export interface FillerStats {
-  /** Filler functions run on this node. */
-  fillsStarted: number
-  /** Calls that joined a fill already in flight on this node. */
-  fillsShared: number
-  /** Fills settled by a value that arrived (filled elsewhere) without running the filler. */
-  valuesArrived: number
-  /** Leases this node granted as owner (to itself or to peers). */
-  leasesGranted: number
-  /** Lease requests this node refused as owner. */
-  leasesRefused: number
-  /** Fills run without a lease: owner unreachable, or `maxWaitMs` passed. */
-  fallbacks: number
-  /** Fillers that threw, rejected or returned `undefined`. */
-  fillErrors: number
-  /** Fills that reached their deadline. */
-  fillTimeouts: number
-  /** Failure notices this node sent as owner (or delivered to itself) to requesters it had refused. */
-  failuresRelayed: number
-  /** Fills on this node rejected because the holder's fill failed on another node. */
-  remoteFailures: number
-}
-
-type Acquired<V> = { kind: 'run' } | { kind: 'value'; value: V }
-const RUN = { kind: 'run' } as const
-
 /** Single-flight, lease-coordinated fills of missing keys. */
 export class Filler<V> {
   /** Live counters (read-only view). */
   readonly stats: Readonly<FillerStats>
-  private readonly counters: FillerStats = {
-    fillsStarted: 0,
-    fillsShared: 0,
-    valuesArrived: 0,
-    leasesGranted: 0,
-    leasesRefused: 0,
-    fallbacks: 0,
-    fillErrors: 0,
-    fillTimeouts: 0,
-    failuresRelayed: 0,
-    remoteFailures: 0
-  }
+  private readonly counters: FillerStats = zeroFillerStats()
   private readonly clock: Clock
   private readonly peers: FillPeers
   private readonly local: FillLocal<V>
   private readonly cfg: FillerConfig
-  private readonly limit: LimitFunction
   // one flight per key; a flight is removed the moment it ends
   private readonly flights = new Map<string, Flight<V>>()
   // leases of the keys this node owns
   private readonly leases: OwnerLeases
+  // steps 2, 4 and 5: a lease from the owner, or a fallback
+  private readonly requester: LeaseRequester<V>
+  // step 3: the filler behind p-limit
+  private readonly runner: FillRunner<V>
   private closed = false
 
   /** @throws TypeError or RangeError for an invalid setting, naming it. */
@@ -177,7 +143,6 @@ export class Filler<V> {
     this.peers = components.peers
     this.local = components.local
     this.cfg = resolveFillerInit(init)
-    this.limit = pLimit(this.cfg.concurrency)
     this.leases = new OwnerLeases(
       {
         clock: this.clock,
@@ -187,6 +152,11 @@ export class Filler<V> {
       },
       this.cfg
     )
+    this.requester = new LeaseRequester<V>(
+      { clock: this.clock, peers: this.peers, local: this.local, leases: this.leases, counters: this.counters },
+      this.cfg
+    )
+    this.runner = new FillRunner<V>(this.counters, this.local, this.cfg.concurrency)
     this.stats = this.counters
   }
 
@@ -276,7 +246,7 @@ export class Filler<V> {
 
   private async run(flight: Flight<V>): Promise<void> {
     try {
-      const got = await this.acquire(flight)
+      const got = await this.requester.acquire(flight)
       if (flight.done) return
       if (got.kind === 'value') {
         this.counters.valuesArrived++
@@ -284,131 +254,10 @@ export class Filler<V> {
         return
       }
       flight.filling = true // from here a failure elsewhere is not ours
-      await this.limit(() => this.invoke(flight))
+      await this.runner.run(flight)
     } catch (err) {
       flight.reject(err) // a no-op if the flight already ended
     }
-  }
-
-  /** Steps 2, 4 and 5: a lease, a value that arrived, or a fallback. */
-  private async acquire(flight: Flight<V>): Promise<Acquired<V>> {
-    const { key } = flight
-    const startedAt = this.clock.now()
-    for (;;) {
-      if (flight.done) return RUN
-      const cached = this.local.get(key)
-      if (cached !== undefined) return { kind: 'value', value: cached }
-      const owner = this.ownerOf(key)
-      let reply: LeaseReply
-      flight.askedOwner = owner
-      if (owner === this.peers.selfId) {
-        reply = this.leases.request(owner, key, this.cfg.leaseMs)
-      } else {
-        try {
-          reply = await this.askOwner(owner, flight)
-        } catch {
-          // The owner may have granted it before we gave up: hand it back
-          // (a release from a non-holder is ignored).
-          this.releaseLease(owner, key)
-          if (!flight.done) this.counters.fallbacks++
-          return RUN
-        }
-      }
-      if (reply.granted) {
-        flight.leaseOwner = owner
-        if (flight.done) this.releaseLease(owner, key) // ended while we asked
-        return RUN
-      }
-      const waitedMs = this.clock.now() - startedAt
-      if (waitedMs >= this.cfg.maxWaitMs) {
-        this.counters.fallbacks++
-        return RUN
-      }
-      // clamp: the expiry is in the owner's clock and untrusted
-      const untilExpiry = Math.min(Math.max(reply.expiresAt - this.clock.now(), 0), this.cfg.maxLeaseMs)
-      const waitMs = Math.max(1, Math.min(untilExpiry + this.cfg.leaseGraceMs, this.cfg.maxWaitMs - waitedMs))
-      const arrived = await this.waitForValue(flight, waitMs)
-      if (arrived !== undefined) return { kind: 'value', value: arrived.value }
-    }
-  }
-
-  /** Step 3, inside a `p-limit` slot. */
-  private async invoke(flight: Flight<V>): Promise<void> {
-    if (flight.done) return
-    const { key } = flight
-    const cached = this.local.get(key)
-    if (cached !== undefined) {
-      this.counters.valuesArrived++
-      flight.resolve(cached)
-      return
-    }
-    this.counters.fillsStarted++
-    let value: V
-    try {
-      value = await flight.fn(key, { signal: flight.signal })
-    } catch (err) {
-      if (flight.done) return
-      this.counters.fillErrors++
-      flight.reject(err instanceof Error ? err : new FillError(`filler for ${describeKey(key)} threw a non-Error`, { cause: err }))
-      return
-    }
-    if (flight.done) return // timed out, abandoned or closed: discard the late value
-    if (value === undefined) {
-      this.counters.fillErrors++
-      flight.reject(new FillError(`filler for ${describeKey(key)} returned undefined`))
-      return
-    }
-    this.local.setValue(key, value, flight.ttl) // a throw here rejects the waiters (run's catch)
-    flight.resolve(value)
-  }
-
-  private askOwner(owner: string, flight: Flight<V>): Promise<LeaseReply> {
-    const { key } = flight
-    const timeoutMs = this.cfg.leaseRequestTimeoutMs
-    return raceAbort<LeaseReply>(
-      {
-        clock: this.clock,
-        parent: flight.signal,
-        timeoutMs,
-        timeoutReason: () => new TimeoutError(`lease request for ${describeKey(key)} to ${owner} timed out after ${timeoutMs} ms`),
-        onLate: (reply) => {
-          if (isLeaseReply(reply) && reply.granted) this.releaseLease(owner, key)
-        }
-      },
-      async (signal) => {
-        const reply = await this.peers.requestLease(owner, key, this.cfg.leaseMs, signal)
-        if (!isLeaseReply(reply)) throw new TypeError(`malformed lease reply from ${owner}`)
-        return reply
-      }
-    )
-  }
-
-  /**
-   * Resolves with the value if it is there or arrives within `waitMs`, else
-   * undefined. The store is read in the same turn the waiter registers: a
-   * value that arrived while the refusal was on its way (after the last read)
-   * wakes nobody, so a wait that did not look first would sleep through it.
-   */
-  private async waitForValue(flight: Flight<V>, waitMs: number): Promise<{ value: V } | undefined> {
-    const present = this.local.get(flight.key)
-    if (present !== undefined) return { value: present }
-    const timedOut = new Error('wait timed out')
-    try {
-      const value = await raceAbort<V>(
-        { clock: this.clock, parent: flight.signal, timeoutMs: waitMs, timeoutReason: () => timedOut },
-        (signal) => this.local.waitForValue(flight.key, signal)
-      )
-      return { value }
-    } catch (err) {
-      if (err === timedOut || flight.done) return undefined
-      throw err // the store failed: the waiters get its error
-    }
-  }
-
-  private ownerOf(key: string): string {
-    const self = this.peers.selfId
-    const members = this.peers.aliveMembers()
-    return rendezvousOwner(key, members.includes(self) ? members : [...members, self])
   }
 
   /** Rejects the flight for `key` if it waits on `ownerId` for `holderId`'s fill. */
@@ -423,24 +272,12 @@ export class Filler<V> {
     return true
   }
 
-  private releaseLease(owner: string, key: string, error?: string): void {
-    if (owner === this.peers.selfId) {
-      this.leases.release(owner, key, error)
-      return
-    }
-    try {
-      this.peers.releaseLease(owner, key, error)
-    } catch {
-      // best effort: the lease expires on its own
-    }
-  }
-
   private onEnd(flight: Flight<V>, how: FlightEnd, outcome: unknown): void {
     if (this.flights.get(flight.key) === flight) this.flights.delete(flight.key)
     if (how === 'timeout') this.counters.fillTimeouts++
     if (flight.leaseOwner === undefined) return
     // a timeout is the shared fill's outcome, like an error: the nodes it kept waiting hear of it now
     const failed = how === 'error' || how === 'timeout'
-    this.releaseLease(flight.leaseOwner, flight.key, failed ? failureMessage(outcome) : undefined)
+    this.requester.release(flight.leaseOwner, flight.key, failed ? failureMessage(outcome) : undefined)
   }
 }
