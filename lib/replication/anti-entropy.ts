@@ -105,24 +105,18 @@ export async function initiateRound(ctx: AntiEntropyContext, open: (digest: Buff
   const mine = snapshotDigest(ctx)
   const conn = await open(mine)
   ctx.stats.bytesOut += mine.length
-  try {
+  await counted(ctx, conn, async () => {
     const frames = new FrameQueue(conn, ctx.clock, ctx.queue)
     const theirs = (await receiveEntries(ctx, frames)) ?? { seen: new Map(), maxValueBytes: 0 }
     // Snapshot, then scan in the same turn (see the file comment).
     await sendEntries(ctx, conn, theirs, snapshotDigest(ctx))
     adopt(ctx, theirs)
-    ctx.stats.rounds++
-  } catch (err) {
-    ctx.stats.failed++
-    conn.destroy()
-    throw err
-  }
-  conn.close()
+  })
 }
 
 /** Serves a round a peer opened with `digest` as its first frame. */
 export async function respondRound(ctx: AntiEntropyContext, conn: StreamConn, digest: Buffer): Promise<void> {
-  try {
+  await counted(ctx, conn, async () => {
     ctx.stats.bytesIn += digest.length
     const theirs = decodeDigest(digest)
     const frames = new FrameQueue(conn, ctx.clock, ctx.queue)
@@ -131,6 +125,13 @@ export async function respondRound(ctx: AntiEntropyContext, conn: StreamConn, di
     await sendEntries(ctx, conn, theirs, mine)
     const final = await receiveEntries(ctx, frames)
     adopt(ctx, final ?? theirs)
+  })
+}
+
+/** Runs one side of a round on `conn`: counted, closed when done, destroyed when it fails. */
+async function counted(ctx: AntiEntropyContext, conn: StreamConn, round: () => Promise<void>): Promise<void> {
+  try {
+    await round()
     ctx.stats.rounds++
   } catch (err) {
     ctx.stats.failed++
