@@ -8,6 +8,7 @@
  * Both sockets bind `exclusive`, so two nodes never share a port.
  */
 import * as dgram from 'node:dgram'
+import type { EventEmitter } from 'node:events'
 import * as net from 'node:net'
 import type { AddressInfo } from 'node:net'
 import { BindError } from '../errors.js'
@@ -68,22 +69,20 @@ async function bindPair(host: string, port: number): Promise<BoundSockets> {
 }
 
 function listen(server: net.Server, host: string, port: number): Promise<void> {
-  return new Promise((resolve, reject) => {
-    const onError = (err: Error): void => reject(err)
-    server.once('error', onError)
-    server.listen({ host, port, exclusive: true }, () => {
-      server.off('error', onError)
-      resolve()
-    })
-  })
+  return whenReady(server, (ready) => server.listen({ host, port, exclusive: true }, ready))
 }
 
 function bindUdp(udp: dgram.Socket, host: string, port: number): Promise<void> {
+  return whenReady(udp, (ready) => udp.bind({ address: host, port, exclusive: true }, ready))
+}
+
+/** Runs `start`, which calls `ready` once bound; rejects on an 'error' from `socket` before that. */
+function whenReady(socket: EventEmitter, start: (ready: () => void) => void): Promise<void> {
   return new Promise((resolve, reject) => {
     const onError = (err: Error): void => reject(err)
-    udp.once('error', onError)
-    udp.bind({ address: host, port, exclusive: true }, () => {
-      udp.off('error', onError)
+    socket.once('error', onError)
+    start(() => {
+      socket.off('error', onError)
       resolve()
     })
   })
