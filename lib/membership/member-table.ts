@@ -1,7 +1,8 @@
 /**
  * The member table and SWIM's state rules (alive / suspect / dead / left with
  * incarnation numbers). Everything that changes a member's state goes through
- * here, whether it came from a datagram, a push-pull exchange or our own probe.
+ * here, whether it came from a datagram, a push-pull exchange (read in
+ * `push-pull.ts`) or our own probe.
  *
  * Rules, as in SWIM with memberlist's refinements:
  * - `alive(n, inc)` is accepted when `inc` is newer than what we hold, or when
@@ -20,44 +21,22 @@
  *   takes its place back (its first incarnation is the wall time in seconds,
  *   so it usually outranks its previous life at once).
  * Every accepted change is re-broadcast (infection-style dissemination).
+ *
+ * The storage (live count, random sampling) is `member-roster.ts`; the
+ * record itself is `member.ts`.
  */
 import type { Clock } from '../clock.js'
 import type { Logger } from '../logger.js'
 import type { TransmitQueue } from '../gossip/transmit-queue.js'
 import { encodeMessage } from '../wire/codec.js'
-import { MemberState, MsgType, type AliveMsg, type DeadMsg, type SuspectMsg, type PushNodeState } from '../wire/messages.js'
+import { MemberState, MsgType, type AliveMsg, type DeadMsg, type SuspectMsg } from '../wire/messages.js'
 import type { MembershipConfig } from '../options.js'
 import type { Awareness } from './awareness.js'
+import { memberInfo, type Member, type MemberEvent, type MemberInfo } from './member.js'
+import { MemberRoster } from './member-roster.js'
 import { Suspicion, suspicionTimeoutBounds } from './suspicion.js'
 
-/** A snapshot of one member, as `members()` reports it. */
-export interface MemberInfo {
-  nodeId: string
-  address: string
-  state: 'alive' | 'suspect' | 'dead' | 'left'
-  incarnation: number
-}
-
-export type MemberEvent = 'join' | 'update' | 'leave' | 'fail'
-
-/** A member's record. Mutable; owned by the table. */
-export interface Member {
-  nodeId: string
-  addr: string
-  incarnation: number
-  state: MemberState
-  /** Clock time of the last state change (for reaping and gossip-to-the-dead). */
-  stateChangeMs: number
-  /** Pending suspicion while state is Suspect. */
-  suspicion?: Suspicion | undefined
-}
-
-const stateNames = ['alive', 'suspect', 'dead', 'left'] as const
-
-/** The public view of a member. */
-export function memberInfo(m: Member): MemberInfo {
-  return { nodeId: m.nodeId, address: m.addr, state: stateNames[m.state], incarnation: m.incarnation }
-}
+export { memberInfo, type Member, type MemberEvent, type MemberInfo } from './member.js'
 
 export interface MemberTableComponents {
   clock: Clock
@@ -97,13 +76,10 @@ export const MAX_ACCUSED_INCARNATION = 2 ** 52
 /** Default of {@link MemberTableLimits.maxMembers}. */
 export const DEFAULT_MAX_MEMBERS = 10_000
 
+/** The member table: every member's state, changed only by the SWIM rules above. */
 export class MemberTable {
-  private readonly members = new Map<string, Member>()
-  /** Member ids in an array for O(1) random sampling; `index` maps id → position. Same set as `members`. */
-  private readonly ids: string[] = []
-  private readonly index = new Map<string, number>()
-  /** Members in state Alive or Suspect, ourselves included (kept in step by `setState`). */
-  private live = 0
+  /** Every member, ourselves included; the live count includes us while we are up. */
+  private readonly roster: MemberRoster
   readonly self: Member
   /** True once a graceful leave started: accusations are no longer refuted. */
   leaving = false
@@ -112,6 +88,7 @@ export class MemberTable {
     private readonly c: MemberTableComponents,
     private readonly config: MembershipConfig & MemberTableLimits
   ) {
+    this.roster = new MemberRoster(c.clock)
     this.self = {
       nodeId: config.nodeId,
       addr: config.advertiseAddr,
@@ -119,60 +96,34 @@ export class MemberTable {
       state: MemberState.Alive,
       stateChangeMs: c.clock.now()
     }
-    this.add(this.self)
+    this.roster.add(this.self)
   }
 
   get(nodeId: string): Member | undefined {
-    return this.members.get(nodeId)
+    return this.roster.get(nodeId)
   }
 
   /** Every member, ourselves included. */
   all(): IterableIterator<Member> {
-    return this.members.values()
+    return this.roster.all()
   }
 
   /** Members in the table (any state, ourselves included). */
   size(): number {
-    return this.members.size
+    return this.roster.size()
   }
 
   /** Members believed up (alive or suspect), ourselves included: SWIM's N. */
   numLive(): number {
-    return this.live
+    return this.roster.numLive()
   }
 
   /**
    * Up to `count` distinct random members (never ourselves) accepted by
-   * `filter`. Samples random positions rather than scanning, so it costs
-   * O(count) on large tables; gives up after a bounded number of misses.
+   * `filter`; O(count) on large tables (see {@link MemberRoster.sample}).
    */
   sample(count: number, random: () => number, filter: (m: Member) => boolean): Member[] {
-    const out: Member[] = []
-    const n = this.ids.length
-    if (count <= 0 || n <= 1) return out
-    if (n <= 4 * count + 8) {
-      // Small table: scan a shuffled copy, exact.
-      const copy = this.ids.slice()
-      for (let i = copy.length - 1; i > 0 && out.length < count; i--) {
-        const j = Math.floor(random() * (i + 1))
-        const t = copy[i]!; copy[i] = copy[j]!; copy[j] = t
-      }
-      for (const id of copy) {
-        if (out.length >= count) break
-        const m = this.members.get(id)!
-        if (m !== this.self && filter(m)) out.push(m)
-      }
-      return out
-    }
-    const seen = new Set<string>()
-    for (let tries = 0; tries < 8 * count + 16 && out.length < count; tries++) {
-      const id = this.ids[Math.floor(random() * n)]!
-      if (seen.has(id)) continue
-      seen.add(id)
-      const m = this.members.get(id)!
-      if (m !== this.self && filter(m)) out.push(m)
-    }
-    return out
+    return this.roster.sample(count, random, (m) => m !== this.self && filter(m))
   }
 
   /** Announces ourselves (at start, and after a refute). */
@@ -188,19 +139,8 @@ export class MemberTable {
       this.refute(msg.incarnation)
       return
     }
-    const m = this.members.get(msg.nodeId)
-    if (m === undefined) {
-      if (this.members.size >= (this.config.maxMembers ?? DEFAULT_MAX_MEMBERS)) {
-        this.c.onDrop?.('max-members')
-        return
-      }
-      const now = this.c.clock.now()
-      const fresh: Member = { nodeId: msg.nodeId, addr: msg.addr, incarnation: msg.incarnation, state: MemberState.Alive, stateChangeMs: now }
-      this.add(fresh)
-      this.broadcast(msg)
-      this.c.emit('join', memberInfo(fresh))
-      return
-    }
+    const m = this.roster.get(msg.nodeId)
+    if (m === undefined) return this.addJoined(msg)
     const gone = m.state >= MemberState.Dead
     if (msg.addr !== m.addr && !gone) {
       // Two live nodes with one id (a restart at another address is only
@@ -215,15 +155,28 @@ export class MemberTable {
     m.suspicion = undefined
     m.incarnation = msg.incarnation
     m.addr = msg.addr
-    this.setState(m, MemberState.Alive)
+    this.roster.setState(m, MemberState.Alive)
     this.broadcast(msg)
     if (gone) this.c.emit('join', memberInfo(m))
     else if (changed) this.c.emit('update', memberInfo(m))
   }
 
+  /** An alive message about a member we do not know: a join, unless the table is full. */
+  private addJoined(msg: AliveMsg): void {
+    if (this.roster.size() >= (this.config.maxMembers ?? DEFAULT_MAX_MEMBERS)) {
+      this.c.onDrop?.('max-members')
+      return
+    }
+    const now = this.c.clock.now()
+    const fresh: Member = { nodeId: msg.nodeId, addr: msg.addr, incarnation: msg.incarnation, state: MemberState.Alive, stateChangeMs: now }
+    this.roster.add(fresh)
+    this.broadcast(msg)
+    this.c.emit('join', memberInfo(fresh))
+  }
+
   handleSuspect(msg: SuspectMsg): void {
     if (msg.incarnation > MAX_ACCUSED_INCARNATION) return this.c.onDrop?.('incarnation-range')
-    const m = this.members.get(msg.nodeId)
+    const m = this.roster.get(msg.nodeId)
     if (m === undefined || msg.incarnation < m.incarnation) return
     if (m === this.self) {
       if (!this.leaving) this.refute(msg.incarnation)
@@ -236,7 +189,7 @@ export class MemberTable {
     }
     if (m.state !== MemberState.Alive) return
     m.incarnation = msg.incarnation
-    this.setState(m, MemberState.Suspect)
+    this.roster.setState(m, MemberState.Suspect)
     this.startSuspicion(m, msg.fromId)
     this.broadcast(msg)
     this.c.emit('update', memberInfo(m))
@@ -245,7 +198,7 @@ export class MemberTable {
 
   handleDead(msg: DeadMsg): void {
     if (msg.incarnation > MAX_ACCUSED_INCARNATION) return this.c.onDrop?.('incarnation-range')
-    const m = this.members.get(msg.nodeId)
+    const m = this.roster.get(msg.nodeId)
     if (m === undefined || msg.incarnation < m.incarnation || m.state >= MemberState.Dead) return
     if (m === this.self) {
       if (!this.leaving) this.refute(msg.incarnation)
@@ -254,7 +207,7 @@ export class MemberTable {
     m.suspicion?.cancel()
     m.suspicion = undefined
     m.incarnation = msg.incarnation
-    this.setState(m, msg.fromId === msg.nodeId ? MemberState.Left : MemberState.Dead)
+    this.roster.setState(m, msg.fromId === msg.nodeId ? MemberState.Left : MemberState.Dead)
     this.broadcast(msg)
     this.c.emit(m.state === MemberState.Left ? 'leave' : 'fail', memberInfo(m))
   }
@@ -267,49 +220,17 @@ export class MemberTable {
   /** Starts a graceful leave: marks ourselves left and returns the message to spread. */
   leave(): DeadMsg {
     this.leaving = true
-    this.setState(this.self, MemberState.Left)
+    this.roster.setState(this.self, MemberState.Left)
     return { type: MsgType.Dead, incarnation: this.self.incarnation, nodeId: this.self.nodeId, fromId: this.self.nodeId }
-  }
-
-  /**
-   * Merges a member table received by push-pull. A remote "dead" is taken as
-   * a suspicion only (as memberlist does): one node's stale view must not
-   * kill a member that others can still reach; our own probes decide.
-   */
-  mergeRemote(nodes: readonly PushNodeState[]): void {
-    const selfId = this.self.nodeId
-    for (const n of nodes) {
-      switch (n.state) {
-        case MemberState.Alive:
-          this.handleAlive({ type: MsgType.Alive, incarnation: n.incarnation, nodeId: n.nodeId, addr: n.addr })
-          break
-        case MemberState.Left:
-          this.handleDead({ type: MsgType.Dead, incarnation: n.incarnation, nodeId: n.nodeId, fromId: n.nodeId })
-          break
-        default:
-          if (!this.members.has(n.nodeId)) {
-            // Learn of it as alive first so the suspicion has something to apply to.
-            this.handleAlive({ type: MsgType.Alive, incarnation: n.incarnation, nodeId: n.nodeId, addr: n.addr })
-          }
-          this.handleSuspect({ type: MsgType.Suspect, incarnation: n.incarnation, nodeId: n.nodeId, fromId: selfId })
-      }
-    }
-  }
-
-  /** Our table for a push-pull exchange. */
-  localState(): PushNodeState[] {
-    const out: PushNodeState[] = []
-    for (const m of this.members.values()) out.push({ nodeId: m.nodeId, addr: m.addr, incarnation: m.incarnation, state: m.state })
-    return out
   }
 
   /** Removes dead and left members whose state changed more than `reapDeadAfterMs` ago. */
   reap(): number {
     const cutoff = this.c.clock.now() - this.config.reapDeadAfterMs
     let n = 0
-    for (const [id, m] of this.members) {
+    for (const m of this.roster.all()) {
       if (m !== this.self && m.state >= MemberState.Dead && m.stateChangeMs <= cutoff) {
-        this.remove(id)
+        this.roster.remove(m.nodeId)
         n++
       }
     }
@@ -318,40 +239,10 @@ export class MemberTable {
 
   /** Cancels every suspicion timer (on shutdown). */
   stop(): void {
-    for (const m of this.members.values()) {
+    for (const m of this.roster.all()) {
       m.suspicion?.cancel()
       m.suspicion = undefined
     }
-  }
-
-  private add(m: Member): void {
-    this.members.set(m.nodeId, m)
-    this.index.set(m.nodeId, this.ids.length)
-    this.ids.push(m.nodeId)
-    if (m.state <= MemberState.Suspect) this.live++
-  }
-
-  private remove(id: string): void {
-    const m = this.members.get(id)
-    if (m === undefined) return
-    if (m.state <= MemberState.Suspect) this.live--
-    this.members.delete(id)
-    const i = this.index.get(id)!
-    const last = this.ids.pop()!
-    if (last !== id) {
-      this.ids[i] = last
-      this.index.set(last, i)
-    }
-    this.index.delete(id)
-  }
-
-  private setState(m: Member, state: MemberState): void {
-    if (m.state === state) return
-    const wasLive = m.state <= MemberState.Suspect
-    const isLive = state <= MemberState.Suspect
-    if (wasLive !== isLive) this.live += isLive ? 1 : -1
-    m.state = state
-    m.stateChangeMs = this.c.clock.now()
   }
 
   private refute(accusedIncarnation: number): void {

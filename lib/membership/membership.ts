@@ -3,32 +3,40 @@
  * broadcast queue and the transport together, and runs the periodic loops
  * (probe, gossip, push-pull).
  *
- * Outgoing datagrams are built by `PacketSender`, which fills each with
- * piggybacked broadcasts (membership and application) up to the budget.
+ * The parts, one file each: outgoing datagrams are built by `PacketSender`,
+ * which fills each with piggybacked broadcasts (membership and application)
+ * up to the budget; arriving ones are decoded and dispatched by
+ * `PacketReceiver`; accepted streams are served by `StreamServer`; the
+ * push-pull exchanges (join, repair, reconnection) are `PushPull`'s; failure
+ * detection is the `Prober`'s; member states are the `MemberTable`'s.
+ * This class builds them, runs the periodic loops and implements `Cluster`.
  *
  * A datagram that does not decode is dropped whole and counted by reason;
  * nothing from a socket handler ever throws.
  */
 import { EventEmitter } from 'node:events'
-import { Ticker, type Clock, type Timer } from '../clock.js'
+import { Ticker, type Clock } from '../clock.js'
 import { DropCounts } from '../drop-counts.js'
-import { DuplicateNodeIdError, JoinError } from '../errors.js'
 import type { Logger } from '../logger.js'
 import type { Random } from '../random.js'
 import type { MembershipConfig } from '../options.js'
 import { TransmitQueue } from '../gossip/transmit-queue.js'
 import type { StreamConn, Transport } from '../transport/transport.js'
-import { buildPacket, decodeFrame, decodePacket, DecodeError, encodeFrame, encodeMessage, encodeUser } from '../wire/codec.js'
-import { MemberState, MsgType, type PacketMsg, type StreamMsg } from '../wire/messages.js'
+import { buildPacket, encodeFrame, encodeMessage, encodeUser } from '../wire/codec.js'
+import { MemberState, MsgType, type PacketMsg } from '../wire/messages.js'
 import { Awareness } from './awareness.js'
 import type { Cluster, Peer, StreamTagHandler } from './cluster.js'
 import { nullDelegate, type MembershipDelegate } from './delegate.js'
-import { MemberTable, memberInfo, type Member, type MemberEvent, type MemberInfo, type MemberTableLimits } from './member-table.js'
+import { Dissemination } from './dissemination.js'
+import { MemberTable, memberInfo, type MemberEvent, type MemberInfo, type MemberTableLimits } from './member-table.js'
+import { PacketReceiver } from './packet-receiver.js'
 import { PacketSender } from './packet-sender.js'
 import { Prober, type ProbeStats } from './prober.js'
-import { HandOffConn } from './hand-off.js'
-import { exchange, pushPullMsg } from './streams.js'
+import { PushPull } from './push-pull.js'
+import { StreamServer } from './stream-server.js'
+import { tcpPing } from './streams.js'
 
+/** The collaborators of {@link Membership}, injected. */
 export interface MembershipComponents {
   transport: Transport
   clock: Clock
@@ -37,6 +45,7 @@ export interface MembershipComponents {
   delegate?: MembershipDelegate
 }
 
+/** Counters of {@link Membership.stats}. */
 export interface MembershipStats extends ProbeStats {
   packetsIn: number
   packetsOut: number
@@ -57,6 +66,7 @@ export interface MembershipEvents {
   fail: [MemberInfo]
 }
 
+/** The SWIM membership engine; implements the {@link Cluster} seam (see the file comment). */
 export class Membership extends EventEmitter<MembershipEvents> implements Cluster {
   private readonly table: MemberTable
   private readonly queue: TransmitQueue
@@ -64,10 +74,12 @@ export class Membership extends EventEmitter<MembershipEvents> implements Cluste
   private readonly prober: Prober
   private delegate: MembershipDelegate
   private readonly out: PacketSender
+  private readonly receiver: PacketReceiver
+  private readonly pushPulls: PushPull
+  private readonly streams: StreamServer
+  private readonly spread: Dissemination
   private readonly tickers: Ticker[] = []
   private readonly dropped = new DropCounts()
-  /** Application stream handlers by tag (see {@link Cluster.handleStreams}). */
-  private readonly streamHandlers = new Map<number, StreamTagHandler>()
   private readonly counters = { packetsIn: 0, packetsOut: 0, bytesIn: 0, bytesOut: 0, pushPulls: 0 }
   private running = false
   /** Seeds of the last join: re-joined when we find ourselves alone. */
@@ -87,7 +99,7 @@ export class Membership extends EventEmitter<MembershipEvents> implements Cluste
         clock: c.clock, queue: this.queue, awareness: this.awareness, logger: c.logger,
         emit: (e, m) => this.notify(e, m),
         onPeerSuspects: (m) => this.prober.prioritize(m.nodeId),
-        onDeclaredDead: (bytes) => this.sendToLive(bytes),
+        onDeclaredDead: (bytes) => this.spread.sendToLive(bytes),
         onDrop: (reason) => this.drop(reason)
       },
       config
@@ -96,13 +108,21 @@ export class Membership extends EventEmitter<MembershipEvents> implements Cluste
       {
         clock: c.clock, random: c.random, table: this.table, awareness: this.awareness, logger: c.logger,
         send: (to, msgs) => this.out.send(to, msgs),
-        tcpPing: (m, seq, ms) => this.tcpPing(m, seq, ms)
+        tcpPing: (m, seq, ms) => tcpPing(c.transport, c.clock, { nodeId: config.nodeId, addr: config.advertiseAddr }, m, seq, ms)
       },
       config
     )
     this.out = new PacketSender({ transport: c.transport, queue: this.queue, delegate: this.delegate, counters: this.counters, isClosed: () => this.closed }, config)
-    c.transport.onPacket((data, from) => this.onPacket(data, from))
-    c.transport.onStream((conn) => this.onStream(conn))
+    this.spread = new Dissemination({ clock: c.clock, random: c.random, table: this.table, queue: this.queue, out: this.out }, config)
+    const { counters, dropped } = this
+    const delegate = (): MembershipDelegate => this.delegate
+    const drop = (reason: string): void => this.drop(reason)
+    const isClosed = (): boolean => this.closed
+    this.receiver = new PacketReceiver({ logger: c.logger, table: this.table, prober: this.prober, delegate, dropped, counters, isClosed })
+    this.pushPulls = new PushPull({ transport: c.transport, clock: c.clock, random: c.random, logger: c.logger, table: this.table, delegate, counters, drop }, config)
+    this.streams = new StreamServer({ clock: c.clock, logger: c.logger, pushPull: this.pushPulls, drop, isClosed }, config)
+    c.transport.onPacket((data, from) => this.receiver.receive(data, from))
+    c.transport.onStream((conn) => this.streams.accept(conn))
   }
 
   get nodeId(): string {
@@ -130,8 +150,10 @@ export class Membership extends EventEmitter<MembershipEvents> implements Cluste
     this.running = true
     this.table.broadcastSelf()
     this.loop(this.config.probeIntervalMs, () => this.awareness.scaleTimeout(this.config.probeIntervalMs), () => this.prober.probeRound())
-    this.loop(this.config.gossipIntervalMs, () => this.config.gossipIntervalMs, () => this.gossip())
-    if (this.config.pushPullIntervalMs > 0) this.loop(this.pushPullInterval(), () => this.pushPullInterval(), () => this.periodicPushPull())
+    this.loop(this.config.gossipIntervalMs, () => this.config.gossipIntervalMs, () => this.spread.tick())
+    if (this.config.pushPullIntervalMs > 0) {
+      this.loop(this.pushPulls.intervalMs(), () => this.pushPulls.intervalMs(), () => this.pushPulls.periodic(this.seeds))
+    }
   }
 
   /**
@@ -142,16 +164,7 @@ export class Membership extends EventEmitter<MembershipEvents> implements Cluste
   async join(seeds: readonly string[]): Promise<number> {
     const targets = seeds.filter((s) => s !== this.address)
     this.seeds = targets
-    if (targets.length === 0) return 0
-    const results = await Promise.allSettled(targets.map((s) => this.pushPull(s, true)))
-    const ok = results.filter((r) => r.status === 'fulfilled').length
-    const clash = results.find((r) => r.status === 'rejected' && r.reason instanceof DuplicateNodeIdError)
-    if (clash !== undefined) throw (clash as PromiseRejectedResult).reason
-    if (ok === 0) {
-      const causes = results.map((r, i) => `${targets[i]}: ${String((r as PromiseRejectedResult).reason?.message ?? r)}`)
-      throw new JoinError(`could not join through any seed (${causes.join('; ')})`, { cause: (results[0] as PromiseRejectedResult).reason })
-    }
-    return ok
+    return this.pushPulls.join(targets)
   }
 
   /**
@@ -162,17 +175,7 @@ export class Membership extends EventEmitter<MembershipEvents> implements Cluste
   async leave(timeoutMs = this.config.probeIntervalMs): Promise<void> {
     if (this.closed || this.table.leaving) return
     const msg = this.table.leave()
-    const bytes = encodeMessage(msg)
-    await new Promise<void>((resolve) => {
-      let timer: Timer | undefined
-      const finish = (): void => {
-        if (timer !== undefined) this.c.clock.clearTimeout(timer)
-        resolve()
-      }
-      timer = this.c.clock.setTimeout(finish, timeoutMs)
-      this.sendToLive(bytes)
-      this.queue.enqueue({ subject: msg.nodeId, bytes, onDone: finish })
-    })
+    await this.spread.spreadAndWait(msg.nodeId, encodeMessage(msg), timeoutMs)
   }
 
   /** Stops every loop and timer and closes the transport. Idempotent. */
@@ -215,7 +218,7 @@ export class Membership extends EventEmitter<MembershipEvents> implements Cluste
   }
 
   handleStreams(tag: number, handler: StreamTagHandler): void {
-    this.streamHandlers.set(tag, handler)
+    this.streams.handle(tag, handler)
   }
 
   onPeerGone(fn: (peer: Peer) => void): void {
@@ -239,7 +242,7 @@ export class Membership extends EventEmitter<MembershipEvents> implements Cluste
    * alive messages instead of joining through seeds).
    */
   receive(msg: PacketMsg, from: string): void {
-    this.dispatch(msg, from)
+    this.receiver.dispatch(msg, from)
   }
 
   /** Lifeguard health score (0 = healthy). */
@@ -276,30 +279,8 @@ export class Membership extends EventEmitter<MembershipEvents> implements Cluste
   }
 
   /** One push-pull exchange with `addr`; merges what comes back. */
-  async pushPull(addr: string, join: boolean): Promise<void> {
-    const req = pushPullMsg(MsgType.PushPull, join, this.table.localState(), this.delegate.localState(join))
-    const reply = await exchange(this.c.transport, this.c.clock, addr, req, this.config.tcpTimeoutMs)
-    if (reply.type !== MsgType.PushPullReply) throw new DecodeError('type', `expected a push-pull reply from ${addr}`)
-    this.counters.pushPulls++
-    if (join) this.checkIdUnique(reply.nodes, addr)
-    this.mergePushPull(reply.nodes, reply.userState, join)
-  }
-
-  /**
-   * A joiner whose node id another live member already holds (at another
-   * address) would never replicate with it and fight it over the id:
-   * refuse the join, loudly.
-   */
-  private checkIdUnique(nodes: Parameters<MemberTable['mergeRemote']>[0], seed: string): void {
-    const other = nodes.find((n) => n.nodeId === this.nodeId && n.addr !== this.address && n.state <= MemberState.Suspect)
-    if (other === undefined) return
-    this.drop('duplicate-node-id')
-    throw new DuplicateNodeIdError(`node id "${this.nodeId}" is already used by the member at ${other.addr} (seen through ${seed}); give every node a unique nodeId`)
-  }
-
-  private mergePushPull(nodes: Parameters<MemberTable['mergeRemote']>[0], userState: Buffer, join: boolean): void {
-    this.table.mergeRemote(nodes)
-    if (userState.length > 0) this.delegate.mergeRemoteState(userState, join)
+  pushPull(addr: string, join: boolean): Promise<void> {
+    return this.pushPulls.exchange(addr, join)
   }
 
   private notify(event: MemberEvent, m: MemberInfo): void {
@@ -310,147 +291,13 @@ export class Membership extends EventEmitter<MembershipEvents> implements Cluste
     }
   }
 
-  /** Sends one encoded message directly to up to 32 random live members. */
-  private sendToLive(bytes: Buffer): void {
-    for (const m of this.table.sample(32, this.c.random, (x) => x.state <= MemberState.Suspect)) this.out.send(m.addr, [bytes])
-  }
-
   /** Runs `task` every `every()` ms, the first time at a random point of the first interval (spreads nodes apart). */
   private loop(firstIntervalMs: number, every: () => number, task: () => void): void {
     const onError = (err: unknown): void => this.c.logger.error(`membership: periodic task failed: ${String(err)}`)
     this.tickers.push(new Ticker(this.c.clock, every, task, onError).start(this.c.random() * firstIntervalMs))
   }
 
-  /**
-   * One random alive member, to repair what gossip lost. Plus reconnection:
-   * one random member we hold dead (a partition longer than
-   * gossipToTheDeadMs heals through this), and the seeds when we are alone.
-   */
-  private periodicPushPull(): void {
-    const attempt = (addr: string): void => {
-      void this.pushPull(addr, false).catch((err) => this.c.logger.debug(`membership: push-pull with ${addr} failed: ${String(err)}`))
-    }
-    const [peer] = this.table.sample(1, this.c.random, (m) => m.state === MemberState.Alive)
-    if (peer !== undefined) attempt(peer.addr)
-    const [ghost] = this.table.sample(1, this.c.random, (m) => m.state === MemberState.Dead)
-    if (ghost !== undefined) attempt(ghost.addr)
-    if (this.table.numLive() <= 1) for (const s of this.seeds) attempt(s)
-  }
-
-  private pushPullInterval(): number {
-    // Like memberlist: beyond 32 members, stretch the interval by log2(N/32).
-    const n = this.table.numLive()
-    const scale = n <= 32 ? 1 : Math.ceil(Math.log2(n) - Math.log2(32))
-    return this.config.pushPullIntervalMs * Math.max(1, scale)
-  }
-
-  private gossip(): void {
-    const now = this.c.clock.now()
-    const targets = this.table.sample(this.config.gossipNodes, this.c.random, (m) =>
-      m.state <= MemberState.Suspect || now - m.stateChangeMs < this.config.gossipToTheDeadMs)
-    for (const m of targets) this.out.send(m.addr, [], true)
-  }
-
   private drop(reason: string): void {
     this.dropped.count(reason)
-  }
-
-  private onPacket(data: Buffer, from: string): void {
-    this.counters.packetsIn++
-    this.counters.bytesIn += data.length
-    if (this.closed) return
-    let msgs: PacketMsg[]
-    try {
-      msgs = decodePacket(data)
-    } catch (err) {
-      this.drop(err instanceof DecodeError ? err.reason : 'decode')
-      this.c.logger.debug(`membership: dropped datagram from ${from}: ${String(err)}`)
-      return
-    }
-    for (const msg of msgs) {
-      try {
-        this.dispatch(msg, from)
-      } catch (err) {
-        this.drop('handler-error')
-        this.c.logger.error(`membership: handling message type ${msg.type} from ${from} failed: ${String(err)}`)
-      }
-    }
-  }
-
-  private dispatch(msg: PacketMsg, from: string): void {
-    switch (msg.type) {
-      case MsgType.Ping: return this.prober.handlePing(msg, this.dropped.byReason)
-      case MsgType.PingReq: return this.prober.handlePingReq(msg)
-      case MsgType.Ack: return this.prober.handleAck(msg)
-      case MsgType.Nack: return this.prober.handleNack(msg)
-      case MsgType.Alive: return this.table.handleAlive(msg)
-      case MsgType.Suspect: return this.table.handleSuspect(msg)
-      case MsgType.Dead: return this.table.handleDead(msg)
-      case MsgType.User: return this.delegate.notifyMsg(msg.payload, from)
-    }
-  }
-
-  private onStream(conn: StreamConn): void {
-    if (this.closed) {
-      conn.destroy()
-      return
-    }
-    // Frames (and a close) that arrive before the tag handler takes over wait for it (hand-off.ts).
-    const handOff = new HandOffConn(conn)
-    handOff.first(this.c.clock, this.config.tcpTimeoutMs).then(decodeFrame).then(
-      (msg) => this.serveStream(handOff, msg),
-      (err) => {
-        this.drop(err instanceof DecodeError ? `stream-${err.reason}` : 'stream-error')
-        this.c.logger.debug(`membership: stream from ${conn.remoteAddress} failed: ${String(err)}`)
-        conn.destroy()
-      }
-    )
-  }
-
-  private serveStream(conn: StreamConn, msg: StreamMsg): void {
-    try {
-      switch (msg.type) {
-        case MsgType.Ping:
-          if (msg.targetId === this.nodeId) conn.send(encodeFrame({ type: MsgType.Ack, seq: msg.seq }))
-          else this.drop('wrong-node')
-          conn.close()
-          return
-        case MsgType.PushPull: {
-          const reply = pushPullMsg(MsgType.PushPullReply, msg.join, this.table.localState(), this.delegate.localState(msg.join))
-          conn.send(encodeFrame(reply))
-          conn.close()
-          this.counters.pushPulls++
-          this.mergePushPull(msg.nodes, msg.userState, msg.join)
-          return
-        }
-        case MsgType.UserStream: {
-          const handler = this.streamHandlers.get(msg.tag)
-          if (handler === undefined) {
-            this.drop('stream-tag')
-            conn.destroy()
-            return
-          }
-          handler(conn, msg.payload)
-          return
-        }
-      }
-      this.drop('stream-type')
-      conn.destroy()
-    } catch (err) {
-      this.drop('handler-error')
-      this.c.logger.error(`membership: serving stream from ${conn.remoteAddress} failed: ${String(err)}`)
-      conn.destroy()
-    }
-  }
-
-  private async tcpPing(m: Member, seq: number, timeoutMs: number): Promise<boolean> {
-    try {
-      const reply = await exchange(this.c.transport, this.c.clock, m.addr, {
-        type: MsgType.Ping, seq, targetId: m.nodeId, sourceId: this.nodeId, sourceAddr: this.address
-      }, timeoutMs)
-      return reply.type === MsgType.Ack && reply.seq === seq
-    } catch {
-      return false
-    }
   }
 }

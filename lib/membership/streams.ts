@@ -9,6 +9,7 @@ import type { Clock } from '../clock.js'
 import type { StreamConn, Transport } from '../transport/transport.js'
 import { decodeFrame, encodeFrame, DecodeError } from '../wire/codec.js'
 import { MsgType, type PushPullMsg, type StreamMsg } from '../wire/messages.js'
+import type { Member } from './member.js'
 
 /**
  * Resolves with the next frame on `conn`, decoded. Rejects with
@@ -53,6 +54,23 @@ export async function exchange(transport: Transport, clock: Clock, addr: string,
 export function pushPullMsg(type: MsgType.PushPull | MsgType.PushPullReply, join: boolean, nodes: PushPullMsg['nodes'], userState: Uint8Array): PushPullMsg {
   const state = Buffer.isBuffer(userState) ? userState : Buffer.from(userState.buffer, userState.byteOffset, userState.byteLength)
   return { type, join, nodes, userState: state }
+}
+
+/**
+ * The fallback ping: a ping over TCP from `self` to `m`. Resolves true when
+ * the matching ack arrives within `timeoutMs`; never rejects.
+ */
+export async function tcpPing(
+  transport: Transport, clock: Clock, self: { nodeId: string; addr: string }, m: Member, seq: number, timeoutMs: number
+): Promise<boolean> {
+  try {
+    const reply = await exchange(transport, clock, m.addr, {
+      type: MsgType.Ping, seq, targetId: m.nodeId, sourceId: self.nodeId, sourceAddr: self.addr
+    }, timeoutMs)
+    return reply.type === MsgType.Ack && reply.seq === seq
+  } catch {
+    return false
+  }
 }
 
 export { DecodeError }

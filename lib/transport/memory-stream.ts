@@ -3,12 +3,9 @@
  * `MemoryTransport.dialStream` hands out, built in connected pairs.
  *
  * Each end owns the queue of items in flight *to* it: frames and FIN (the
- * peer stopped sending; `null` in the queue). `send` copies the frame,
- * appends it to the peer's queue and schedules one clock timer for it, due at
- * `max(previous due time, now + delay)` so frames never overtake each other.
- * Every timer delivers the queue's *head*, not "its" item, so even a clock
- * that runs equal-time timers out of order cannot reorder frames, and one
- * shared callback per end serves every frame (no closure per frame).
+ * peer stopped sending; `null` in the queue). `send` copies the frame and
+ * appends it to the peer's queue, an {@link OrderedArrivals}: frames never
+ * overtake each other, whatever the delays (see `ordered-arrivals.ts`).
  *
  * Until a frame handler is set, arriving items wait in `unhandled` (the
  * in-memory analogue of a paused socket); the FIN waits behind them, so a
@@ -24,7 +21,8 @@
  * arriving items (FIN included) waiting in `unhandled`, so the writer's count
  * only grows and a writer that honours `send`'s result stops at the mark.
  * `peakUnreadBytes` records the largest count ever reached, so tests can
- * tell a writer that ignored `false` from one that waited.
+ * tell a writer that ignored `false` from one that waited (the count and
+ * its waiters: `unread-bytes.ts`).
  *
  * Closing mirrors TCP with `allowHalfOpen: false`: `close()` sends FIN after
  * the queued frames; the peer, on FIN, sends its own FIN and finishes; the
@@ -38,8 +36,10 @@
 import type { Clock } from '../clock.js'
 import { StreamError } from '../errors.js'
 import type { Logger } from '../logger.js'
+import { OrderedArrivals } from './ordered-arrivals.js'
 import type { StreamConn } from './transport.js'
 import type { TransportCounters } from './transport-counters.js'
+import { UnreadBytes } from './unread-bytes.js'
 
 /** What stream ends need from the network they run on. */
 export interface StreamPath {
@@ -88,20 +88,14 @@ export class MemoryStreamConn implements StreamConn {
   private error: Error | undefined
   private frameHandler: ((frame: Buffer) => void) | undefined
   private closeHandler: ((err?: Error) => void) | undefined
-  // items in flight to this end, in order, from inbound[inHead]; null = FIN
-  private inbound: (Buffer | null)[] = []
-  private inHead = 0
-  // due time of the last item scheduled to this end (keeps order)
-  private lastDueMs = -Infinity
+  // items in flight to this end, in order; null = FIN
+  private readonly inbound: OrderedArrivals<Buffer | null>
   // arrived before a frame handler was set, in order; null = FIN
   private unhandled: (Buffer | null)[] = []
   private flushScheduled = false
   // bytes this end sent that the peer's frame handler has not taken yet
-  private unreadOut = 0
-  private peakUnread = 0
+  private readonly unreadOut: UnreadBytes
   private paused = false
-  private drainWaiters: (() => void)[] = []
-  private readonly arriveFn = (): void => this.arrive()
   private readonly flushFn = (): void => this.flushUnhandled()
   private readonly notifyFn = (): void => this.notifyClose()
 
@@ -109,6 +103,8 @@ export class MemoryStreamConn implements StreamConn {
     this.path = path
     this.owner = owner
     this.remoteAddress = remoteAddress
+    this.inbound = new OrderedArrivals(path.clock, () => this.arrive())
+    this.unreadOut = new UnreadBytes(() => owner.streamHighWaterBytes)
   }
 
   get closed(): boolean {
@@ -117,12 +113,12 @@ export class MemoryStreamConn implements StreamConn {
 
   /** Bytes sent on this end that the peer has not read yet. */
   get unreadBytes(): number {
-    return this.unreadOut
+    return this.unreadOut.count
   }
 
   /** The largest {@link MemoryStreamConn.unreadBytes} ever reached on this end. */
   get peakUnreadBytes(): number {
-    return this.peakUnread
+    return this.unreadOut.peak
   }
 
   send(frame: Uint8Array): boolean {
@@ -132,17 +128,14 @@ export class MemoryStreamConn implements StreamConn {
       return false
     }
     this.owner.counters.bytesOut += frame.length
-    if (!this.peer.finished) {
-      this.unreadOut += frame.length
-      if (this.unreadOut > this.peakUnread) this.peakUnread = this.unreadOut
-    }
+    if (!this.peer.finished) this.unreadOut.add(frame.length)
     this.peer.enqueue(Buffer.from(frame), this.delayToPeer())
-    return this.unreadOut < this.owner.streamHighWaterBytes
+    return this.unreadOut.belowMark()
   }
 
   drain(): Promise<void> {
-    if (this.finished || this.unreadOut < this.owner.streamHighWaterBytes) return Promise.resolve()
-    return new Promise((resolve) => this.drainWaiters.push(resolve))
+    if (this.finished || this.unreadOut.belowMark()) return Promise.resolve()
+    return this.unreadOut.wait()
   }
 
   onFrame(handler: (frame: Buffer) => void): void {
@@ -190,12 +183,7 @@ export class MemoryStreamConn implements StreamConn {
   /** @internal schedules an item (frame, or null = FIN) to arrive at this end. */
   enqueue(item: Buffer | null, delayMs: number): void {
     if (this.finished) return
-    const clock = this.path.clock
-    const now = clock.now()
-    const due = Math.max(this.lastDueMs, now + delayMs)
-    this.lastDueMs = due
-    this.inbound.push(item)
-    clock.setTimeout(this.arriveFn, due - now)
+    this.inbound.push(item, delayMs)
   }
 
   /** @internal ends the stream on both sides with a `StreamError` (connection reset). */
@@ -206,13 +194,8 @@ export class MemoryStreamConn implements StreamConn {
 
   /** One clock timer per item: takes the head of the queue. */
   private arrive(): void {
-    if (this.inHead >= this.inbound.length) return // the queue was discarded
-    const item = this.inbound[this.inHead] as Buffer | null
-    this.inbound[this.inHead++] = null
-    if (this.inHead === this.inbound.length) {
-      this.inbound.length = 0
-      this.inHead = 0
-    }
+    if (!this.inbound.pending) return // the queue was discarded
+    const item = this.inbound.shift()
     if (this.finished) return
     if (item !== null && item.length > this.owner.maxFrameBytes) {
       this.owner.counters.drop('frame-too-large')
@@ -239,7 +222,7 @@ export class MemoryStreamConn implements StreamConn {
       return false
     }
     this.owner.counters.bytesIn += item.length
-    this.peer.consumed(item.length)
+    this.peer.unreadOut.consumed(item.length)
     try {
       this.frameHandler!(item)
       return true
@@ -249,19 +232,6 @@ export class MemoryStreamConn implements StreamConn {
       this.destroy(new StreamError(`frame handler for ${this.remoteAddress} threw`, { cause: err }))
       return false
     }
-  }
-
-  /** @internal the peer's handler took `n` of our bytes. */
-  consumed(n: number): void {
-    this.unreadOut -= n
-    if (this.unreadOut < this.owner.streamHighWaterBytes) this.releaseDrain()
-  }
-
-  private releaseDrain(): void {
-    if (this.drainWaiters.length === 0) return
-    const waiters = this.drainWaiters
-    this.drainWaiters = []
-    for (const w of waiters) w()
   }
 
   private readingStopped(): boolean {
@@ -283,13 +253,11 @@ export class MemoryStreamConn implements StreamConn {
     this.finished = true
     this.sending = false
     this.error = err
-    this.inbound = []
-    this.inHead = 0
+    this.inbound.clear()
     this.unhandled = []
     // bytes toward a finished end are gone: nobody waits on them any more
-    this.peer.unreadOut = 0
-    this.peer.releaseDrain()
-    this.releaseDrain()
+    this.peer.unreadOut.reset()
+    this.unreadOut.release()
     this.owner.forget(this)
     this.path.clock.setTimeout(this.notifyFn, 0)
   }

@@ -3,10 +3,9 @@
  * (`node:net`) for streams, both on the same port number, like memberlist's
  * `NetTransport`.
  *
- * Binding: TCP listens first; UDP then binds the same port. With port 0 the
- * kernel picks a free TCP port that may still be taken for UDP, so on
- * EADDRINUSE both are closed and the pair is retried (up to
- * {@link MAX_BIND_ATTEMPTS} times) before giving up with `BindError`.
+ * Binding (`bind-sockets.ts`): TCP listens first; UDP then binds the same
+ * port, retried on a clash when the kernel picks the port. Dialing
+ * (`dial-tcp.ts`): a connect with a timeout that close() can cut short.
  *
  * Nothing here throws out of a socket callback: a datagram that cannot be
  * sent, a packet handler that throws, an oversize frame, a stream handler
@@ -16,12 +15,13 @@
  * socket's own (unref'd) idle timer rather than the injected clock, because
  * they guard a kernel operation, not protocol logic.
  */
-import * as dgram from 'node:dgram'
+import type * as dgram from 'node:dgram'
 import { lookup } from 'node:dns/promises'
 import * as net from 'node:net'
-import type { AddressInfo } from 'node:net'
-import { BcacheError, BindError, ClosedError, StreamError, TimeoutError } from '../errors.js'
+import { BindError, ClosedError, StreamError } from '../errors.js'
 import { silentLogger, type Logger } from '../logger.js'
+import { bindSockets } from './bind-sockets.js'
+import { dialTcp, type DialHost } from './dial-tcp.js'
 import { DEFAULT_MAX_FRAME_BYTES } from './framing.js'
 import { TcpStreamConn, type TcpConnOwner } from './tcp-stream-conn.js'
 import { deliverStream, TransportCounters } from './transport-counters.js'
@@ -35,14 +35,8 @@ import {
   type TransportStats
 } from './transport.js'
 
-/** Requested UDP socket buffer size. */
-const UDP_BUFFER_BYTES = 4 * 1024 * 1024
-
 /** Longest close() waits for datagrams still being sent. */
 const SEND_FLUSH_MS = 200
-
-/** Tries at binding UDP and TCP to one kernel-chosen port (port 0). */
-export const MAX_BIND_ATTEMPTS = 10
 
 /** Settings for {@link UdpTcpTransport.bind}. */
 export interface UdpTcpTransportInit {
@@ -89,6 +83,15 @@ export class UdpTcpTransport implements Transport, TcpConnOwner {
   // graceful leave sent just before close() would never leave the host)
   private pendingSends = 0
   private onSendsFlushed: (() => void) | undefined
+  // what dialTcp uses of this transport; a dialed stream is counted and adopted on connect
+  private readonly dialHost: DialHost = {
+    dialing: this.dialing,
+    isClosed: () => this.closePromise !== undefined,
+    adopt: (socket, remoteAddress) => {
+      this.counters.streamsOut++
+      return this.adopt(socket, remoteAddress)
+    }
+  }
 
   private constructor(udp: dgram.Socket, server: net.Server, address: string, init: Required<Omit<UdpTcpTransportInit, 'host' | 'port'>>) {
     this.udp = udp
@@ -160,30 +163,7 @@ export class UdpTcpTransport implements Transport, TcpConnOwner {
     } catch (err) {
       return Promise.reject(new StreamError(`cannot dial "${to}": ${(err as Error).message}`, { cause: err }))
     }
-    return new Promise((resolve, reject) => {
-      const socket = net.connect({ host: target.host, port: target.port, noDelay: true })
-      this.dialing.add(socket)
-      socket.setTimeout(Math.max(1, timeoutMs))
-      const settle = (err: Error | undefined): void => {
-        this.dialing.delete(socket)
-        socket.off('connect', onConnect).off('error', onError).off('timeout', onTimeout)
-        socket.setTimeout(0)
-        if (err === undefined && this.closePromise === undefined) {
-          this.counters.streamsOut++
-          return resolve(this.adopt(socket, to))
-        }
-        socket.destroy()
-        reject(err ?? new ClosedError('transport'))
-      }
-      const onConnect = (): void => settle(undefined)
-      const onTimeout = (): void => settle(new TimeoutError(`dialing ${to} timed out after ${timeoutMs} ms`))
-      const onError = (err: NodeJS.ErrnoException): void => {
-        if (err instanceof BcacheError) return settle(err)
-        const what = err.code === 'ECONNREFUSED' ? 'refused' : `failed (${err.code ?? err.message})`
-        settle(new StreamError(`connection to ${to} ${what}`, { cause: err }))
-      }
-      socket.on('connect', onConnect).on('error', onError).on('timeout', onTimeout)
-    })
+    return dialTcp(this.dialHost, to, target, timeoutMs)
   }
 
   stats(): TransportStats {
@@ -287,68 +267,4 @@ function checkInit(init: UdpTcpTransportInit): Required<Omit<UdpTcpTransportInit
     throw new RangeError(`maxPacketBytes must be an integer in 1..65535, got ${maxPacketBytes}`)
   }
   return { maxFrameBytes, maxPacketBytes, logger: init.logger ?? silentLogger }
-}
-
-/** Binds a TCP listener and a UDP socket on the same port; see the file comment. */
-async function bindSockets(host: string, port: number): Promise<{ udp: dgram.Socket; server: net.Server; port: number }> {
-  const attempts = port === 0 ? MAX_BIND_ATTEMPTS : 1
-  let lastErr: unknown
-  for (let i = 0; i < attempts; i++) {
-    const server = net.createServer({ noDelay: true, allowHalfOpen: false })
-    try {
-      await listen(server, host, port)
-    } catch (err) {
-      lastErr = err
-      if (!isAddrInUse(err)) break
-      continue
-    }
-    const bound = (server.address() as AddressInfo).port
-    // 4 MiB socket buffers (the kernel caps them at net.core.rmem_max /
-    // wmem_max): bursts of datagrams are then queued rather than dropped.
-    const udp = dgram.createSocket({
-      type: net.isIPv6(host) ? 'udp6' : 'udp4', reuseAddr: false,
-      recvBufferSize: UDP_BUFFER_BYTES, sendBufferSize: UDP_BUFFER_BYTES
-    })
-    try {
-      await bindUdp(udp, host, bound)
-      return { udp, server, port: bound }
-    } catch (err) {
-      lastErr = err
-      await new Promise<void>((resolve) => server.close(() => resolve()))
-      try {
-        udp.close()
-      } catch {
-        // a socket whose bind failed may already be closed
-      }
-      if (!isAddrInUse(err)) break
-    }
-  }
-  const reason = lastErr instanceof Error ? lastErr.message : String(lastErr)
-  throw new BindError(`cannot bind ${formatAddress(host, port)}: ${reason}`, { cause: lastErr })
-}
-
-function listen(server: net.Server, host: string, port: number): Promise<void> {
-  return new Promise((resolve, reject) => {
-    const onError = (err: Error): void => reject(err)
-    server.once('error', onError)
-    server.listen({ host, port, exclusive: true }, () => {
-      server.off('error', onError)
-      resolve()
-    })
-  })
-}
-
-function bindUdp(udp: dgram.Socket, host: string, port: number): Promise<void> {
-  return new Promise((resolve, reject) => {
-    const onError = (err: Error): void => reject(err)
-    udp.once('error', onError)
-    udp.bind({ address: host, port, exclusive: true }, () => {
-      udp.off('error', onError)
-      resolve()
-    })
-  })
-}
-
-function isAddrInUse(err: unknown): boolean {
-  return (err as NodeJS.ErrnoException | undefined)?.code === 'EADDRINUSE'
 }
