@@ -77,12 +77,21 @@ export const MAX_ACCUSED_INCARNATION = 2 ** 52
 export const DEFAULT_MAX_MEMBERS = 10_000
 
 /** The member table: every member's state, changed only by the SWIM rules above. */
+/** Most addresses of reaped dead members kept for reconnection attempts. */
+export const MAX_REAPED_ADDRESSES = 64
+
 export class MemberTable {
   /** Every member, ourselves included; the live count includes us while we are up. */
   private readonly roster: MemberRoster
   readonly self: Member
   /** True once a graceful leave started: accusations are no longer refuted. */
   leaving = false
+  /**
+   * Addresses of members reaped while dead (not left), newest last, at most
+   * {@link MAX_REAPED_ADDRESSES}: push-pull keeps trying them, so a partition
+   * that outlasts `reapDeadAfterMs` still heals when the seeds are gone too.
+   */
+  private readonly reaped: string[] = []
 
   constructor(
     private readonly c: MemberTableComponents,
@@ -101,6 +110,12 @@ export class MemberTable {
 
   get(nodeId: string): Member | undefined {
     return this.roster.get(nodeId)
+  }
+
+  /** Whether a member at `addr` is in the table (any state). O(members): for periodic use only. */
+  hasAddress(addr: string): boolean {
+    for (const m of this.roster.all()) if (m.addr === addr) return true
+    return false
   }
 
   /** Every member, ourselves included. */
@@ -231,10 +246,23 @@ export class MemberTable {
     for (const m of this.roster.all()) {
       if (m !== this.self && m.state >= MemberState.Dead && m.stateChangeMs <= cutoff) {
         this.roster.remove(m.nodeId)
+        if (m.state === MemberState.Dead) this.rememberReaped(m.addr)
         n++
       }
     }
     return n
+  }
+
+  /** Addresses of members reaped while dead, oldest first (see `reaped`). */
+  reapedAddresses(): readonly string[] {
+    return this.reaped
+  }
+
+  private rememberReaped(addr: string): void {
+    const i = this.reaped.indexOf(addr)
+    if (i >= 0) this.reaped.splice(i, 1)
+    this.reaped.push(addr)
+    if (this.reaped.length > MAX_REAPED_ADDRESSES) this.reaped.shift()
   }
 
   /** Cancels every suspicion timer (on shutdown). */

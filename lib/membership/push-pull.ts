@@ -10,8 +10,10 @@
  *   32 members, as memberlist does) one random alive member is asked, to
  *   repair what datagram loss hid.
  * - **Reconnection.** The same round also tries one member we hold dead (a
- *   partition longer than `gossipToTheDeadMs` heals this way) and, when we
- *   are alone, the seeds of the last join.
+ *   partition longer than `gossipToTheDeadMs` heals this way), one address
+ *   of a member reaped while dead (a partition longer than
+ *   `reapDeadAfterMs`), and, when we are alone, the seeds of the last join
+ *   and every reaped address.
  *
  * Both sides merge what they receive through {@link mergeRemoteTable},
  * which reads a remote "dead" as a suspicion only; the side that answers
@@ -101,7 +103,11 @@ export class PushPull {
     if (peer !== undefined) attempt(peer.addr)
     const [ghost] = table.sample(1, random, (m) => m.state === MemberState.Dead)
     if (ghost !== undefined) attempt(ghost.addr)
-    if (table.numLive() <= 1) for (const s of seeds) attempt(s)
+    // Members reaped while dead are gone from the table but may be up again
+    // across a long partition: one of them each round, all of them when alone.
+    const reaped = table.reapedAddresses().filter((a) => !table.hasAddress(a))
+    if (reaped.length > 0) attempt(reaped[Math.floor(random() * reaped.length)]!)
+    if (table.numLive() <= 1) for (const a of new Set([...seeds, ...reaped])) attempt(a)
   }
 
   /** The interval of {@link periodic}: `pushPullIntervalMs`, times `ceil(log2(N/32))` beyond 32 live members. */
