@@ -9,7 +9,7 @@ export { profiles, resolveTuning, type MembershipTuning, type MembershipConfig, 
 export { systemClock, ManualClock, type Clock, type Timer } from './clock.js'
 export { seededRandom, type Random } from './random.js'
 export { silentLogger, type Logger } from './logger.js'
-export { BcacheError, ClosedError, TimeoutError, JoinError, StreamError, BindError } from './errors.js'
+export { BcacheError, ClosedError, TimeoutError, JoinError, StreamError, BindError, DuplicateNodeIdError } from './errors.js'
 export type { Transport, StreamConn, TransportStats } from './transport/transport.js'
 export { UdpTcpTransport } from './transport/udp-tcp-transport.js'
 export { MemoryNetwork, MemoryTransport } from './transport/memory-network.js'
