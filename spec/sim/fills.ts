@@ -10,7 +10,7 @@
  *   a healthy network; a caller that settled before that, while a fill of
  *   the same key from another operation was pending, got that fill's
  *   outcome (it joined its flight, or waited on its lease) and is not judged,
- *   nor is a caller that joined the flight of an unhealthy fill;
+ *   nor is a caller that joined the flight of another fill on its node;
  * - the filler runs once per cluster on a healthy network (see `checkOnce`
  *   for a filler that fails);
  * - every hanging filler sees its abort signal by the end.
@@ -95,7 +95,7 @@ export function checkFills(o: Oracle): void {
     const firstEnd = Math.min(...f.runs.map((r) => r.endedAt ?? Infinity))
     if (f.kind === 'hang' || !Number.isFinite(firstEnd)) continue
     for (const c of f.calls) {
-      if (c.settledAt === undefined || joinedUnhealthy(o, f, c)) continue
+      if (c.settledAt === undefined || joinedOther(o, f, c)) continue
       const late = c.settledAt - firstEnd
       if (late > PROMPT_MS) o.violate('fill-prompt', `${name}: the caller on #${c.node} got its ${c.outcome} ${Math.round(late)} ms after the filler ended (${c.detail})`)
       // settled before this op's value existed, while another fill of the key ran: that fill's outcome
@@ -121,13 +121,15 @@ function checkOnce(o: Oracle, f: FillRec, name: string): void {
 }
 
 /**
- * Whether `c` joined the flight of an unhealthy fill: a caller of another
- * fill of the key was pending on the same node when `c` started. That
- * flight's outcome is not bound by the healthy-cluster promises (an owner
- * that did not yet know the requester could not send it the failure).
+ * Whether `c` joined the flight of another fill: a caller of another fill of
+ * the key was pending on the same node when `c` started, so `c` shares that
+ * flight and gets its outcome (a hanging filler's timeout, say). That
+ * flight is judged through its own callers, not through `c`; nor is it bound
+ * by the healthy-cluster promises when it started unhealthy (an owner that
+ * did not yet know the requester could not send it the failure).
  */
-function joinedUnhealthy(o: Oracle, f: FillRec, c: FillCall): boolean {
-  return o.fills.some((g) => g !== f && g.key === f.key && !(g.healthy && g.startEpoch === o.faultEpoch) &&
+function joinedOther(o: Oracle, f: FillRec, c: FillCall): boolean {
+  return o.fills.some((g) => g !== f && g.key === f.key &&
     g.calls.some((d) => d.node === c.node && d.startedAt <= c.startedAt && (d.settledAt ?? Infinity) > c.startedAt))
 }
 
