@@ -33,6 +33,8 @@ export interface SimNode {
   /** true once a later start reused this node's id and address */
   replaced: boolean
   closing?: Promise<void>
+  /** Anti-entropy rounds this node had completed when it was told to close (none may complete after). */
+  roundsAtClose?: number
 }
 
 export class SimCluster {
@@ -105,6 +107,7 @@ export class SimCluster {
   /** Kills a node: its transport goes first, so nothing it still holds leaves it. */
   crash(node: SimNode): void {
     node.alive = false
+    node.roundsAtClose = node.cache.stats().replication.antiEntropy.rounds
     void node.transport.close()
     node.closing = node.cache.close().catch(() => {})
   }
@@ -112,6 +115,7 @@ export class SimCluster {
   /** Closes a node gracefully (leave, then shutdown). */
   close(node: SimNode): void {
     node.alive = false
+    node.roundsAtClose = node.cache.stats().replication.antiEntropy.rounds
     node.closing = node.cache.close().catch(() => {})
   }
 

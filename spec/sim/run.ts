@@ -38,6 +38,10 @@ export async function runScenario(scenario: Scenario): Promise<Oracle> {
   checkFinal(sim, o)
   await sim.closeAll()
   await sim.drive(5000, 50)
+  for (const n of sim.all) {
+    const after = n.cache.stats().replication.antiEntropy.rounds - (n.roundsAtClose ?? 0)
+    if (n.roundsAtClose !== undefined && after > 0) o.violate('no-round-after-close', `#${n.idx} completed ${after} anti-entropy rounds after close() was called`)
+  }
   const left = sim.base.pending()
   if (left > 0) o.violate('no-timer-left', `${left} timers pending on the shared clock after every node closed`)
   return o
