@@ -170,11 +170,13 @@ export class Membership extends EventEmitter<MembershipEvents> implements Cluste
   /**
    * Leaves gracefully: broadcasts that we left (also sent directly to up to
    * 32 live members) and waits until the broadcast was fully transmitted or
-   * `timeoutMs` passed. Keeps answering probes until {@link shutdown}.
+   * `timeoutMs` passed; returns at once when no live peer is known (nobody
+   * to tell). Keeps answering probes until {@link shutdown}.
    */
   async leave(timeoutMs = this.config.probeIntervalMs): Promise<void> {
     if (this.closed || this.table.leaving) return
     const msg = this.table.leave()
+    if (this.livePeers().length === 0) return // nobody to tell: no broadcast to wait for
     await this.spread.spreadAndWait(msg.nodeId, encodeMessage(msg), timeoutMs)
   }
 
