@@ -17,6 +17,7 @@
 import { EventEmitter } from 'node:events'
 import { Ticker, type Clock } from '../clock.js'
 import { DropCounts } from '../drop-counts.js'
+import { InvalidStateError } from '../errors.js'
 import type { Logger } from '../logger.js'
 import type { Random } from '../random.js'
 import type { MembershipConfig } from '../options.js'
@@ -139,7 +140,7 @@ export class Membership extends EventEmitter<MembershipEvents> implements Cluste
    * passed at construction because it needs this engine itself. Before start().
    */
   setDelegate(delegate: MembershipDelegate): void {
-    if (this.running) throw new Error('setDelegate() must be called before start()')
+    if (this.running) throw new InvalidStateError('setDelegate() must be called before start()')
     this.delegate = delegate
     this.out.setDelegate(delegate)
   }
