@@ -3,7 +3,9 @@ import { fileURLToPath } from 'node:url'
 import { expect } from 'chai'
 import * as errors from '../lib/errors.js'
 import * as main from '../lib/index.js'
+import { nullDelegate } from '../lib/membership/delegate.js'
 import { Keyring } from '../lib/transport/keyring.js'
+import { Cluster } from './support/cluster.js'
 
 const root = fileURLToPath(new URL('../../', import.meta.url)) // dist/spec → repo
 type ErrorClass = new (message: string) => errors.BcacheError
@@ -47,5 +49,12 @@ describe('errors', () => {
     expect(() => ring.remove(k1)).to.throw(errors.InvalidStateError, /primary/).with.property('code', 'BCACHE_ERR_INVALID_STATE')
     expect(ring.keys()).to.deep.equal([k1])
     expect(() => ring.remove(Buffer.alloc(31))).to.throw(RangeError, 'keyring.remove(key)') // bad argument: still RangeError
+  })
+
+  it('Membership.setDelegate() after start() throws InvalidStateError', async () => {
+    const cluster = new Cluster(1)
+    const node = cluster.add()
+    expect(() => node.setDelegate(nullDelegate)).to.throw(errors.InvalidStateError, 'before start()').with.property('code', 'BCACHE_ERR_INVALID_STATE')
+    await cluster.settle(node.shutdown())
   })
 })
