@@ -13,7 +13,7 @@
  * internal decoders: fuzzing is about internals, unlike the other benchmarks.)
  */
 import { parseArgs } from 'node:util'
-import { seededRandom } from '../lib/index.js'
+import { seededRandom } from '../lib/testing.js'
 import { fuzzTargets, generate } from '../spec/hardening/fuzz-targets.js'
 
 const { values } = parseArgs({ options: { cases: { type: 'string', default: '1000000' }, seed: { type: 'string', default: '1' } } })

@@ -92,3 +92,15 @@ export class FillError extends BcacheError {
     this.name = 'FillError'
   }
 }
+
+/**
+ * A call that is well-formed but not allowed in the current state, e.g.
+ * `keyring.remove(key)` on the primary key (`use()` another key first) or
+ * `Membership.setDelegate()` after `start()`. The message says what to do.
+ */
+export class InvalidStateError extends BcacheError {
+  constructor(message: string) {
+    super('BCACHE_ERR_INVALID_STATE', message)
+    this.name = 'InvalidStateError'
+  }
+}

@@ -1,21 +1,20 @@
 /**
- * bcache: the public entry. Tools, benchmarks and users import only this.
+ * bcache: the public entry, what a cache user needs. The SWIM engine on its
+ * own is `bcache/membership` (lib/membership-entry.ts); the in-memory network,
+ * fault injection, manual clock and seeded randomness for tests are
+ * `bcache/testing` (lib/testing.ts). Everything else is internal.
  */
-export { Membership, type MembershipComponents, type MembershipEvents, type MembershipStats } from './membership/membership.js'
-export { startMembership, defaultNodeId, type StartMembershipOptions } from './membership/start.js'
-export type { MemberInfo, MemberEvent } from './membership/member-table.js'
-export type { MembershipDelegate } from './membership/delegate.js'
-export { profiles, resolveTuning, type MembershipTuning, type MembershipConfig, type ProfileName } from './options.js'
-export { systemClock, ManualClock, type Clock, type Timer } from './clock.js'
-export { seededRandom, type Random } from './random.js'
-export { silentLogger, type Logger } from './logger.js'
-export { BcacheError, ClosedError, TimeoutError, JoinError, StreamError, BindError, DuplicateNodeIdError } from './errors.js'
-export type { Transport, StreamConn, TransportStats } from './transport/transport.js'
-export { UdpTcpTransport } from './transport/udp-tcp-transport.js'
-export { MemoryNetwork, MemoryTransport } from './transport/memory-network.js'
 export { Bcache, type BcacheComponents, type BcacheStats, type BcacheEvents, type SetOptions, type FillCallOptions, type FillerFn } from './bcache.js'
 export type { BcacheOptions } from './bcache-options.js'
-export { FillTimeoutError, FillAbortedError } from './errors.js'
-export type { Tuning, ReplicationTuning } from './options.js'
-export { TransmitQueue, retransmitLimit, type Broadcast } from './gossip/transmit-queue.js'
-export { FaultTransport, type PacketFaults, type FaultStats, type FaultTransportComponents } from './transport/fault-transport.js'
+export type { FillerInit } from './fill/filler-options.js'
+export type { Tuning, MembershipTuning, ReplicationTuning, ProfileName } from './options.js'
+export type { MemberInfo } from './membership/member-table.js'
+export type { MembershipStats } from './membership/membership.js'
+export type { FillerStats } from './fill/filler-stats.js'
+export type { ReplicationStats } from './replication/replication-stats.js'
+export type { Keyring } from './transport/keyring.js'
+export { silentLogger, type Logger } from './logger.js'
+export {
+  BcacheError, ClosedError, TimeoutError, JoinError, DuplicateNodeIdError, StreamError, BindError,
+  FillTimeoutError, FillAbortedError, FillError, InvalidStateError
+} from './errors.js'

@@ -19,7 +19,8 @@
  * A set is timed unless a later delete of the same key is in the schedule
  * (then "absent" would be ambiguous); deletes themselves are not timed.
  */
-import { seededRandom, type Bcache } from '../lib/index.js'
+import type { Bcache } from '../lib/index.js'
+import { seededRandom } from '../lib/testing.js'
 import { epochNow } from './cache-data.js'
 
 /** What every node needs to run (and watch) the workload. */

@@ -11,7 +11,8 @@
  */
 import type { ChildProcess } from 'node:child_process'
 import { fileURLToPath } from 'node:url'
-import type { MemberInfo, PacketFaults } from '../lib/index.js'
+import type { MemberInfo } from '../lib/index.js'
+import type { PacketFaults } from '../lib/testing.js'
 import { ChildRegistry } from './child-registry.js'
 import { startCluster, startNodeProcess } from './node-process.js'
 import { pollUntil } from './wait.js'

@@ -14,7 +14,8 @@
  * `handlers` below. Exits when the parent goes away (IPC disconnect).
  */
 import { createHash } from 'node:crypto'
-import { Bcache, FaultTransport, seededRandom, UdpTcpTransport, type PacketFaults } from '../lib/index.js'
+import { Bcache } from '../lib/index.js'
+import { FaultTransport, seededRandom, UdpTcpTransport, type PacketFaults } from '../lib/testing.js'
 import { exitWithParent, parseNodeArgs, runNode, send, serveRequests, type Handlers } from './node-child.js'
 
 const args = parseNodeArgs({ 'max-keys': '1000000', seed: undefined }, 'local')

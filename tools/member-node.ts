@@ -13,7 +13,7 @@
  * (see `node-process.ts`). Commands: `members`, `stats`, `leave` (graceful
  * leave, then exit 0). Exits when the parent goes away.
  */
-import { startMembership, type Membership, type MemberEvent } from '../lib/index.js'
+import { startMembership, type Membership, type MemberEvent } from '../lib/membership-entry.js'
 import { exitWithParent, parseNodeArgs, runNode, send, serveRequests } from './node-child.js'
 
 const args = parseNodeArgs({ tuning: '{}', 'stall-ms': '0', 'stall-every-ms': '1000' }, 'lan')

@@ -4,10 +4,8 @@
  * clock, the in-memory network, the nodes and the report being filled; each
  * phase is one function that advances virtual time and writes its part.
  */
-import {
-  ManualClock, Membership, MemoryNetwork, TransmitQueue, seededRandom, silentLogger,
-  type Clock, type MembershipDelegate, type MembershipTuning
-} from '../lib/index.js'
+import { Membership, TransmitQueue, silentLogger, type Clock, type MembershipDelegate, type MembershipTuning } from '../lib/membership-entry.js'
+import { ManualClock, MemoryNetwork, seededRandom } from '../lib/testing.js'
 import type { SimulationReport } from './simulate-report.js'
 import { runFor, runUntil, settle } from './wait.js'
 

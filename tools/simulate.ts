@@ -31,7 +31,7 @@
 import { pathToFileURL } from 'node:url'
 import { parseArgs } from 'node:util'
 import { getHeapStatistics } from 'node:v8'
-import { resolveTuning, type MembershipTuning, type ProfileName } from '../lib/index.js'
+import { resolveTuning, type MembershipTuning, type ProfileName } from '../lib/membership-entry.js'
 import { bootstrap, createSim, measure } from './simulate-cluster.js'
 import { formatTable, type SimulationReport } from './simulate-report.js'
 

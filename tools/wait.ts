@@ -9,7 +9,7 @@
  *   progresses; no wall-clock sleep;
  * - on the wall clock (real sockets, real processes): {@link pollUntil}.
  */
-import type { ManualClock } from '../lib/index.js'
+import type { ManualClock } from '../lib/testing.js'
 
 /** Lets pending promise callbacks (and anything queued before) run: one macrotask turn. */
 export function flush(): Promise<void> {

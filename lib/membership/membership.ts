@@ -17,6 +17,7 @@
 import { EventEmitter } from 'node:events'
 import { Ticker, type Clock } from '../clock.js'
 import { DropCounts } from '../drop-counts.js'
+import { InvalidStateError } from '../errors.js'
 import type { Logger } from '../logger.js'
 import type { Random } from '../random.js'
 import type { MembershipConfig } from '../options.js'
@@ -139,7 +140,7 @@ export class Membership extends EventEmitter<MembershipEvents> implements Cluste
    * passed at construction because it needs this engine itself. Before start().
    */
   setDelegate(delegate: MembershipDelegate): void {
-    if (this.running) throw new Error('setDelegate() must be called before start()')
+    if (this.running) throw new InvalidStateError('setDelegate() must be called before start()')
     this.delegate = delegate
     this.out.setDelegate(delegate)
   }
@@ -170,11 +171,13 @@ export class Membership extends EventEmitter<MembershipEvents> implements Cluste
   /**
    * Leaves gracefully: broadcasts that we left (also sent directly to up to
    * 32 live members) and waits until the broadcast was fully transmitted or
-   * `timeoutMs` passed. Keeps answering probes until {@link shutdown}.
+   * `timeoutMs` passed; returns at once when no live peer is known (nobody
+   * to tell). Keeps answering probes until {@link shutdown}.
    */
   async leave(timeoutMs = this.config.probeIntervalMs): Promise<void> {
     if (this.closed || this.table.leaving) return
     const msg = this.table.leave()
+    if (this.livePeers().length === 0) return // nobody to tell: no broadcast to wait for
     await this.spread.spreadAndWait(msg.nodeId, encodeMessage(msg), timeoutMs)
   }
 

@@ -81,6 +81,7 @@ export class AntiEntropyScheduler {
    * completed a round.
    */
   async initialSync(seeds: readonly string[], attempts = 3): Promise<boolean> {
+    if (seeds.length === 0) return true // the first node: nobody to wait for
     this.joining = true
     try {
       for (let attempt = 0; attempt < attempts; attempt++) {
@@ -92,9 +93,9 @@ export class AntiEntropyScheduler {
             this.c.logger.debug(`replication: initial state transfer from ${seed} failed: ${String(err)}`)
           }
         }
-        await new Promise<void>((r) => this.c.clock.setTimeout(r, 100 * (attempt + 1)))
+        if (attempt + 1 < attempts) await new Promise<void>((r) => this.c.clock.setTimeout(r, 100 * (attempt + 1)))
       }
-      return seeds.length === 0
+      return false
     } finally {
       this.joining = false
     }

@@ -7,8 +7,9 @@
  *   2. `use(newKey)` on every node: each starts sending with it; the others accept it already.
  *   3. `remove(oldKey)` on every node once step 2 is done everywhere.
  *
- * A leaf: imports nothing of the project.
+ * A leaf: imports only the error classes.
  */
+import { InvalidStateError } from '../errors.js'
 
 /** Length of every key: AES-256. */
 export const KEY_BYTES = 32
@@ -79,12 +80,12 @@ export class Keyring {
 
   /**
    * Stops accepting `key`. Returns whether it was present.
-   * @throws Error when `key` is the primary (`use` another key first)
+   * @throws InvalidStateError (`BCACHE_ERR_INVALID_STATE`) when `key` is the primary (`use` another key first)
    */
   remove(key: Uint8Array): boolean {
     const k = checkKey(key, 'keyring.remove(key)')
     const i = this.indexOf(k)
-    if (i === 0) throw new Error('keyring.remove(key): cannot remove the primary key; use() another key first')
+    if (i === 0) throw new InvalidStateError('keyring.remove(key): cannot remove the primary key; use() another key first')
     if (i < 0) return false
     this.ring.splice(i, 1)
     return true

@@ -1,5 +1,5 @@
 import { expect } from 'chai'
-import { startMembership, type Membership } from '../../lib/index.js'
+import { startMembership, type Membership } from '../../lib/membership-entry.js'
 import { killAll, membersOf, spawnCluster, waitForAlive } from '../../tools/cluster-processes.js'
 import { pollUntil } from '../../tools/wait.js'
 
