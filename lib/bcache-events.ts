@@ -1,12 +1,15 @@
 /**
  * The facade's key events (`set`, `delete`, `evict`, `expire`) and how they
- * cost nothing when nobody listens: {@link KeyEventWatch} keeps one boolean
- * per event, set on `newListener` and recomputed on `removeListener`, so a
- * write, a replicated delta or an eviction pays one property read unless a
- * listener is registered. A listener that throws is logged, never
- * propagated: the change it reports has already happened, and a replicated
- * write must not fail the rest of its datagram or batch (DESIGN.md
- * invariant 5).
+ * cost nothing when nobody listens: before building a payload,
+ * {@link KeyEvents.emit} asks the emitter's `listenerCount` (one property
+ * read in Node's `EventEmitter`), so a write, a replicated delta or an
+ * eviction pays that check and nothing else unless a listener is
+ * registered. (Booleans kept on `newListener`/`removeListener` would be
+ * as cheap but go wrong after a user's `removeAllListeners()`, which also
+ * removes the `newListener` watcher.) A listener that throws is logged,
+ * never propagated: the change it reports has already happened, and a
+ * replicated write must not fail the rest of its datagram or batch
+ * (DESIGN.md invariant 5).
  */
 import type { EventEmitter } from 'node:events'
 import type { Logger } from './logger.js'
@@ -28,28 +31,13 @@ export interface KeyEvent {
 /** The names of the key events. */
 export type KeyEventName = 'set' | 'delete' | 'evict' | 'expire'
 
-const keyEventNames: ReadonlySet<string | symbol> = new Set<KeyEventName>(['set', 'delete', 'evict', 'expire'])
-
-/** Which key events have listeners on an emitter (see the file comment). */
-export class KeyEventWatch {
-  set = false
-  delete = false
-  evict = false
-  expire = false
-
-  constructor(private readonly emitter: EventEmitter, private readonly logger: Logger) {
-    // 'newListener' fires before the listener is added, 'removeListener' after it is removed.
-    emitter.on('newListener', (name: string | symbol) => {
-      if (keyEventNames.has(name)) this[name as KeyEventName] = true
-    })
-    emitter.on('removeListener', (name: string | symbol) => {
-      if (keyEventNames.has(name)) this[name as KeyEventName] = emitter.listenerCount(name) > 0
-    })
-  }
+/** Emits key events on an emitter (see the file comment). */
+export class KeyEvents {
+  constructor(private readonly emitter: EventEmitter, private readonly logger: Logger) {}
 
   /** Emits `name` for `key` if anyone listens; a listener's throw is logged. */
   emit(name: KeyEventName, key: string, origin: KeyEventOrigin): void {
-    if (!this[name]) return
+    if (this.emitter.listenerCount(name) === 0) return
     try {
       this.emitter.emit(name, { key, origin } satisfies KeyEvent)
     } catch (err) {

@@ -6,13 +6,14 @@
 import { channel } from 'node:diagnostics_channel'
 import { EventEmitter } from 'node:events'
 import { checkKey, checkValueSize, expiryOf } from './api-checks.js'
-import { KeyEventWatch, type KeyEvent } from './bcache-events.js'
+import { KeyEvents, type KeyEvent } from './bcache-events.js'
 import { resolveOptions, type BcacheOptions, type ResolvedOptions } from './bcache-options.js'
 import { Ticker } from './clock.js'
 import { mergeCounts } from './drop-counts.js'
-import { ClosedError, FillAbortedError } from './errors.js'
+import { ClosedError } from './errors.js'
 import type { FillContext, FillerStats } from './fill/filler.js'
 import { checkFillCallOptions } from './fill/filler-options.js'
+import { fillOrStale } from './fill/stale-fill.js'
 import type { MemberInfo } from './membership/member-table.js'
 import type { MembershipStats } from './membership/membership.js'
 import { assembleNode, type BcacheComponents, type NodeParts } from './node-parts.js'
@@ -107,15 +108,15 @@ const statsChannel = channel('bcache:stats')
 
 export class Bcache<V = unknown> extends EventEmitter<BcacheEvents> {
   private readonly counters = { hits: 0, misses: 0, staleHits: 0, sets: 0, deletes: 0 }
-  /** Which key events have listeners: the write paths pay one boolean each. */
-  private readonly events: KeyEventWatch
+  /** Key events; the write paths pay one listener-count check each when nobody listens. */
+  private readonly events: KeyEvents
   private readonly now: () => number
   private closed = false
   private statsTicker: Ticker | undefined
 
   private constructor(private readonly opts: ResolvedOptions, private readonly p: NodeParts<V>) {
     super()
-    this.events = new KeyEventWatch(this as unknown as EventEmitter, p.logger)
+    this.events = new KeyEvents(this as unknown as EventEmitter, p.logger)
     const clock = p.clock
     this.now = () => clock.now()
     for (const e of ['join', 'update', 'leave', 'fail'] as const) p.membership.on(e, (m) => this.emit(e, m))
@@ -270,7 +271,14 @@ export class Bcache<V = unknown> extends EventEmitter<BcacheEvents> {
     checkFillCallOptions(options) // before the lookup: a bad option fails on a hit as on a miss
     const hit = this.get(key)
     if (hit !== undefined) return hit
-    if (options.allowStale === true || options.allowStaleOnFetchRejection === true) return this.fillOrStale(key, filler, options)
+    if (options.allowStale === true || options.allowStaleOnFetchRejection === true) {
+      const { store } = this.p
+      return fillOrStale({
+        fill: (k, fn, o) => this.p.filler.fill(k, fn, o),
+        staleValue: (k) => store.staleValue(k) as V | undefined,
+        onStaleHit: () => { this.counters.staleHits++ }
+      }, key, filler, options)
+    }
     return this.p.filler.fill(key, filler, options)
   }
 
@@ -325,29 +333,6 @@ export class Bcache<V = unknown> extends EventEmitter<BcacheEvents> {
 
   async [Symbol.asyncDispose](): Promise<void> {
     await this.close()
-  }
-
-  /** `getWithFiller` on a miss with `allowStale` or `allowStaleOnFetchRejection` (see {@link FillCallOptions}). */
-  private async fillOrStale(key: string, filler: FillerFn<V>, options: FillCallOptions): Promise<V> {
-    const { store } = this.p
-    if (options.allowStale === true) {
-      const stale = store.staleValue(key) as V | undefined
-      if (stale !== undefined) {
-        const { signal: _callers, ...refill } = options // the refill outlives this caller
-        this.p.filler.fill(key, filler, refill).catch(() => {}) // counted in stats().fills
-        this.counters.staleHits++
-        return stale
-      }
-    }
-    try {
-      return await this.p.filler.fill(key, filler, options)
-    } catch (err) {
-      if (options.allowStaleOnFetchRejection !== true || err instanceof FillAbortedError || err instanceof ClosedError) throw err
-      const stale = store.staleValue(key) as V | undefined
-      if (stale === undefined) throw err
-      this.counters.staleHits++
-      return stale
-    }
   }
 
   /** Pulls the current state from a seed before create() resolves. */

@@ -273,6 +273,10 @@ describe('Bcache parity with lru-cache (in-memory network, manual clock)', funct
       expect(seen).to.deep.equal(['one'])
       expect(errors).to.have.length(1)
       expect(errors[0]).to.match(/'set' listener threw: boom/)
+      a!.removeAllListeners()
+      a!.on('set', listener)
+      a!.set('again', 1)
+      expect(seen).to.deep.equal(['one', 'again'])
       // a throwing listener on a replicated set fails nothing else in the batch
       b!.on('set', () => { throw new Error('remote boom') })
       a!.set('three', 3)
