@@ -9,12 +9,12 @@
  */
 import { DEFAULT_MAX_FRAME_BYTES } from './transport/framing.js'
 import { silentLogger, type Logger } from './logger.js'
-import { bool, describeValue, intIn, knownKeys, nonNegativeInt, object, optionMessage, positiveInt, underPath, withMethods } from './option-checks.js'
+import { bool, describeValue, finiteIn, intIn, knownKeys, nonNegativeInt, object, optionMessage, positiveInt, underPath, withMethods } from './option-checks.js'
 import { checkNodeId, resolveTuning, type ProfileName, type Tuning } from './options.js'
 import { parseAddress } from './transport/transport.js'
 import { resolveFillerInit, type FillerConfig, type FillerInit } from './fill/filler-options.js'
 import { DEFAULT_MAX_MEMBERS } from './membership/member-table.js'
-import { MAX_KEY_BYTES } from './replication/delta.js'
+import { MAX_EXPIRES_AT, MAX_KEY_BYTES } from './replication/delta.js'
 import { DEFAULT_MAX_QUEUED_BYTES } from './transport/frame-queue.js'
 import { MAX_SERVED_ROUNDS } from './replication/anti-entropy-scheduler.js'
 import { Keyring } from './transport/keyring.js'
@@ -29,6 +29,14 @@ export interface BcacheOptions {
   maxKeys: number
   /** Most bytes of values (plus per-entry overhead) held; 0 = no byte bound. @default 0 */
   maxBytes?: number
+  /**
+   * Default time to live, in ms, of a write: used by `set` when it is given
+   * no `ttl`, and by `getWithFiller` when neither the call nor the filler
+   * (`ctx.setTtl`) gives one. 0 = no expiry. An explicit `ttl: 0` on a call
+   * still means no expiry.
+   * @default 0
+   */
+  ttl?: number
   /**
    * How long a delete's tombstone is kept, in ms, so a late older write
    * cannot resurrect the key. Longer than any partition you expect to heal
@@ -116,6 +124,7 @@ export interface ResolvedOptions {
   peers: string[]
   maxKeys: number
   maxBytes: number
+  ttl: number
   deletionDelay: number
   maxValueBytes: number
   nodeId: string | undefined
@@ -147,12 +156,18 @@ export interface ResolvedOptions {
  */
 export const FRAME_MARGIN_BYTES = 64 * 1024
 
+/**
+ * Largest default `ttl` (about 142,000 years): `now + ttl` must stay within
+ * what a delta can carry ({@link MAX_EXPIRES_AT}, checked again on every write).
+ */
+const MAX_TTL_MS = Math.floor(MAX_EXPIRES_AT / 2)
+
 /** Largest frame a 4-byte length header can announce (see transport/framing.ts). */
 const MAX_FRAME_HEADER_BYTES = 0xffff_ffff
 
 /** Every option name `create` accepts; anything else is refused (a typo must not silently do nothing). */
 const optionNames: Readonly<Record<keyof BcacheOptions, true>> = {
-  listenAddr: true, peers: true, maxKeys: true, maxBytes: true, deletionDelay: true, maxValueBytes: true,
+  listenAddr: true, peers: true, maxKeys: true, maxBytes: true, ttl: true, deletionDelay: true, maxValueBytes: true,
   nodeId: true, advertiseAddr: true, profile: true, tuning: true, fill: true, statsInterval: true, logger: true,
   secretKeys: true, label: true, allowPlaintext: true,
   maxKeyBytes: true, maxFrameBytes: true, maxMembers: true, maxSyncs: true, maxStreamQueueBytes: true
@@ -174,6 +189,7 @@ export function resolveOptions(opts: BcacheOptions, listenRequired: boolean): Re
     ...addresses,
     maxKeys: positiveInt('maxKeys', opts.maxKeys),
     maxBytes: nonNegativeInt('maxBytes', opts.maxBytes ?? 0),
+    ttl: finiteIn('ttl', opts.ttl ?? 0, 0, MAX_TTL_MS),
     deletionDelay: nonNegativeInt('deletionDelay', opts.deletionDelay ?? 300_000),
     maxValueBytes: positiveInt('maxValueBytes', opts.maxValueBytes ?? 1_048_576),
     nodeId: opts.nodeId === undefined ? undefined : checkNodeId(opts.nodeId),

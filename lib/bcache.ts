@@ -6,12 +6,14 @@
 import { channel } from 'node:diagnostics_channel'
 import { EventEmitter } from 'node:events'
 import { checkKey, checkValueSize, expiryOf } from './api-checks.js'
+import { KeyEvents, type KeyEvent } from './bcache-events.js'
 import { resolveOptions, type BcacheOptions, type ResolvedOptions } from './bcache-options.js'
 import { Ticker } from './clock.js'
 import { mergeCounts } from './drop-counts.js'
 import { ClosedError } from './errors.js'
-import type { FillerStats } from './fill/filler.js'
+import type { FillContext, FillerStats } from './fill/filler.js'
 import { checkFillCallOptions } from './fill/filler-options.js'
+import { fillOrStale } from './fill/stale-fill.js'
 import type { MemberInfo } from './membership/member-table.js'
 import type { MembershipStats } from './membership/membership.js'
 import { assembleNode, type BcacheComponents, type NodeParts } from './node-parts.js'
@@ -20,9 +22,14 @@ import { packValue } from './store/versioned-store.js'
 import type { Keyring } from './transport/keyring.js'
 
 export type { BcacheComponents } from './node-parts.js'
+export type { KeyEvent, KeyEventName, KeyEventOrigin } from './bcache-events.js'
+export type { FillContext } from './fill/filler.js'
 
 export interface SetOptions {
-  /** Time to live in ms; the key expires at the same instant on every node. 0 or absent = no expiry. */
+  /**
+   * Time to live in ms; the key expires at the same instant on every node.
+   * 0 = no expiry; absent = the `ttl` option of `create` (itself 0 by default).
+   */
   ttl?: number
 }
 
@@ -31,10 +38,33 @@ export interface FillCallOptions extends SetOptions {
   timeoutMs?: number
   /** Aborts this caller's wait; the fill goes on for the other callers. */
   signal?: AbortSignal
+  /**
+   * Stale-while-revalidate (lru-cache's `allowStale`): on a miss, when this
+   * node still keeps the key's value that expired (see
+   * `lib/store/stale-values.ts`: the last 1,000 expired keys, 8 MiB at
+   * most), return it at once and refill the key in the background (one
+   * shared fill, as always; its error is dropped). Every such call until
+   * the refill lands gets the stale value. A delete or a new write of the
+   * key forgets the stale value.
+   * @default false
+   */
+  allowStale?: boolean
+  /**
+   * Serve-stale-on-error (lru-cache's `allowStaleOnFetchRejection`): wait for
+   * the fill, but if it fails (the filler's error, a `FillError` or a
+   * `FillTimeoutError`) and this node keeps an expired value of the key,
+   * return that instead of the error. This caller's own abort and
+   * `ClosedError` still reject.
+   * @default false
+   */
+  allowStaleOnFetchRejection?: boolean
 }
 
-/** Loads the value of a missing key; `signal` aborts when no caller waits any more. */
-export type FillerFn<V> = (key: string, ctx: { signal: AbortSignal }) => Promise<V> | V
+/**
+ * Loads the value of a missing key. `ctx.signal` aborts when no caller waits
+ * any more; `ctx.setTtl(ms)` sets the TTL the value is stored with.
+ */
+export type FillerFn<V> = (key: string, ctx: FillContext) => Promise<V> | V
 
 export interface BcacheStats {
   nodeId: string
@@ -46,6 +76,8 @@ export interface BcacheStats {
   expiryMarkers: number
   hits: number
   misses: number
+  /** `getWithFiller` calls answered with an expired value (`allowStale`, `allowStaleOnFetchRejection`). */
+  staleHits: number
   sets: number
   deletes: number
   evictions: number
@@ -62,18 +94,29 @@ export interface BcacheEvents {
   update: [MemberInfo]
   leave: [MemberInfo]
   fail: [MemberInfo]
+  /** A write applied: this node's `set` (`origin: 'local'`) or a peer's (`'remote'`). */
+  set: [KeyEvent]
+  /** A delete applied: this node's `delete`, or a peer's that reached this node's store. */
+  delete: [KeyEvent]
+  /** A live entry evicted to respect `maxKeys`/`maxBytes` (always `'local'`). */
+  evict: [KeyEvent]
+  /** A live entry expired (on read, purge, or a newer write arriving already expired; always `'local'`). */
+  expire: [KeyEvent]
 }
 
 const statsChannel = channel('bcache:stats')
 
 export class Bcache<V = unknown> extends EventEmitter<BcacheEvents> {
-  private readonly counters = { hits: 0, misses: 0, sets: 0, deletes: 0 }
+  private readonly counters = { hits: 0, misses: 0, staleHits: 0, sets: 0, deletes: 0 }
+  /** Key events; the write paths pay one listener-count check each when nobody listens. */
+  private readonly events: KeyEvents
   private readonly now: () => number
   private closed = false
   private statsTicker: Ticker | undefined
 
   private constructor(private readonly opts: ResolvedOptions, private readonly p: NodeParts<V>) {
     super()
+    this.events = new KeyEvents(this as unknown as EventEmitter, p.logger)
     const clock = p.clock
     this.now = () => clock.now()
     for (const e of ['join', 'update', 'leave', 'fail'] as const) p.membership.on(e, (m) => this.emit(e, m))
@@ -89,7 +132,11 @@ export class Bcache<V = unknown> extends EventEmitter<BcacheEvents> {
   static async create<V = unknown>(options: BcacheOptions, components: BcacheComponents = {}): Promise<Bcache<V>> {
     const opts = resolveOptions(options, components.transport === undefined)
     let cache: Bcache<V> | undefined
-    const parts = await assembleNode<V>(opts, components, (key, value, ttl) => cache!.set(key, value, ttl === undefined ? {} : { ttl }))
+    const parts = await assembleNode<V>(opts, components, {
+      setValue: (key, value, ttl) => cache!.set(key, value, ttl === undefined ? {} : { ttl }),
+      onEvict: (key, reason) => cache?.events.emit(reason === 'capacity' ? 'evict' : 'expire', key, 'local'),
+      onRemoteApplied: (key, tombstone) => cache?.events.emit(tombstone ? 'delete' : 'set', key, 'remote')
+    })
     cache = new Bcache<V>(opts, parts)
     parts.membership.start()
     try {
@@ -118,11 +165,12 @@ export class Bcache<V = unknown> extends EventEmitter<BcacheEvents> {
   set(key: string, value: V, options?: SetOptions): void {
     this.checkOpen()
     checkKey(key, this.opts.maxKeyBytes)
-    const expiresAt = expiryOf(options?.ttl, this.now())
+    const expiresAt = expiryOf(options?.ttl ?? this.opts.ttl, this.now())
     const bytes = packValue(value) // transient: write() copies it into the delta
     checkValueSize(key, bytes, this.opts.maxValueBytes, this.opts.maxBytes)
     this.counters.sets++
     this.p.replicator.write(key, bytes, expiresAt)
+    this.events.emit('set', key, 'local')
   }
 
   /** The value of `key`, or undefined. Local and synchronous: no network. */
@@ -133,8 +181,67 @@ export class Bcache<V = unknown> extends EventEmitter<BcacheEvents> {
     return v
   }
 
+  /** Whether `key` has a live, unexpired value here. Counts no hit, changes no recency. */
   has(key: string): boolean {
     return this.p.store.has(key, this.now)
+  }
+
+  /**
+   * The value of `key` like `get`, but counts no hit or miss and leaves the
+   * key's LRU recency alone (lru-cache's `peek`). An expired key is missing.
+   */
+  peek(key: string): V | undefined {
+    return this.p.store.peekValue(key, this.now) as V | undefined
+  }
+
+  /**
+   * Ms before `key` expires, as lru-cache's `getRemainingTTL`: `Infinity`
+   * for a key without a TTL, `0` for a missing, deleted or expired one.
+   * Unlike lru-cache, never negative (an expired key is gone here).
+   */
+  getRemainingTTL(key: string): number {
+    return this.p.store.remainingTtl(key, this.now())
+  }
+
+  /**
+   * Live keys held on this node (lru-cache's `size`). Like lru-cache's, it
+   * may count keys whose TTL passed but that no read or purge noticed yet.
+   */
+  get size(): number {
+    return this.p.store.size()
+  }
+
+  /**
+   * The live, unexpired keys on this node, **most recently used first**
+   * (lru-cache's order). Walking them counts no hit and changes no recency.
+   * The order is taken when the walk starts (writes during it are safe); a
+   * key deleted or expired meanwhile is skipped.
+   */
+  *keys(): Generator<string, void, undefined> {
+    for (const [key] of this.entries()) yield key
+  }
+
+  /** The values of {@link keys}, in the same order. */
+  *values(): Generator<V, void, undefined> {
+    for (const [, value] of this.entries()) yield value
+  }
+
+  /**
+   * `[key, value]` for every live, unexpired key, in the order of
+   * {@link keys}. Values are decoded lazily as `get` does (a replicated
+   * value on first need); no hit is counted, no recency changes.
+   */
+  *entries(): Generator<[string, V], void, undefined> {
+    const { store } = this.p
+    for (const key of store.keysByRecency()) {
+      const value = store.peekValue(key, this.now) as V | undefined
+      if (value !== undefined) yield [key, value]
+    }
+  }
+
+  /** Same as {@link entries}, as lru-cache. */
+  [Symbol.iterator](): Generator<[string, V], void, undefined> {
+    return this.entries()
   }
 
   /**
@@ -147,6 +254,7 @@ export class Bcache<V = unknown> extends EventEmitter<BcacheEvents> {
     const had = this.p.store.has(key, this.now)
     this.counters.deletes++
     this.p.replicator.write(key, undefined, 0)
+    this.events.emit('delete', key, 'local')
     return had
   }
 
@@ -163,6 +271,14 @@ export class Bcache<V = unknown> extends EventEmitter<BcacheEvents> {
     checkFillCallOptions(options) // before the lookup: a bad option fails on a hit as on a miss
     const hit = this.get(key)
     if (hit !== undefined) return hit
+    if (options.allowStale === true || options.allowStaleOnFetchRejection === true) {
+      const { store } = this.p
+      return fillOrStale({
+        fill: (k, fn, o) => this.p.filler.fill(k, fn, o),
+        staleValue: (k) => store.staleValue(k) as V | undefined,
+        onStaleHit: () => { this.counters.staleHits++ }
+      }, key, filler, options)
+    }
     return this.p.filler.fill(key, filler, options)
   }
 

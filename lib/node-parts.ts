@@ -14,7 +14,7 @@ import { defaultNodeId } from './membership/start.js'
 import type { Random } from './random.js'
 import { Replicator } from './replication/replicator.js'
 import { writeOrigin } from './replication/write-origin.js'
-import { VersionedStore } from './store/versioned-store.js'
+import { VersionedStore, type EvictReason } from './store/versioned-store.js'
 import { SecureTransport, secureOverhead } from './transport/secure-transport.js'
 import { parseAddress, type Transport } from './transport/transport.js'
 import { UdpTcpTransport } from './transport/udp-tcp-transport.js'
@@ -29,6 +29,16 @@ export interface BcacheComponents {
   defer?: (fn: () => void) => void
 }
 
+/** How the facade hears of changes it turns into events (called only after `assembleNode` returned). */
+export interface NodeHooks<V> {
+  /** Writes a filled value (through the facade's `set`, so it is checked and replicated like any write). */
+  setValue: (key: string, value: V, ttl: number | undefined) => void
+  /** A live entry left by LRU eviction or TTL expiry (the store's `onEvict`). */
+  onEvict: (key: string, reason: EvictReason) => void
+  /** A peer's write or delete changed the store. */
+  onRemoteApplied: (key: string, tombstone: boolean) => void
+}
+
 /** The parts of one node, wired. */
 export interface NodeParts<V> {
   clock: Clock
@@ -40,15 +50,11 @@ export interface NodeParts<V> {
   filler: Filler<V>
 }
 
-/**
- * Binds the transport and builds every layer. `setValue` is how the filler
- * writes a filled value (through the facade's `set`, so it is checked and
- * replicated like any write).
- */
+/** Binds the transport and builds every layer, calling back the facade through `hooks`. */
 export async function assembleNode<V>(
   opts: ResolvedOptions,
   components: BcacheComponents,
-  setValue: (key: string, value: V, ttl: number | undefined) => void
+  hooks: NodeHooks<V>
 ): Promise<NodeParts<V>> {
   const clock = components.clock ?? systemClock
   const random = components.random ?? Math.random
@@ -61,10 +67,10 @@ export async function assembleNode<V>(
   const bound = components.transport ?? await UdpTcpTransport.bind({ ...parseAddress(opts.listenAddr), logger, maxFrameBytes: opts.maxFrameBytes })
   const transport = new SecureTransport(bound, { keyring: opts.keyring, label: opts.label, allowPlaintext: opts.allowPlaintext, logger })
   const nodeId = opts.nodeId ?? defaultNodeId()
-  const store = new VersionedStore({ maxKeys: opts.maxKeys, maxBytes: opts.maxBytes, deletionDelayMs: opts.deletionDelay })
+  const store = new VersionedStore({ maxKeys: opts.maxKeys, maxBytes: opts.maxBytes, deletionDelayMs: opts.deletionDelay, onEvict: hooks.onEvict })
   const membership = new Membership({ transport, clock, random, logger }, { ...tuning, nodeId, advertiseAddr: opts.advertiseAddr ?? transport.address, maxMembers: opts.maxMembers })
   const replicator = new Replicator(
-    { store, cluster: membership, clock, random, logger, defer, origin: writeOrigin(nodeId, clock.now(), random) },
+    { store, cluster: membership, clock, random, logger, defer, origin: writeOrigin(nodeId, clock.now(), random), onRemoteApplied: hooks.onRemoteApplied },
     { ...tuning, maxSyncs: opts.maxSyncs, maxStreamQueueBytes: opts.maxStreamQueueBytes, maxValueBytes: opts.maxValueBytes, deletionDelayMs: opts.deletionDelay }
   )
   membership.setDelegate(replicator)
@@ -74,7 +80,7 @@ export async function assembleNode<V>(
     peers: leases,
     local: {
       get: (key) => store.get(key, () => clock.now()) as V | undefined,
-      setValue,
+      setValue: hooks.setValue,
       waitForValue: (key, signal) => replicator.waitForValue(key, signal) as Promise<V>
     }
   }, opts.fill)

@@ -7,7 +7,8 @@
  * store is read one last time: a value that arrived by replication while the
  * flight was queued settles it, and the filler is skipped. Otherwise the
  * filler runs with the flight's signal; its value is written with `setValue`
- * (the layer above replicates it) and resolves every waiter. A throw, a
+ * (the layer above replicates it), with the TTL the filler set through
+ * `ctx.setTtl` if it did, else the flight's, and resolves every waiter. A throw, a
  * rejection or an `undefined` result rejects them instead (a non-Error is
  * wrapped in a `FillError`), and nothing is stored.
  *
@@ -17,8 +18,9 @@
  */
 import pLimit, { type LimitFunction } from 'p-limit'
 import { FillError } from '../errors.js'
+import { nonNegativeFinite } from '../option-checks.js'
 import type { FillLocal } from './fill-peers.js'
-import { describeKey, type Flight } from './flight.js'
+import { describeKey, type FillContext, type Flight } from './flight.js'
 
 /** Counters of local runs, shared with the filler's stats. */
 export interface FillRunnerCounters {
@@ -60,8 +62,10 @@ export class FillRunner<V> {
     }
     this.counters.fillsStarted++
     let value: V
+    let ttl = flight.ttl
+    const ctx: FillContext = { signal: flight.signal, setTtl: (ms) => { ttl = nonNegativeFinite('ttl', ms) } }
     try {
-      value = await flight.fn(key, { signal: flight.signal })
+      value = await flight.fn(key, ctx)
     } catch (err) {
       if (flight.done) return
       this.counters.fillErrors++
@@ -74,7 +78,7 @@ export class FillRunner<V> {
       flight.reject(new FillError(`filler for ${describeKey(key)} returned undefined`))
       return
     }
-    this.local.setValue(key, value, flight.ttl) // a throw here rejects the waiters (the caller's catch)
+    this.local.setValue(key, value, ttl) // a throw here rejects the waiters (the caller's catch)
     flight.resolve(value)
   }
 }

@@ -2,7 +2,7 @@
  * Settings of the fill machinery, their defaults and their validation, and
  * the validation of a fill's per-call options.
  */
-import { describeValue, knownKeys, nonNegativeFinite, object, optionMessage, positiveFinite, positiveInt } from '../option-checks.js'
+import { bool, describeValue, knownKeys, nonNegativeFinite, object, optionMessage, positiveFinite, positiveInt } from '../option-checks.js'
 
 /** Plain settings of a `Filler`. Every field is optional. */
 export interface FillerInit {
@@ -115,11 +115,14 @@ export interface FillCallChecked {
   ttl?: number
   timeoutMs?: number
   signal?: AbortSignal
+  allowStale?: boolean
+  allowStaleOnFetchRejection?: boolean
 }
 
 /**
  * Validates the per-call options of a fill: `ttl` and `timeoutMs` finite
- * numbers ≥ 0, `signal` an `AbortSignal`; absent ones are fine. Called
+ * numbers ≥ 0, `signal` an `AbortSignal`, `allowStale` and
+ * `allowStaleOnFetchRejection` booleans; absent ones are fine. Called
  * before any lookup, so a bad option fails on a hit as on a miss.
  * @throws TypeError | RangeError whose message starts with `option <name>: `
  */
@@ -127,6 +130,7 @@ export function checkFillCallOptions(opts: unknown): FillCallChecked {
   const o = object('options', opts)
   if (o['ttl'] !== undefined) nonNegativeFinite('ttl', o['ttl'])
   if (o['timeoutMs'] !== undefined) nonNegativeFinite('timeoutMs', o['timeoutMs'])
+  for (const name of ['allowStale', 'allowStaleOnFetchRejection']) if (o[name] !== undefined) bool(name, o[name])
   if (o['signal'] !== undefined && !(o['signal'] instanceof AbortSignal)) {
     throw new TypeError(optionMessage('signal', `must be an AbortSignal, got ${describeValue(o['signal'])}`))
   }

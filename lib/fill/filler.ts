@@ -86,19 +86,21 @@ import { cutFailureMessage, failureMessage, type FillLocal, type FillPeers, type
 import { FillRunner } from './fill-runner.js'
 import { resolveFillerInit, type FillerConfig, type FillerInit } from './filler-options.js'
 import { zeroFillerStats, type FillerStats } from './filler-stats.js'
-import { describeKey, Flight, type FlightEnd } from './flight.js'
+import { describeKey, Flight, type FillFn, type FlightEnd } from './flight.js'
 import { LeaseRequester } from './lease-requester.js'
 import { OwnerLeases } from './owner-leases.js'
 import { validateFill } from './validate-fill.js'
 
 export type { FillerStats } from './filler-stats.js'
 
-/** Loads the value of a missing key. `ctx.signal` aborts when nobody waits any more. */
-export type FillFn<V> = (key: string, ctx: { signal: AbortSignal }) => Promise<V> | V
+export type { FillContext, FillFn } from './flight.js'
 
 /** Per-call options of {@link Filler.fill}. */
 export interface FillOptions {
-  /** Passed to `setValue` with the filled value (the store's TTL unit). Only the first caller's counts. */
+  /**
+   * Passed to `setValue` with the filled value (the store's TTL unit). Only
+   * the first caller's counts, and the filler's `ctx.setTtl` overrides it.
+   */
   ttl?: number
   /**
    * Timeout of the whole fill (lease waits, queueing, filler) in ms; `0` for

@@ -27,6 +27,25 @@
 import type { Clock, Timer } from '../clock.js'
 import { FillAbortedError, FillTimeoutError } from '../errors.js'
 
+/** What a filler is given besides the key. */
+export interface FillContext {
+  /** Aborts when nobody waits for the fill any more (its timeout, every caller left, close). */
+  signal: AbortSignal
+  /**
+   * Sets the TTL, in ms, the filled value is stored with (0 = no expiry),
+   * over the caller's `ttl` and the cache's default: for a source that
+   * knows how long its answer holds (an HTTP `max-age`, a token's expiry),
+   * as the Go library's filler returns an expiry. The last call before the
+   * filler returns wins. Throws `TypeError`/`RangeError` for anything but a
+   * finite number of ms >= 0 (the filler then fails with that error unless
+   * it catches it).
+   */
+  setTtl(ms: number): void
+}
+
+/** Loads the value of a missing key (see {@link FillContext}). */
+export type FillFn<V> = (key: string, ctx: FillContext) => Promise<V> | V
+
 /** How a {@link Flight} ended. */
 export type FlightEnd = 'value' | 'error' | 'timeout' | 'abandoned' | 'closed'
 
@@ -60,7 +79,7 @@ export class Flight<V> {
   constructor(
     private readonly clock: Clock,
     readonly key: string,
-    readonly fn: (key: string, ctx: { signal: AbortSignal }) => Promise<V> | V,
+    readonly fn: FillFn<V>,
     readonly ttl: number | undefined,
     timeoutMs: number,
     private readonly onEnd: (how: FlightEnd, outcome: unknown) => void

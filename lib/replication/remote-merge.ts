@@ -26,6 +26,8 @@ export interface RemoteMergeComponents {
   waiters: ValueWaiters
   stats: ReplicationCounters
   drops: DropCounts
+  /** Called after a peer's write changed the store (`tombstone`: a delete); for the facade's events. */
+  onApplied?: ((key: string, tombstone: boolean) => void) | undefined
 }
 
 export class RemoteMerge {
@@ -85,6 +87,7 @@ export class RemoteMerge {
     if (result === 'applied') {
       this.c.stats.applied++
       if (!tombstone && this.c.waiters.has(d.key)) this.c.waiters.wake(d.key, this.c.store.get(d.key, () => this.c.clock.now()))
+      this.c.onApplied?.(d.key, tombstone)
     } else if (result === 'stale') {
       this.c.stats.stale++
     } else if (result === 'duplicate') {

@@ -48,6 +48,8 @@ export interface ReplicatorComponents {
   defer: (fn: () => void) => void
   /** This process's write origin (write-origin.ts). */
   origin: string
+  /** Called after a peer's write or delete changed the store (see remote-merge.ts). */
+  onRemoteApplied?: (key: string, tombstone: boolean) => void
 }
 
 /** Settings of the replication layer, all resolved by the facade. */
@@ -98,7 +100,7 @@ export class Replicator implements MembershipDelegate {
     }, { maxQueuedBytes: config.maxStreamQueueBytes, stallMs: config.tcpTimeoutMs })
     this.push = new EagerPush({ cluster, channels: this.channels, gossip: this.gossip, stats, defer: c.defer }, room)
     this.writer = new LocalWriter({ store, clock, hlc: this.hlc, push: this.push, waiters: this.waiters, stats, origin: c.origin })
-    this.merge = new RemoteMerge({ store, clock, hlc: this.hlc, waiters: this.waiters, stats, drops: this.drops }, config.maxValueBytes)
+    this.merge = new RemoteMerge({ store, clock, hlc: this.hlc, waiters: this.waiters, stats, drops: this.drops, onApplied: c.onRemoteApplied }, config.maxValueBytes)
     this.ae = new AntiEntropyScheduler({
       cluster, clock, random: c.random, logger: c.logger, drops: this.drops,
       round: {

@@ -108,6 +108,33 @@ export class LiveEntries {
     return true
   }
 
+  /**
+   * The value of `key` without refreshing its recency: decoded as `get`
+   * does, `undefined` when missing or expired at `now()` (an expired entry
+   * is expired then, as by `has`).
+   */
+  peekValue(key: string, now: () => number): unknown {
+    const e = this.entries.get(key)
+    if (e === undefined) return undefined
+    if (e.expiresAt !== 0) {
+      const t = now()
+      if (t >= e.expiresAt) {
+        this.expire(key, e, t)
+        return undefined
+      }
+    }
+    return this.decoded(key, e)
+  }
+
+  /**
+   * The live keys, most recently used first (lru-cache's order), as an
+   * array: a snapshot, so the caller may read and write while it walks it.
+   * May include keys expired but not yet noticed.
+   */
+  keysByRecency(): string[] {
+    return [...this.live.keys()]
+  }
+
   /** The live entry of `key`, without touching recency or expiry. */
   peek(key: string): Entry | undefined {
     return this.entries.get(key)
@@ -210,8 +237,8 @@ export class LiveEntries {
   /**
    * The slow half of {@link get}, for a key marked {@link IN_ENTRY}: checks
    * the TTL, decodes on first read, and for a key without a TTL replaces the
-   * mark by the value so later reads take the fast path. Bytes that will
-   * not decode drop the entry (counted in `stats.decodeErrors`).
+   * mark by the value so later reads take the fast path (also when a
+   * {@link peekValue} decoded it first).
    */
   private open(key: string, now: () => number): unknown {
     const e = this.entries.get(key)!
@@ -222,8 +249,18 @@ export class LiveEntries {
         return undefined
       }
     }
-    let v = e.value
-    if (v !== NOT_DECODED) return v
+    const v = this.decoded(key, e)
+    if (e.expiresAt === 0 && v !== undefined) this.live.set(key, v as Held) // same key, same size: no eviction
+    return v
+  }
+
+  /**
+   * The value of `e`, decoded on first need and kept in `e.value`. Bytes
+   * that will not decode drop the entry (counted in `stats.decodeErrors`).
+   */
+  private decoded(key: string, e: Entry): unknown {
+    if (e.value !== NOT_DECODED) return e.value
+    let v: unknown
     try {
       v = decodeValue(e.bytes)
     } catch {
@@ -232,7 +269,6 @@ export class LiveEntries {
       return undefined
     }
     e.value = v
-    if (e.expiresAt === 0 && v !== undefined) this.live.set(key, v as Held) // same key, same size: no eviction
     return v
   }
 }

@@ -14,6 +14,10 @@
  *   can vouch for them (`lossy`), and how many entries it holds from the
  *   origin (coverage and retirement). It recognises duplicate datagrams, and
  *   it is the digest anti-entropy compares ({@link entriesMissingFrom}).
+ * - {@link StaleValues}: a small bounded LRU of recently expired values, only
+ *   for stale reads (`getWithFiller`'s `allowStale`); stale-values.ts says
+ *   why it is not the expiry marker. A live write or a delete of the key
+ *   forgets its stale value.
  *
  * {@link VersionedStore.apply}, step by step, for an entry from `origin` with
  * sequence number `seq`:
@@ -46,6 +50,7 @@
 import type { Entry } from './entry.js'
 import { LiveEntries } from './live-entries.js'
 import { OriginIndex, type OriginRecord } from './origin-index.js'
+import { StaleValues } from './stale-values.js'
 import type { SeqRanges, SeqRange } from './seq-ranges.js'
 import { newStoreStats, type EvictReason, type StoreStats } from './store-stats.js'
 import { Tombstones } from './tombstones.js'
@@ -97,6 +102,8 @@ export class VersionedStore {
   /** Never holds a key that is also live. */
   private readonly tombs: Tombstones
   private readonly onEvict: ((key: string, reason: EvictReason) => void) | undefined
+  /** Recently expired values, for stale reads only; never holds a key that is live or deleted. */
+  private readonly stale = new StaleValues()
 
   /** Throws `RangeError` naming the option for a bad setting. */
   constructor(init: VersionedStoreInit) {
@@ -129,6 +136,46 @@ export class VersionedStore {
     return this.live.has(key, now)
   }
 
+  /** Like {@link get}, but does not refresh the key's recency. */
+  peekValue(key: string, now: () => number): unknown {
+    return this.live.peekValue(key, now)
+  }
+
+  /**
+   * The live keys, most recently used first, as a snapshot array (it may
+   * include keys expired but not yet noticed: check them with {@link peekValue}
+   * or {@link remainingTtl}).
+   */
+  keysByRecency(): string[] {
+    return this.live.keysByRecency()
+  }
+
+  /**
+   * Ms left before `key` expires, as lru-cache's `getRemainingTTL`:
+   * `Infinity` for a live key without a TTL, `0` for a missing, deleted or
+   * expired one (never negative). Changes nothing.
+   */
+  remainingTtl(key: string, nowMs: number): number {
+    const e = this.live.peek(key)
+    if (e === undefined) return 0
+    if (e.expiresAt === 0) return Infinity
+    return Math.max(0, e.expiresAt - nowMs)
+  }
+
+  /**
+   * The last value of `key` that expired here, if it is still kept (see
+   * stale-values.ts) and the key has not been written or deleted since.
+   * For stale reads only.
+   */
+  staleValue(key: string): unknown {
+    return this.stale.get(key)
+  }
+
+  /** Recently expired values kept for stale reads. */
+  staleCount(): number {
+    return this.stale.size
+  }
+
   /**
    * Merges an entry, a local write or a replicated one, by last writer wins.
    * See the file comment for the steps. Takes ownership of `entry`.
@@ -151,6 +198,7 @@ export class VersionedStore {
     }
     if (entry.tombstone) {
       if (current !== undefined) this.live.drop(key, current)
+      this.stale.forget(key)
       this.tombs.set(entry, nowMs)
       this.stats.applied++
       return 'applied'
@@ -165,6 +213,7 @@ export class VersionedStore {
       return 'expired'
     }
     if (tomb !== undefined) this.tombs.delete(key)
+    this.stale.forget(key)
     this.live.put(key, entry, current, nowMs)
     this.stats.applied++
     return 'applied'
@@ -294,6 +343,7 @@ export class VersionedStore {
     this.live.clear()
     this.tombs.clear()
     this.origins.clear()
+    this.stale.clear()
   }
 
   /**
@@ -303,8 +353,10 @@ export class VersionedStore {
    * anti-entropy peer that never saw the newer write, cannot come back; a
    * peer lacking the write receives the marker (as a tombstone of the same
    * version) in anti-entropy. Never gossiped on its own (invariant 3).
+   * Its value goes to the bounded stale map.
    */
   private keepExpired(e: Entry, nowMs: number): void {
+    this.stale.keep(e)
     this.tombs.set({ key: e.key, bytes: EMPTY, value: undefined, version: e.version, seq: e.seq, expiresAt: e.expiresAt, tombstone: true }, nowMs)
   }
 }
