@@ -49,6 +49,7 @@
  */
 import type { Entry } from './entry.js'
 import { LiveEntries } from './live-entries.js'
+import { entriesMissingFrom } from './missing-entries.js'
 import { OriginIndex, type OriginRecord } from './origin-index.js'
 import { StaleValues } from './stale-values.js'
 import type { SeqRanges, SeqRange } from './seq-ranges.js'
@@ -293,24 +294,7 @@ export class VersionedStore {
    * otherwise). Expired entries not yet purged may be included.
    */
   entriesMissingFrom(peerSeen: ReadonlyMap<string, SeqRanges>): Entry[] {
-    // origin → the peer's ranges (undefined: the peer knows nothing from it)
-    const behind = new Map<string, SeqRanges | undefined>()
-    for (const [origin, { ranges: ours }] of this.origins.view()) {
-      const theirs = peerSeen.get(origin)
-      if (theirs === undefined ? ours.count() > 0 : theirs.missingFrom(ours)) behind.set(origin, theirs)
-    }
-    const out: Entry[] = []
-    if (behind.size === 0) return out
-    this.stats.missingScans++
-    const consider = (e: Entry): void => {
-      const origin = e.version.origin
-      if (!behind.has(origin)) return
-      const theirs = behind.get(origin)
-      if (theirs === undefined || !theirs.has(e.seq)) out.push(e)
-    }
-    for (const e of this.live.values()) consider(e)
-    for (const t of this.tombs.entries()) consider(t)
-    return out
+    return entriesMissingFrom(this.origins.view(), [this.live.values(), this.tombs.entries()], peerSeen, this.stats)
   }
 
   /** The sequence number for the next write originated by `origin`: highest seen + 1. */
