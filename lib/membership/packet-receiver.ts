@@ -60,7 +60,7 @@ export class PacketReceiver {
   dispatch(msg: PacketMsg, from: string): void {
     const { prober, table } = this.c
     switch (msg.type) {
-      case MsgType.Ping: return prober.handlePing(msg, this.c.dropped.byReason)
+      case MsgType.Ping: return prober.handlePing(msg, (reason) => this.c.dropped.count(reason))
       case MsgType.PingReq: return prober.handlePingReq(msg)
       case MsgType.Ack: return prober.handleAck(msg)
       case MsgType.Nack: return prober.handleNack(msg)

@@ -76,9 +76,10 @@ export class Prober {
     this.order.splice(this.next, 0, nodeId)
   }
 
-  handlePing(msg: PingMsg, counters: Record<string, number>): void {
+  /** Answers a ping for us; one meant for another node id (a stale address) is dropped through `drop`. */
+  handlePing(msg: PingMsg, drop: (reason: string) => void): void {
     if (msg.targetId !== this.c.table.self.nodeId) {
-      counters['wrong-node'] = (counters['wrong-node'] ?? 0) + 1
+      drop('wrong-node')
       return
     }
     this.c.send(msg.sourceAddr, [encodeMessage({ type: MsgType.Ack, seq: msg.seq })])
