@@ -4,6 +4,8 @@
 import { defineConfig } from 'vitest/config'
 
 export default defineConfig({
+  // vitest's results cache under dist/, not in the (shared) node_modules
+  cacheDir: 'dist/.vite',
   test: {
     include: ['dist/spec/keyv/keyv.vitest.js'],
     pool: 'forks',

@@ -108,6 +108,16 @@ describe('bcache/keyv: cache-manager 7 on a 3-node cluster', function () {
     expect(() => new KeyvBcache({} as Bcache<unknown>)).to.throw(TypeError, 'cache must be a Bcache')
   })
 
+  it('a value bcache refuses (over maxValueBytes) makes Keyv emit the error and set resolve to false; nothing is written', async () => {
+    const keyv = new Keyv({ store: new KeyvBcache(nodes[0]!) })
+    const errors: unknown[] = []
+    keyv.on('error', (e: unknown) => errors.push(e))
+    expect(await keyv.set('big', 'x'.repeat(1_100_000))).to.equal(false)
+    expect(errors).to.have.length(1)
+    expect(errors[0]).to.be.instanceOf(RangeError)
+    expect(nodes[0]!.has('keyv:big')).to.equal(false)
+  })
+
   it('clear() of one namespace removes its keys on every node and leaves the other namespaces', async () => {
     const a = new Keyv({ store: new KeyvBcache(nodes[0]!), namespace: 'a' })
     const b = new Keyv({ store: new KeyvBcache(nodes[1]!), namespace: 'b' })
