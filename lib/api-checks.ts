@@ -1,5 +1,5 @@
 /**
- * Checks of the arguments of `set`, `delete` and `getWithFiller`, against
+ * Checks of the arguments of `set`, `delete`, `clear` and `getWithFiller`, against
  * the same limits the wire and every receiver enforce (DESIGN.md invariant
  * 8): whatever they accept, every peer accepts and can carry.
  */
@@ -14,6 +14,31 @@ export function checkKey(key: unknown, maxKeyBytes: number): asserts key is stri
   if (!utf8Within(key, maxKeyBytes)) throw new RangeError(`key must be at most ${maxKeyBytes} UTF-8 bytes (maxKeyBytes)`)
   // UTF-8 would turn a lone surrogate into U+FFFD: another key on every peer.
   if (!isWellFormed(key)) throw new TypeError('key must be well-formed UTF-16 (it holds a lone surrogate, which UTF-8 cannot carry)')
+}
+
+/** Options of `Bcache.clear`. */
+export interface ClearOptions {
+  /**
+   * Clear only the keys starting with this string (on every node). Absent
+   * or `''`: every key.
+   */
+  prefix?: string
+}
+
+/**
+ * The prefix `clear(options)` clears (`''`: every key). Throws `TypeError`
+ * for options that are not an object or a prefix that is not a well-formed
+ * string, `RangeError` for one longer than `maxKeyBytes`.
+ */
+export function clearPrefixOf(options: unknown, maxKeyBytes: number): string {
+  if (options === undefined) return ''
+  if (typeof options !== 'object' || options === null) throw new TypeError(`clear options must be an object, got ${options === null ? 'null' : typeof options}`)
+  const prefix = (options as ClearOptions).prefix
+  if (prefix === undefined) return ''
+  if (typeof prefix !== 'string') throw new TypeError(`prefix must be a string, got ${typeof prefix}`)
+  if (!utf8Within(prefix, maxKeyBytes)) throw new RangeError(`prefix must be at most ${maxKeyBytes} UTF-8 bytes (maxKeyBytes)`)
+  if (!isWellFormed(prefix)) throw new TypeError('prefix must be well-formed UTF-16 (it holds a lone surrogate, which UTF-8 cannot carry)')
+  return prefix
 }
 
 /**

@@ -5,7 +5,7 @@
  */
 import { channel } from 'node:diagnostics_channel'
 import { EventEmitter } from 'node:events'
-import { checkKey, checkValueSize, expiryOf } from './api-checks.js'
+import { checkKey, checkValueSize, clearPrefixOf, expiryOf, type ClearOptions } from './api-checks.js'
 import { KeyEvents } from './bcache-events.js'
 import { resolveOptions, type BcacheOptions, type ResolvedOptions } from './bcache-options.js'
 import { Ticker } from './clock.js'
@@ -22,6 +22,7 @@ import type { BcacheEvents, BcacheStats, FillCallOptions, FillerFn, SetOptions }
 
 export type { BcacheComponents } from './node-parts.js'
 export type { BcacheEvents, BcacheStats, FillCallOptions, FillerFn, SetOptions } from './bcache-types.js'
+export type { ClearOptions } from './api-checks.js'
 export type { KeyEvent, KeyEventName, KeyEventOrigin } from './bcache-events.js'
 export type { FillContext } from './fill/filler.js'
 
@@ -177,6 +178,20 @@ export class Bcache<V = unknown> extends EventEmitter<BcacheEvents> {
     this.p.replicator.write(key, undefined, 0)
     this.events.emit('delete', key, 'local')
     return had
+  }
+
+  /**
+   * Clears every key on every node, or with `{ prefix }` only the keys
+   * starting with it. The keys vanish here at once; the clear is a
+   * versioned write (like a delete of each key), so a write made before it
+   * that arrives late anywhere is dropped, and writes made after it (in
+   * version order) survive. Its record is kept for `deletionDelay`, like a
+   * tombstone. O(keys held) once, on each node.
+   */
+  clear(options?: ClearOptions): void {
+    this.checkOpen()
+    const prefix = clearPrefixOf(options, this.opts.maxKeyBytes)
+    this.p.replicator.clear(prefix)
   }
 
   /**

@@ -6,6 +6,12 @@
  * number at its origin (anti-entropy coverage), `expiresAt` the absolute TTL
  * expiry in ms (0 = none).
  *
+ * A cluster-wide clear (store/clears.ts) is a delta with one more field,
+ * `kind` = 1: `[prefix, nil, wall, counter, origin, seq, 0, 1]`, the prefix
+ * possibly empty (every key). A decoder ignores fields past the ones it
+ * knows, so an older node sees a clear as a delete of the key `prefix`
+ * (and refuses the empty one). Any other `kind` is refused.
+ *
  * Encoding is hand-written rather than msgpackr's `pack` because it runs on
  * every `set` (the hot path) and the layout is fixed: one exact-size
  * allocation, no intermediate array. Decoding goes through the wire layer's
@@ -29,7 +35,12 @@ export interface Delta {
   version: Version
   seq: number
   expiresAt: number
+  /** A clear of every key starting with `key` (see the file comment); absent otherwise. */
+  clear?: true
 }
+
+/** The `kind` field of a clear delta. */
+export const KIND_CLEAR = 1
 
 /** Largest key accepted from the wire, in UTF-8 bytes. */
 export const MAX_KEY_BYTES = 1024
@@ -84,20 +95,20 @@ export function deltaValueOffset(key: string, valueLength: number): number {
 }
 
 /** Encoded size of a delta, in bytes. */
-export function deltaSize(key: string, bytes: Uint8Array | undefined, version: Version, seq: number, expiresAt: number): number {
+export function deltaSize(key: string, bytes: Uint8Array | undefined, version: Version, seq: number, expiresAt: number, kind?: number): number {
   const keyLen = Buffer.byteLength(key)
   const originLen = Buffer.byteLength(version.origin)
   const valueLen = bytes === undefined ? 1 : binHeaderBytes(bytes.length) + bytes.length
   return 1 + strHeaderBytes(keyLen) + keyLen + valueLen + numberBytes(version.wall) + numberBytes(version.counter) +
-    strHeaderBytes(originLen) + originLen + numberBytes(seq) + numberBytes(expiresAt)
+    strHeaderBytes(originLen) + originLen + numberBytes(seq) + numberBytes(expiresAt) + (kind === undefined ? 0 : numberBytes(kind))
 }
 
 /**
  * Writes a delta into `buf` at `pos` (the caller sized it with
  * {@link deltaSize}); returns the position after it.
  */
-export function writeDelta(buf: Buffer, pos: number, key: string, bytes: Uint8Array | undefined, version: Version, seq: number, expiresAt: number): number {
-  buf[pos++] = 0x97
+export function writeDelta(buf: Buffer, pos: number, key: string, bytes: Uint8Array | undefined, version: Version, seq: number, expiresAt: number, kind?: number): number {
+  buf[pos++] = kind === undefined ? 0x97 : 0x98
   pos = writeStr(buf, pos, key, Buffer.byteLength(key))
   if (bytes === undefined) {
     buf[pos++] = 0xc0
@@ -113,19 +124,25 @@ export function writeDelta(buf: Buffer, pos: number, key: string, bytes: Uint8Ar
   pos = writeNumber(buf, pos, version.counter)
   pos = writeStr(buf, pos, version.origin, Buffer.byteLength(version.origin))
   pos = writeNumber(buf, pos, seq)
-  return writeNumber(buf, pos, expiresAt)
+  pos = writeNumber(buf, pos, expiresAt)
+  return kind === undefined ? pos : writeNumber(buf, pos, kind)
 }
 
-/** Encodes one delta for `key` (value `bytes`, or a tombstone when undefined). */
-export function encodeDelta(key: string, bytes: Uint8Array | undefined, version: Version, seq: number, expiresAt: number): Buffer {
-  const buf = Buffer.allocUnsafe(deltaSize(key, bytes, version, seq, expiresAt))
-  writeDelta(buf, 0, key, bytes, version, seq, expiresAt)
+/** Encodes one delta for `key` (value `bytes`, or a tombstone when undefined; a clear of prefix `key` with `kind` {@link KIND_CLEAR}). */
+export function encodeDelta(key: string, bytes: Uint8Array | undefined, version: Version, seq: number, expiresAt: number, kind?: number): Buffer {
+  const buf = Buffer.allocUnsafe(deltaSize(key, bytes, version, seq, expiresAt, kind))
+  writeDelta(buf, 0, key, bytes, version, seq, expiresAt, kind)
   return buf
+}
+
+/** The `kind` field of a store entry's delta (undefined: none, an ordinary write or delete). */
+function kindOf(e: Entry): number | undefined {
+  return e.clear === true ? KIND_CLEAR : undefined
 }
 
 /** Encodes the delta of a store entry. */
 export function encodeEntry(e: Entry): Buffer {
-  return encodeDelta(e.key, e.tombstone ? undefined : e.bytes, e.version, e.seq, e.expiresAt)
+  return encodeDelta(e.key, e.tombstone ? undefined : e.bytes, e.version, e.seq, e.expiresAt, kindOf(e))
 }
 
 /**
@@ -142,7 +159,7 @@ export function* encodeEntryFrames(entries: readonly Entry[], targetBytes: numbe
     let j = i
     while (j < entries.length) {
       const e = entries[j]!
-      const n = deltaSize(e.key, e.tombstone ? undefined : e.bytes, e.version, e.seq, e.expiresAt)
+      const n = deltaSize(e.key, e.tombstone ? undefined : e.bytes, e.version, e.seq, e.expiresAt, kindOf(e))
       // A delta that would take the frame past the target goes into the next
       // one (alone, if it is itself larger than the target).
       if (j > i && size + n > targetBytes) break
@@ -156,7 +173,7 @@ export function* encodeEntryFrames(entries: readonly Entry[], targetBytes: numbe
     let pos = 6
     for (let k = i; k < j; k++) {
       const e = entries[k]!
-      pos = writeDelta(frame, pos, e.key, e.tombstone ? undefined : e.bytes, e.version, e.seq, e.expiresAt)
+      pos = writeDelta(frame, pos, e.key, e.tombstone ? undefined : e.bytes, e.version, e.seq, e.expiresAt, kindOf(e))
     }
     yield { frame, count: j - i }
     i = j
@@ -173,12 +190,23 @@ function isId(v: unknown, maxBytes: number): v is string {
 /** Validates a decoded delta array. @throws DecodeError('field' | 'shape') */
 export function toDelta(raw: unknown): Delta {
   if (!Array.isArray(raw) || raw.length < 7) throw new DecodeError('shape', 'delta is not a 7-element array')
-  const [key, bytes, wall, counter, origin, seq, expiresAt] = raw as unknown[]
+  const [key, bytes, wall, counter, origin, seq, expiresAt, kind] = raw as unknown[]
+  if (kind !== undefined && kind !== KIND_CLEAR) throw new DecodeError('field', 'delta kind')
+  if (kind === KIND_CLEAR) return toClear(key, bytes, wall, counter, origin, seq, expiresAt)
   if (!isId(key, MAX_KEY_BYTES)) throw new DecodeError('field', 'delta key')
   if (bytes !== null && !Buffer.isBuffer(bytes)) throw new DecodeError('field', 'delta value')
   if (!isUint(wall) || !isUint(counter, 0xffff) || !isUint(seq) || seq === 0 || !isUint(expiresAt)) throw new DecodeError('field', 'delta number')
   if (!isId(origin, MAX_ORIGIN_BYTES)) throw new DecodeError('field', 'delta origin')
   return { key, bytes: bytes === null ? undefined : (bytes as Buffer), version: { wall, counter, origin }, seq, expiresAt }
+}
+
+/** A clear delta's fields (see the file comment): the prefix may be empty, no value, no expiry. */
+function toClear(prefix: unknown, bytes: unknown, wall: unknown, counter: unknown, origin: unknown, seq: unknown, expiresAt: unknown): Delta {
+  if (typeof prefix !== 'string' || !utf8Within(prefix, MAX_KEY_BYTES)) throw new DecodeError('field', 'delta key')
+  if (bytes !== null || expiresAt !== 0) throw new DecodeError('field', 'clear value')
+  if (!isUint(wall) || !isUint(counter, 0xffff) || !isUint(seq) || seq === 0) throw new DecodeError('field', 'delta number')
+  if (!isId(origin, MAX_ORIGIN_BYTES)) throw new DecodeError('field', 'delta origin')
+  return { key: prefix, bytes: undefined, version: { wall, counter, origin }, seq, expiresAt: 0, clear: true }
 }
 
 /** Decodes one delta (a datagram payload). @throws DecodeError only. */

@@ -9,11 +9,16 @@
  *   decoded on first read: the writer reads exactly what its peers read, and
  *   mutating the object after `set` changes nothing (invariant 12).
  * - The stored bytes are a view into the delta: one allocation serves both.
+ * - A clear (store/clears.ts) is numbered and pushed like any write; its
+ *   version is above every version held for a key of its prefix, so every
+ *   such key vanishes here at once. Its gossip subject is the prefix behind
+ *   a lone surrogate, which no user key holds (api-checks.ts), so a write of
+ *   a key never displaces a clear in the gossip queue.
  */
 import type { Clock } from '../clock.js'
 import type { HybridClock } from '../store/version.js'
 import { NOT_DECODED, type Entry, type VersionedStore } from '../store/versioned-store.js'
-import { deltaValueOffset, encodeDelta } from './delta.js'
+import { KIND_CLEAR, deltaValueOffset, encodeDelta } from './delta.js'
 import type { EagerPush } from './eager-push.js'
 import type { ReplicationCounters } from './replication-stats.js'
 import type { ValueWaiters } from './waiters.js'
@@ -40,7 +45,7 @@ export class LocalWriter {
   write(key: string, bytes: Buffer | undefined, expiresAt: number): void {
     const { store, origin } = this.c
     const now = this.c.clock.now()
-    const { wall, counter } = this.c.hlc.tickAbove(now, store.peek(key)?.version)
+    const { wall, counter } = this.c.hlc.tickAbove(now, store.versionFloor(key))
     const version = { wall, counter, origin }
     const seq = store.nextSeq(origin)
     const delta = encodeDelta(key, bytes, version, seq, expiresAt)
@@ -56,6 +61,22 @@ export class LocalWriter {
     this.c.stats.deltasOut++
     this.c.push.add(delta, key)
   }
+
+  /** A local clear of every key starting with `prefix` (`''`: every key); see the file comment. */
+  clear(prefix: string): void {
+    const { store, origin } = this.c
+    const now = this.c.clock.now()
+    const { wall, counter } = this.c.hlc.tickAbove(now, store.newestWithPrefix(prefix))
+    const version = { wall, counter, origin }
+    const seq = store.nextSeq(origin)
+    const delta = encodeDelta(prefix, undefined, version, seq, 0, KIND_CLEAR)
+    store.apply({ key: prefix, bytes: EMPTY, value: undefined, version, seq, expiresAt: 0, tombstone: true, clear: true }, now)
+    this.c.stats.deltasOut++
+    this.c.push.add(delta, CLEAR_SUBJECT + prefix)
+  }
 }
+
+/** Gossip subject prefix of clears: a lone surrogate, which no user key contains. */
+const CLEAR_SUBJECT = '\uD800clear:'
 
 const EMPTY = Buffer.alloc(0)

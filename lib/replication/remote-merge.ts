@@ -83,11 +83,12 @@ export class RemoteMerge {
       expiresAt: d.expiresAt,
       tombstone
     }
+    if (d.clear === true) entry.clear = true
     const result = this.c.store.apply(entry, now)
     if (result === 'applied') {
       this.c.stats.applied++
       if (!tombstone && this.c.waiters.has(d.key)) this.c.waiters.wake(d.key, this.c.store.get(d.key, () => this.c.clock.now()))
-      this.c.onApplied?.(d.key, tombstone)
+      if (d.clear !== true) this.c.onApplied?.(d.key, tombstone)
     } else if (result === 'stale') {
       this.c.stats.stale++
     } else if (result === 'duplicate') {

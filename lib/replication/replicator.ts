@@ -147,6 +147,11 @@ export class Replicator implements MembershipDelegate {
     this.writer.write(key, bytes, expiresAt)
   }
 
+  /** A local clear of the keys starting with `prefix` (`''`: every key); see local-writes.ts. */
+  clear(prefix: string): void {
+    this.writer.clear(prefix)
+  }
+
   /** Resolves with the value of `key` once it is set (locally or by replication). */
   waitForValue(key: string, signal: AbortSignal): Promise<unknown> {
     return this.waiters.wait(key, signal)

@@ -21,6 +21,11 @@ export interface Entry {
   /** Absolute expiry in ms since epoch; 0 = never. */
   expiresAt: number
   tombstone: boolean
+  /**
+   * A cluster-wide clear (clears.ts): `key` is the prefix cleared (`''`:
+   * every key), `tombstone` is true. Absent on ordinary writes and deletes.
+   */
+  clear?: boolean
 }
 
 /** Bytes counted per entry on top of its value bytes and key. */

@@ -50,6 +50,12 @@ export class StaleValues {
     if (this.lru.size !== 0) this.lru.delete(key)
   }
 
+  /** Forgets every stale value for which `drop` is true (a clear applied). */
+  forgetWhere(drop: (e: Entry) => boolean): void {
+    if (this.lru.size === 0) return
+    for (const [key, e] of [...this.lru.entries()]) if (drop(e)) this.lru.delete(key)
+  }
+
   /**
    * The decoded stale value of `key`, or `undefined`. Does not refresh
    * recency. Bytes that will not decode drop the entry.

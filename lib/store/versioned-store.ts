@@ -14,6 +14,9 @@
  *   can vouch for them (`lossy`), and how many entries it holds from the
  *   origin (coverage and retirement). It recognises duplicate datagrams, and
  *   it is the digest anti-entropy compares ({@link entriesMissingFrom}).
+ * - {@link Clears}: cluster-wide clears (a prefix, or every key), each kept
+ *   for `deletionDelayMs` like a tombstone; clears.ts says how a clear
+ *   drops older writes of its prefix and makes later-arriving ones stale.
  * - {@link StaleValues}: a small bounded LRU of recently expired values, only
  *   for stale reads (`getWithFiller`'s `allowStale`); stale-values.ts says
  *   why it is not the expiry marker. A live write or a delete of the key
@@ -26,8 +29,10 @@
  *    comes first so that a replayed datagram for a key this node evicted or
  *    expired cannot bring the old value back.
  * 2. Mark `(origin, seq)` seen (from here on, whatever the outcome).
- * 3. Version not greater than the live entry's, or than the tombstone's →
- *    `'stale'`.
+ * 3. Version not greater than the live entry's, the tombstone's, or a held
+ *    clear's covering the key → `'stale'`. (A clear entry itself goes to
+ *    {@link Clears} here instead: stale under a newer covering clear,
+ *    otherwise it drops what it supersedes, apply-clear.ts.)
  * 4. A tombstone → the live entry (if any) is removed and the tombstone kept
  *    until `nowMs + deletionDelayMs`. A delete of a key never seen here is
  *    kept just the same: it must still beat older writes that arrive later.
@@ -49,6 +54,8 @@
  */
 import type { Entry } from './entry.js'
 import { LiveEntries } from './live-entries.js'
+import { dropCleared, newestUnder } from './apply-clear.js'
+import { Clears } from './clears.js'
 import { entriesMissingFrom } from './missing-entries.js'
 import { OriginIndex, type OriginRecord } from './origin-index.js'
 import { StaleValues } from './stale-values.js'
@@ -105,6 +112,8 @@ export class VersionedStore {
   private readonly onEvict: ((key: string, reason: EvictReason) => void) | undefined
   /** Recently expired values, for stale reads only; never holds a key that is live or deleted. */
   private readonly stale = new StaleValues()
+  /** Cluster-wide clears held (clears.ts). */
+  private readonly clears: Clears
 
   /** Throws `RangeError` naming the option for a bad setting. */
   constructor(init: VersionedStoreInit) {
@@ -116,6 +125,7 @@ export class VersionedStore {
     }
     this.onEvict = init.onEvict
     this.tombs = new Tombstones(deletionDelayMs, this.origins)
+    this.clears = new Clears(deletionDelayMs, this.origins)
     this.live = new LiveEntries({
       origins: this.origins, stats: this.stats, onEvict: init.onEvict,
       onExpired: (e, nowMs) => this.keepExpired(e, nowMs)
@@ -187,12 +197,15 @@ export class VersionedStore {
       this.stats.duplicates++
       return 'duplicate'
     }
+    if (entry.clear === true) return this.applyClear(entry, nowMs)
     const key = entry.key
     const current = this.live.peek(key)
     const tomb = this.tombs.get(key)
+    const cleared = this.clears.size === 0 ? undefined : this.clears.covering(key)
     if (
       (current !== undefined && compareVersions(entry.version, current.version) <= 0) ||
-      (tomb !== undefined && compareVersions(entry.version, tomb.version) <= 0)
+      (tomb !== undefined && compareVersions(entry.version, tomb.version) <= 0) ||
+      (cleared !== undefined && compareVersions(entry.version, cleared.version) <= 0)
     ) {
       this.stats.stale++
       return 'stale'
@@ -236,7 +249,38 @@ export class VersionedStore {
   }
 
   /**
-   * Housekeeping: drops tombstones whose delay has passed and live entries
+   * The newest version that governs `key` here: its entry's (live or
+   * tombstone) or a held clear's covering it. A local write stamps above it.
+   */
+  versionFloor(key: string): Entry['version'] | undefined {
+    const own = this.peek(key)?.version
+    const cleared = this.clears.size === 0 ? undefined : this.clears.covering(key)?.version
+    if (cleared === undefined) return own
+    return own === undefined || compareVersions(cleared, own) > 0 ? cleared : own
+  }
+
+  /**
+   * The newest version held for any key starting with `prefix` (live,
+   * tombstone, or clear): a local clear stamps above it, so it drops every
+   * key of the prefix here at once. O(entries).
+   */
+  newestWithPrefix(prefix: string): Entry['version'] | undefined {
+    return newestUnder(prefix, [this.live.values(), this.tombs.entries(), this.clears.entries()], this.clears.covering(prefix))
+  }
+
+  /** The clear held for exactly `prefix` (`''`: the clear of every key), if any. */
+  clearOf(prefix: string): Entry | undefined {
+    return this.clears.get(prefix)
+  }
+
+  /** Clears held (clears.ts). */
+  clearRecords(): number {
+    return this.clears.size
+  }
+
+  /**
+   * Housekeeping: drops tombstones and clears whose delay has passed (both
+   * counted in `tombstones`) and live entries
    * expired at `nowMs`, earliest first, at most `budget` in all. Both are
    * O(reclaimed): nothing is scanned. A caller that gets `budget` back
    * should call again soon (more may be due).
@@ -244,8 +288,9 @@ export class VersionedStore {
    */
   purge(nowMs: number, budget = PURGE_BATCH): { tombstones: number; expired: number } {
     const tombstones = this.tombs.purge(nowMs, budget)
-    const expired = this.live.expireDue(nowMs, budget - tombstones)
-    return { tombstones, expired }
+    const clears = this.clears.purge(nowMs, budget - tombstones)
+    const expired = this.live.expireDue(nowMs, budget - tombstones - clears)
+    return { tombstones: tombstones + clears, expired }
   }
 
   /**
@@ -287,14 +332,14 @@ export class VersionedStore {
   }
 
   /**
-   * Live entries and tombstones whose `(origin, seq)` the peer has not seen,
+   * Live entries, tombstones and clears whose `(origin, seq)` the peer has not seen,
    * as an array (a snapshot: safe to hold across later writes). Origins the
    * peer already covers are skipped; when it covers all of them, the result
    * is empty and no entry is looked at (counted in `stats.missingScans`
    * otherwise). Expired entries not yet purged may be included.
    */
   entriesMissingFrom(peerSeen: ReadonlyMap<string, SeqRanges>): Entry[] {
-    return entriesMissingFrom(this.origins.view(), [this.live.values(), this.tombs.entries()], peerSeen, this.stats)
+    return entriesMissingFrom(this.origins.view(), [this.live.values(), this.tombs.entries(), this.clears.entries()], peerSeen, this.stats)
   }
 
   /** The sequence number for the next write originated by `origin`: highest seen + 1. */
@@ -326,8 +371,22 @@ export class VersionedStore {
   clear(): void {
     this.live.clear()
     this.tombs.clear()
+    this.clears.clear()
     this.origins.clear()
     this.stale.clear()
+  }
+
+  /** Step 3 for a clear entry (see the file comment and clears.ts). */
+  private applyClear(entry: Entry, nowMs: number): ApplyResult {
+    const newer = this.clears.covering(entry.key)
+    if (newer !== undefined && compareVersions(entry.version, newer.version) <= 0) {
+      this.stats.stale++
+      return 'stale'
+    }
+    this.clears.set(entry, nowMs)
+    dropCleared(entry, this.live, this.tombs, this.stale)
+    this.stats.applied++
+    return 'applied'
   }
 
   /**

@@ -36,7 +36,7 @@ interface Shape {
 
 const SHAPES: Record<(typeof FAMILIES)[number], Shape> = {
   // no known trigger: one configuration, plain values, short TTLs, distinct seeds, small skew; faults and churn
-  baseline: { w: { set: 10, del: 3, fault: 3, heal: 2, crash: 1, restart: 1 }, nodes: [3, 6], ops: [10, 40], config: { maxKeys: fc.constant(100_000), maxBytes: fc.constant(0), maxValueBytes: fc.constant(64 * 1024), maxFrameBytes: fc.constant(16 * MiB), deletionDelay: fc.constant(300_000), offsetMs: fc.integer({ min: -2000, max: 2000 }) }, faults: { stall: 0 } },
+  baseline: { w: { set: 10, del: 3, clear: 2, fault: 3, heal: 2, crash: 1, restart: 1 }, nodes: [3, 6], ops: [10, 40], config: { maxKeys: fc.constant(100_000), maxBytes: fc.constant(0), maxValueBytes: fc.constant(64 * 1024), maxFrameBytes: fc.constant(16 * MiB), deletionDelay: fc.constant(300_000), offsetMs: fc.integer({ min: -2000, max: 2000 }) }, faults: { stall: 0 } },
   configs: { w: { set: 4, del: 1, burst: 4, fault: 4, heal: 2 }, nodes: [3, 6], ops: [10, 40], config: { maxKeys: fc.constantFrom(20, 50, 100_000), maxBytes: fc.constantFrom(0, 0, 200_000) }, burst: [[50, 500], [10, 500]], faults: { partition: 6, block: 2, stall: 0 } },
   ttl: { w: { set: 10, del: 1, fault: 3, heal: 1 }, nodes: [3, 5], ops: [10, 30] },
   bursts: { w: { set: 2, burst: 6, fault: 1, heal: 1 }, nodes: [3, 5], ops: [4, 12], config: { maxFrameBytes: fc.constantFrom(256 * 1024, MiB), maxValueBytes: fc.constantFrom(4096, 64 * 1024) } },
@@ -44,10 +44,10 @@ const SHAPES: Record<(typeof FAMILIES)[number], Shape> = {
   tombstones: { w: { delBurst: 6, set: 1, del: 2 }, nodes: [3, 4], ops: [12, 20], config: { deletionDelay: fc.constantFrom(1000, 2000) } },
   stall: { w: { burst: 6, set: 3, fault: 2 }, nodes: [3, 4], ops: [8, 20], burst: [[100, 400], [500, 2000]], faults: { stall: 8 }, config: { maxFrameBytes: fc.constant(MiB), maxValueBytes: fc.constant(16 * 1024), streamHighWaterBytes: fc.constant(64 * 1024) } },
   random: { w: { set: 10, del: 2, fault: 1 }, nodes: [3, 5], ops: [10, 30], config: { randomSeed: fc.constantFrom(1, 2) } },
-  skew: { w: { set: 10, del: 2, fault: 1 }, nodes: [3, 5], ops: [10, 30], config: { offsetMs: fc.constantFrom(-180_000, -61_000, 0, 61_000, 180_000, 600_000) } },
+  skew: { w: { set: 10, del: 2, clear: 2, fault: 1 }, nodes: [3, 5], ops: [10, 30], config: { offsetMs: fc.constantFrom(-180_000, -61_000, 0, 61_000, 180_000, 600_000) } },
   // a healthy network: the fill rules (once per cluster, prompt answers) hold only there
   fill: { w: { fill: 8, set: 2 }, nodes: [3, 5], ops: [4, 16] },
-  churn: { w: { set: 8, del: 2, crash: 2, close: 1, restart: 2, join: 2, fault: 1, heal: 1 }, nodes: [3, 5], ops: [10, 30] }
+  churn: { w: { set: 8, del: 2, clear: 1, crash: 2, close: 1, restart: 2, join: 2, fault: 1, heal: 1 }, nodes: [3, 5], ops: [10, 30] }
 }
 
 function configArb(shape: Shape): fc.Arbitrary<NodeConfig> {
@@ -142,6 +142,7 @@ function opArb(family: (typeof FAMILIES)[number], shape: Shape): fc.Arbitrary<Op
   const arbs: Array<{ weight: number; arbitrary: fc.Arbitrary<Op> }> = [
     { weight: w.set ?? 0, arbitrary: setArb(family, keys) },
     { weight: w.del ?? 0, arbitrary: fc.record({ op: fc.constant('del' as const), gapMs: gapArb, node, key: keys }) },
+    { weight: w.clear ?? 0, arbitrary: fc.record({ op: fc.constant('clear' as const), gapMs: gapArb, node, prefix: fc.constantFrom('k', 'k1', 'k3', 'x') }, { requiredKeys: ['op', 'gapMs', 'node'] }) },
     { weight: w.burst ?? 0, arbitrary: fc.record({ op: fc.constant('burst' as const), gapMs: gapArb, node: family === 'stall' ? fc.constant(0) : node, count: fc.integer({ min: b[0][0], max: b[0][1] }), bytes: fc.integer({ min: b[1][0], max: b[1][1] }), keys: fc.constantFrom(500, 2000) }) },
     { weight: w.delBurst ?? 0, arbitrary: fc.record({ op: fc.constant('delBurst' as const), gapMs: fc.integer({ min: 200, max: 1000 }), node, count: fc.integer({ min: 2000, max: 5000 }), from: fc.nat(100_000) }) },
     { weight: w.fill ?? 0, arbitrary: fc.record({ op: fc.constant('fill' as const), gapMs: gapArb, nodes: fc.array(node, { minLength: 1, maxLength: 4 }), key: fc.constantFrom('f0', 'f1', 'f2'), kind: fc.constantFrom('ok' as const, 'throw' as const, 'hang' as const), delayMs: fc.integer({ min: 0, max: 300 }) }) },

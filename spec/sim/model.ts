@@ -49,6 +49,8 @@ export type Fault =
 export type Op =
   | { op: 'set'; gapMs: number; node: number; key: string; value: ValueSpec; ttl?: number; mutate: boolean }
   | { op: 'del'; gapMs: number; node: number; key: string }
+  /** `Bcache.clear`, of every key (`prefix` absent) or of the keys starting with `prefix` */
+  | { op: 'clear'; gapMs: number; node: number; prefix?: string }
   | { op: 'burst'; gapMs: number; node: number; count: number; bytes: number; keys: number }
   | { op: 'delBurst'; gapMs: number; node: number; count: number; from: number }
   | { op: 'fill'; gapMs: number; nodes: number[]; key: string; kind: FillKind; delayMs: number }

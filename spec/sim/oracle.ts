@@ -12,6 +12,13 @@
  */
 import type { Version } from '../../lib/store/version.js'
 
+/** A `clear` the simulator made: a delete of every key starting with `prefix` ('' = every key), at the clear's version. */
+export interface ClearRec extends WriteRec {
+  prefix: string
+  /** Its delete of each key, made on demand by {@link Oracle.byKey} and kept (so marks of risk stick). */
+  perKey: Map<string, WriteRec>
+}
+
 export interface WriteRec {
   id: number
   key: string
@@ -58,6 +65,7 @@ export interface Violation {
 /** The record of one run. */
 export class Oracle {
   readonly writes: WriteRec[] = []
+  readonly clears: ClearRec[] = []
   readonly fills: FillRec[] = []
   readonly violations: Violation[] = []
   readonly trace: string[] = []
@@ -81,19 +89,34 @@ export class Oracle {
 
   /** Marks the writes of `node` that a crash or close now may lose. */
   markAtRisk(node: number): void {
-    for (const w of this.writes) {
+    for (const w of [...this.writes, ...this.clears]) {
       if (w.node !== node || w.atRisk) continue
       if (w.turn === this.turn || this.faulty || w.epoch !== this.faultEpoch) w.atRisk = true
     }
+    for (const c of this.clears) for (const d of c.perKey.values()) d.atRisk ||= c.atRisk
   }
 
-  /** Writes per key, in the order they were made. */
+  /**
+   * Writes per key, in the order they were made; then, for every key, the
+   * clears covering it (as a delete of the key at the clear's version,
+   * whenever the key was first written: a clear drops older writes made
+   * after it on a node it had not reached yet).
+   */
   byKey(): Map<string, WriteRec[]> {
     const m = new Map<string, WriteRec[]>()
     for (const w of this.writes) {
       let list = m.get(w.key)
       if (list === undefined) m.set(w.key, (list = []))
       list.push(w)
+    }
+    for (const c of this.clears) {
+      for (const [key, list] of m) {
+        if (!key.startsWith(c.prefix)) continue
+        let d = c.perKey.get(key)
+        if (d === undefined) c.perKey.set(key, (d = { ...c, key, del: true, canon: '' }))
+        d.atRisk ||= c.atRisk
+        list.push(d)
+      }
     }
     return m
   }

@@ -72,6 +72,7 @@ async function apply(sim: SimCluster, o: Oracle, op: Op, i: number): Promise<voi
   switch (op.op) {
     case 'set': return set(sim, o, t, pick(sim, op.node), op.key, materialize(op.value, o.writes.length), op.ttl, op.mutate)
     case 'del': return del(o, t, pick(sim, op.node), op.key)
+    case 'clear': return clear(o, t, pick(sim, op.node), op.prefix)
     case 'burst': {
       const node = pick(sim, op.node)
       o.log(`${t} burst of ${op.count} sets of ${op.bytes} bytes on #${node.idx} over ${op.keys} keys`)
@@ -141,6 +142,21 @@ function del(o: Oracle, t: string, node: SimNode, key: string): void {
   o.writes.push({ id, key, node: node.idx, del: true, canon: '', bytes: 0, expiresAt: 0, version: visible ? entry.version : undefined, at: now, turn: o.turn, epoch: o.faulty ? -1 : o.faultEpoch, atRisk: false })
   if (t !== '') o.log(`${t} delete #${node.idx} ${JSON.stringify(key)} -> w${id}`)
   if (!visible) o.violate('visible-at-once', `w${id}: delete(${JSON.stringify(key)}) on #${node.idx} not visible at once (holds ${JSON.stringify(entry?.version)})`)
+}
+
+/** A `clear` is recorded as a delete, at the clear's version, of every key starting with its prefix (oracle.ts). */
+function clear(o: Oracle, t: string, node: SimNode, prefix: string | undefined): void {
+  const id = 1_000_000 + o.clears.length
+  node.cache.clear(prefix === undefined ? undefined : { prefix })
+  const p = prefix ?? ''
+  const entry = SimCluster.store(node).clearOf(p)
+  const left = [...node.cache.keys()].filter((k) => k.startsWith(p))
+  const visible = entry !== undefined && left.length === 0
+  const now = node.clock.base.now()
+  o.lastDeleteAt = now
+  o.clears.push({ id, key: p, prefix: p, perKey: new Map(), node: node.idx, del: true, canon: '', bytes: 0, expiresAt: 0, version: visible ? entry.version : undefined, at: now, turn: o.turn, epoch: o.faulty ? -1 : o.faultEpoch, atRisk: false })
+  o.log(`${t} clear #${node.idx}${prefix === undefined ? '' : ` prefix ${JSON.stringify(prefix)}`} -> w${id}`)
+  if (!visible) o.violate('visible-at-once', `w${id}: clear(${JSON.stringify(p)}) on #${node.idx} not visible at once (keys left: ${left.join(', ')})`)
 }
 
 async function restart(sim: SimCluster, o: Oracle, t: string): Promise<void> {
