@@ -4,7 +4,7 @@
  * fault injection, manual clock and seeded randomness for tests are
  * `bcache/testing` (lib/testing.ts). Everything else is internal.
  */
-export { Bcache, type BcacheComponents, type BcacheStats, type BcacheEvents, type SetOptions, type FillCallOptions, type FillerFn, type KeyEvent, type KeyEventName, type KeyEventOrigin, type FillContext } from './bcache.js'
+export { Bcache, type BcacheComponents, type BcacheStats, type BcacheEvents, type SetOptions, type FillCallOptions, type FillerFn, type KeyEvent, type KeyEventName, type KeyEventOrigin, type FillContext, type ClearOptions } from './bcache.js'
 export type { BcacheOptions } from './bcache-options.js'
 export type { FillerInit } from './fill/filler-options.js'
 export type { Tuning, MembershipTuning, ReplicationTuning, ProfileName } from './options.js'
