@@ -11,6 +11,7 @@ import { resolveOptions, type BcacheOptions, type ResolvedOptions } from './bcac
 import { Ticker } from './clock.js'
 import { mergeCounts } from './drop-counts.js'
 import { ClosedError } from './errors.js'
+import { snapshotHistogram } from './histogram.js'
 import { checkFillCallOptions } from './fill/filler-options.js'
 import { fillOrStale } from './fill/stale-fill.js'
 import type { MemberInfo } from './membership/member-table.js'
@@ -246,8 +247,8 @@ export class Bcache<V = unknown> extends EventEmitter<BcacheEvents> {
       ...this.counters,
       evictions: store.stats.evictions,
       expirations: store.stats.expirations,
-      fills: { ...filler.stats },
-      replication: r,
+      fills: { ...filler.stats, durationMs: snapshotHistogram(filler.stats.durationMs) },
+      replication: { ...r, lagMs: snapshotHistogram(r.lagMs) },
       membership: m,
       dropped: mergeCounts(m.dropped, r.dropped, transport.stats().dropped)
     }

@@ -15,9 +15,17 @@
  * A flight that ended while its filler ran (its deadline passed, every caller
  * left, the filler closed) discards the late value: another node may already
  * be filling, and the callers have been told the fill failed.
+ *
+ * Observability: each run's duration (by the injected clock, failures
+ * included) goes to the `durationMs` histogram, and, only while someone
+ * subscribes, the run is traced on the `bcache:fill` tracing channel
+ * ({@link fillTracing}) with the context `{ key, nodeId }`.
  */
+import { channel, tracingChannel, type TracingChannelCollection } from 'node:diagnostics_channel'
 import pLimit, { type LimitFunction } from 'p-limit'
+import type { Clock } from '../clock.js'
 import { FillError } from '../errors.js'
+import type { Histogram } from '../histogram.js'
 import { nonNegativeFinite } from '../option-checks.js'
 import type { FillLocal } from './fill-peers.js'
 import { describeKey, type FillContext, type Flight } from './flight.js'
@@ -27,6 +35,34 @@ export interface FillRunnerCounters {
   fillsStarted: number
   valuesArrived: number
   fillErrors: number
+  durationMs: Histogram
+}
+
+/** The context published on {@link fillTracing} for one local filler run. */
+export interface FillTraceContext {
+  key: string
+  /** This node's id. */
+  nodeId: string
+}
+
+/**
+ * `tracing:bcache:fill:start|end|asyncStart|asyncEnd|error`, around each
+ * filler run on this node. Built from its five channels so that
+ * {@link tracingHasSubscribers} also works on Node 20 releases whose
+ * `TracingChannel` lacks `hasSubscribers`.
+ */
+const fillChannels = {
+  start: channel('tracing:bcache:fill:start'),
+  end: channel('tracing:bcache:fill:end'),
+  asyncStart: channel('tracing:bcache:fill:asyncStart'),
+  asyncEnd: channel('tracing:bcache:fill:asyncEnd'),
+  error: channel('tracing:bcache:fill:error')
+} as TracingChannelCollection<unknown, FillTraceContext>
+export const fillTracing = tracingChannel<unknown, FillTraceContext>(fillChannels)
+
+function tracingHasSubscribers(): boolean {
+  const c = fillChannels
+  return c.start.hasSubscribers || c.end.hasSubscribers || c.asyncStart.hasSubscribers || c.asyncEnd.hasSubscribers || c.error.hasSubscribers
 }
 
 /** Runs flights' fillers on this node, at most `concurrency` at once. */
@@ -37,7 +73,8 @@ export class FillRunner<V> {
   constructor(
     private readonly counters: FillRunnerCounters,
     private readonly local: FillLocal<V>,
-    concurrency: number
+    concurrency: number,
+    private readonly node: { clock: Clock; nodeId: string }
   ) {
     this.limit = pLimit(concurrency)
   }
@@ -64,14 +101,17 @@ export class FillRunner<V> {
     let value: V
     let ttl = flight.ttl
     const ctx: FillContext = { signal: flight.signal, setTtl: (ms) => { ttl = nonNegativeFinite('ttl', ms) } }
+    const startedAt = this.node.clock.now()
     try {
-      value = await flight.fn(key, ctx)
+      value = await this.call(flight, ctx)
     } catch (err) {
+      this.counters.durationMs.observe(this.node.clock.now() - startedAt)
       if (flight.done) return
       this.counters.fillErrors++
       flight.reject(err instanceof Error ? err : new FillError(`filler for ${describeKey(key)} threw a non-Error`, { cause: err }))
       return
     }
+    this.counters.durationMs.observe(this.node.clock.now() - startedAt)
     if (flight.done) return // timed out, abandoned or closed: discard the late value
     if (value === undefined) {
       this.counters.fillErrors++
@@ -80,5 +120,11 @@ export class FillRunner<V> {
     }
     this.local.setValue(key, value, ttl) // a throw here rejects the waiters (the caller's catch)
     flight.resolve(value)
+  }
+
+  /** The filler itself, traced when someone subscribes to {@link fillTracing}. */
+  private call(flight: Flight<V>, ctx: FillContext): Promise<V> | V {
+    if (!tracingHasSubscribers()) return flight.fn(flight.key, ctx)
+    return fillTracing.tracePromise(async () => flight.fn(flight.key, ctx), { key: flight.key, nodeId: this.node.nodeId })
   }
 }

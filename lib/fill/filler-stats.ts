@@ -3,6 +3,7 @@
  * parts that count (`OwnerLeases`, `LeaseRequester`, `FillRunner`), each of
  * which sees only its own fields.
  */
+import { Histogram, type HistogramSnapshot } from '../histogram.js'
 
 /** Counters of a `Filler`; they only grow. */
 export interface FillerStats {
@@ -26,10 +27,17 @@ export interface FillerStats {
   failuresRelayed: number
   /** Fills on this node rejected because the holder's fill failed on another node. */
   remoteFailures: number
+  /** How long this node's filler runs took, in ms (by the node's clock; failed runs included). */
+  durationMs: HistogramSnapshot
+}
+
+/** The live form of {@link FillerStats}: the duration histogram takes observations. */
+export interface FillerCounters extends FillerStats {
+  durationMs: Histogram
 }
 
 /** A {@link FillerStats} with every counter at zero. */
-export function zeroFillerStats(): FillerStats {
+export function zeroFillerStats(): FillerCounters {
   return {
     fillsStarted: 0,
     fillsShared: 0,
@@ -40,6 +48,7 @@ export function zeroFillerStats(): FillerStats {
     fillErrors: 0,
     fillTimeouts: 0,
     failuresRelayed: 0,
-    remoteFailures: 0
+    remoteFailures: 0,
+    durationMs: new Histogram()
   }
 }

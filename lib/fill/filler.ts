@@ -85,7 +85,7 @@ import { ClosedError, FillAbortedError, FillError } from '../errors.js'
 import { cutFailureMessage, failureMessage, type FillLocal, type FillPeers, type LeaseReply } from './fill-peers.js'
 import { FillRunner } from './fill-runner.js'
 import { resolveFillerInit, type FillerConfig, type FillerInit } from './filler-options.js'
-import { zeroFillerStats, type FillerStats } from './filler-stats.js'
+import { zeroFillerStats, type FillerCounters, type FillerStats } from './filler-stats.js'
 import { describeKey, Flight, type FillFn, type FlightEnd } from './flight.js'
 import { LeaseRequester } from './lease-requester.js'
 import { OwnerLeases } from './owner-leases.js'
@@ -124,7 +124,7 @@ export interface FillerComponents<V> {
 export class Filler<V> {
   /** Live counters (read-only view). */
   readonly stats: Readonly<FillerStats>
-  private readonly counters: FillerStats = zeroFillerStats()
+  private readonly counters: FillerCounters = zeroFillerStats()
   private readonly clock: Clock
   private readonly peers: FillPeers
   private readonly local: FillLocal<V>
@@ -158,7 +158,7 @@ export class Filler<V> {
       { clock: this.clock, peers: this.peers, local: this.local, leases: this.leases, counters: this.counters },
       this.cfg
     )
-    this.runner = new FillRunner<V>(this.counters, this.local, this.cfg.concurrency)
+    this.runner = new FillRunner<V>(this.counters, this.local, this.cfg.concurrency, { clock: this.clock, nodeId: this.peers.selfId })
     this.stats = this.counters
   }
 

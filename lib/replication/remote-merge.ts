@@ -87,6 +87,7 @@ export class RemoteMerge {
     const result = this.c.store.apply(entry, now)
     if (result === 'applied') {
       this.c.stats.applied++
+      this.c.stats.lagMs.observe(now - d.version.wall) // replication lag (negatives count as 0)
       if (!tombstone && this.c.waiters.has(d.key)) this.c.waiters.wake(d.key, this.c.store.get(d.key, () => this.c.clock.now()))
       if (d.clear !== true) this.c.onApplied?.(d.key, tombstone)
     } else if (result === 'stale') {

@@ -1,4 +1,5 @@
 /** The counters of the replication layer, shared by its parts. */
+import { Histogram, type HistogramSnapshot } from '../histogram.js'
 import type { AntiEntropyStats } from './anti-entropy.js'
 
 /** Counters of the replication layer (see `Bcache.stats().replication`). */
@@ -23,16 +24,23 @@ export interface ReplicationStats {
   /** Bytes of this node's last anti-entropy digest. */
   digestBytes: number
   antiEntropy: AntiEntropyStats
+  /**
+   * Replication lag of the peers' writes applied here, in ms: this node's
+   * `now` minus the write's version wall time at apply (clock skew included;
+   * negatives count as 0).
+   */
+  lagMs: HistogramSnapshot
   /** Deltas, batches and streams dropped, by reason. */
   dropped: Record<string, number>
 }
 
 /** Counters that only go up (the gauges are filled in when stats are read). */
-export type ReplicationCounters = Omit<ReplicationStats, 'dropped' | 'pushQueuedBytes' | 'origins'>
+export type ReplicationCounters = Omit<ReplicationStats, 'dropped' | 'pushQueuedBytes' | 'origins' | 'lagMs'> & { lagMs: Histogram }
 
 export function newCounters(): ReplicationCounters {
   return {
     deltasOut: 0, deltasIn: 0, applied: 0, stale: 0, duplicates: 0, pushDatagrams: 0, pushBatches: 0, pushStreams: 0, digestBytes: 0,
-    antiEntropy: { rounds: 0, failed: 0, bytesOut: 0, bytesIn: 0, entriesOut: 0, entriesIn: 0, tooLargeForPeer: 0 }
+    antiEntropy: { rounds: 0, failed: 0, bytesOut: 0, bytesIn: 0, entriesOut: 0, entriesIn: 0, tooLargeForPeer: 0 },
+    lagMs: new Histogram()
   }
 }
