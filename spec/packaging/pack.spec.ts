@@ -55,6 +55,43 @@ clearInterval(keepAlive)
 console.log(JSON.stringify(out))
 `
 
+// The integrations, as a user installs them: their libraries next to the tarball.
+const INTEGRATIONS = ['keyv@5.6.0', 'cache-manager@7.2.9', 'prom-client@15.1.3', '@opentelemetry/api@1.10.0']
+
+const INTEGRATION_SCRIPT = `
+import { Bcache } from 'bcache'
+import { MemoryNetwork, seededRandom, systemClock } from 'bcache/testing'
+import { KeyvBcache, bcacheWrap } from 'bcache/keyv'
+import { registerBcacheMetrics } from 'bcache/prometheus'
+import { registerBcacheOtelMetrics } from 'bcache/opentelemetry'
+import Keyv from 'keyv'
+import { createCache } from 'cache-manager'
+import * as client from 'prom-client'
+import { metrics } from '@opentelemetry/api'
+const net = new MemoryNetwork({ clock: systemClock, random: seededRandom(2) })
+const keepAlive = setInterval(() => {}, 1000)
+const opts = { maxKeys: 100, profile: 'local' }
+const a = await Bcache.create({ ...opts, nodeId: 'a', peers: [] }, { transport: net.bind() })
+const b = await Bcache.create({ ...opts, nodeId: 'b', peers: [a.address] }, { transport: net.bind() })
+const c = await Bcache.create({ ...opts, nodeId: 'c', peers: [a.address] }, { transport: net.bind() })
+const caches = [a, b, c].map((node) => createCache({ stores: [new Keyv({ store: new KeyvBcache(node) })] }))
+await caches[0].set('user:1', { name: 'ada' })
+const deadline = Date.now() + 10_000
+let seen
+while (Date.now() < deadline && (seen = await caches[2].get('user:1')) === undefined) await new Promise((r) => setTimeout(r, 5))
+let loads = 0
+const loader = async () => { loads++; await new Promise((r) => setTimeout(r, 50)); return 'loaded' }
+const kv = [a, b, c].map((node) => new Keyv({ store: new KeyvBcache(node) }))
+const wrapped = await Promise.all(kv.map((k) => bcacheWrap(k, 'lazy', loader)))
+const registry = new client.Registry()
+registerBcacheMetrics(a, registry, { client })
+const text = await registry.metrics()
+registerBcacheOtelMetrics(a, metrics.getMeter('app'))
+await Promise.all([a.close(), b.close(), c.close()])
+clearInterval(keepAlive)
+console.log(JSON.stringify({ seen, wrapped, loads, scraped: text.includes('bcache_') }))
+`
+
 const CJS_SCRIPT = `
 try {
   const { Bcache, BcacheError } = require('bcache')
@@ -85,7 +122,7 @@ describe('the npm package (npm pack, install into a fresh app)', function () {
     app = join(dir, 'app')
     await run('mkdir', [app])
     await writeFile(join(app, 'package.json'), JSON.stringify({ name: 'app', private: true, type: 'module' }))
-    const install = ['install', '--no-audit', '--no-fund', '--ignore-scripts', tarball]
+    const install = ['install', '--no-audit', '--no-fund', '--ignore-scripts', tarball, ...INTEGRATIONS]
     try {
       await npm([...install, '--offline'], app)
     } catch {
@@ -129,6 +166,16 @@ describe('the npm package (npm pack, install into a fresh app)', function () {
     expect(out.main).to.not.include.members(['Membership', 'MemoryNetwork', 'ManualClock', 'TransmitQueue', 'FaultTransport', 'UdpTcpTransport'])
     expect(out.membership).to.include.members(['Membership', 'startMembership', 'defaultNodeId', 'profiles', 'resolveTuning', 'TransmitQueue'])
     expect(out.testing).to.include.members(['MemoryNetwork', 'MemoryTransport', 'FaultTransport', 'ManualClock', 'seededRandom'])
+  })
+
+  it('runs a 3-node cluster through Keyv and cache-manager, single-fills with bcacheWrap, and scrapes metrics', async () => {
+    await writeFile(join(app, 'integrations.mjs'), INTEGRATION_SCRIPT)
+    const { stdout } = await run('node', ['integrations.mjs'], { cwd: app, env: cleanEnv(), timeout: 40_000 })
+    const out = JSON.parse(stdout.trim().split('\n').pop()!)
+    expect(out.seen).to.deep.equal({ name: 'ada' })
+    expect(out.wrapped).to.deep.equal(['loaded', 'loaded', 'loaded'])
+    expect(out.loads).to.equal(1)
+    expect(out.scraped).to.equal(true)
   })
 
   it('require("bcache") works where Node has require(esm) (≥ 20.19), else fails with ERR_REQUIRE_ESM', async () => {
