@@ -58,16 +58,22 @@ export function niceTicks(lo: number, hi: number, count = 5): number[] {
   return ticks
 }
 
-/** Log-scale ticks: every 1, 2, 5 × 10^k within one decade either side of the data. */
+/**
+ * Log-scale ticks from the last at or below `lo` to the first at or above
+ * `hi`: 1, 2, 5 × 10^k, or finer steps when those would give fewer than 4.
+ */
 export function logTicks(lo: number, hi: number): number[] {
   const a = Math.floor(Math.log10(Math.max(lo, 1e-3)))
   const b = Math.max(a + 1, Math.ceil(Math.log10(Math.max(hi, lo, 1e-3))))
-  const ticks: number[] = []
-  for (let e = a; e <= b; e++) for (const m of [1, 2, 5]) ticks.push(+(m * 10 ** e).toPrecision(6))
-  const first = ticks.filter((t) => t <= lo).length - 1
-  const found = ticks.findIndex((t) => t >= hi)
-  const last = Math.max(found < 0 ? ticks.length - 1 : found, Math.max(0, first) + 1)
-  return ticks.slice(Math.max(0, first), last + 1)
+  const within = (mantissas: number[]): number[] => {
+    const ticks: number[] = []
+    for (let e = a; e <= b; e++) for (const m of mantissas) ticks.push(+(m * 10 ** e).toPrecision(6))
+    const first = Math.max(0, ticks.filter((t) => t <= lo).length - 1)
+    const found = ticks.findIndex((t) => t >= hi)
+    return ticks.slice(first, Math.max(found < 0 ? ticks.length - 1 : found, first + 1) + 1)
+  }
+  const coarse = within([1, 2, 5])
+  return coarse.length >= 4 ? coarse : within([1, 1.2, 1.5, 2, 2.5, 3, 4, 5, 6, 8])
 }
 
 const esc = (s: string): string => s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;')

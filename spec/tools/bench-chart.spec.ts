@@ -115,7 +115,9 @@ describe('tools/bench-chart', () => {
     expect(niceTicks(83, 131)).to.deep.equal([80, 90, 100, 110, 120, 130, 140])
     expect(niceTicks(0, 1)).to.deep.equal([0, 0.2, 0.4, 0.6, 0.8, 1])
     expect(logTicks(3, 40)).to.deep.equal([2, 5, 10, 20, 50])
-    expect(logTicks(0.5, 0.5)).to.deep.equal([0.5, 1])
+    expect(logTicks(0.5, 0.5)).to.deep.equal([0.5, 0.6])
+    expect(logTicks(1669, 1808)).to.deep.equal([1500, 2000])
+    expect(logTicks(11, 35)).to.deep.equal([10, 12, 15, 20, 25, 30, 40])
   })
 
   it('rounds axis maxima up to 1, 2 or 5 × 10^k', () => {
