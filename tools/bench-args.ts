@@ -96,7 +96,11 @@ Workload
   --ttl SECONDS           that TTL (default 60)
   --delete-share PERCENT  share of writes that are deletes (default 0); sets of
                           keys deleted later in the run are not timed
-  --seed N                workload seed (default 1)
+  --seed N                workload seed (default 1; also seeds the loss draws)
+  --loss PERCENT          datagram loss, 0..100 (default 0): in the simulator's
+                          network, or, on real runs, on every node's sends (the
+                          real UDP transport behind a fault stage; TCP anti-
+                          entropy is not lossy). Shows what fan-out buys.
   --converge-timeout S    how long to wait for convergence after the load (default 30)
 
 Tuning (each a LIST: 1,2,3)
@@ -110,10 +114,6 @@ Simulation
                           engine for --nodes LIST sizes on an in-memory network
                           with virtual time (dissemination rounds, msg/s,
                           false deaths, detection and join times)
-  --loss PERCENT          datagram loss, 0..100 (default 0): in the simulator's
-                          network, or, on real runs, on every node's sends (the
-                          real UDP transport behind a fault stage; TCP anti-
-                          entropy is not lossy). Shows what fan-out buys.
 
 Output
   --json                  print the report as JSON on stdout (no table)
