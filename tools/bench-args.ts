@@ -3,8 +3,9 @@
  * messages that name the flag, the --help text, and the sweep's
  * combinations (every tuning flag may be a comma-separated list).
  */
+import { accessSync, constants, statSync } from 'node:fs'
 import { tmpdir } from 'node:os'
-import { join } from 'node:path'
+import { dirname, join, resolve } from 'node:path'
 import { parseArgs } from 'node:util'
 import type { ProfileName, Tuning } from '../lib/index.js'
 
@@ -95,7 +96,11 @@ Workload
   --ttl SECONDS           that TTL (default 60)
   --delete-share PERCENT  share of writes that are deletes (default 0); sets of
                           keys deleted later in the run are not timed
-  --seed N                workload seed (default 1)
+  --seed N                workload seed (default 1; also seeds the loss draws)
+  --loss PERCENT          datagram loss, 0..100 (default 0): in the simulator's
+                          network, or, on real runs, on every node's sends (the
+                          real UDP transport behind a fault stage; TCP anti-
+                          entropy is not lossy). Shows what fan-out buys.
   --converge-timeout S    how long to wait for convergence after the load (default 30)
 
 Tuning (each a LIST: 1,2,3)
@@ -109,18 +114,18 @@ Simulation
                           engine for --nodes LIST sizes on an in-memory network
                           with virtual time (dissemination rounds, msg/s,
                           false deaths, detection and join times)
-  --loss PERCENT          datagram loss, 0..100. Only with --simulate: the real
-                          UDP transport has no loss knob, so it is rejected
-                          otherwise
 
 Output
   --json                  print the report as JSON on stdout (no table)
-  --chart FILE.svg        write an SVG chart: lag percentiles and bandwidth per run
+  --chart FILE.svg        write an SVG chart: lag p99 against KB/s and CPU per run
+                          (with --simulate: spread time against datagrams/s),
+                          the best trade-offs and the default marked
   --preset start          the npm start sweep: ${START_PRESET.join(' ')}
   -h, --help              this text
 
 Exit status: 0 on success, 2 on a bad command line, 1 if a run failed,
-130 on Ctrl-C (the cluster is stopped first).`
+130 on Ctrl-C (the cluster is stopped first; the runs that finished are
+still printed, and written to the chart).`
 
 const OPTIONS = {
   nodes: { type: 'string' }, 'in-process': { type: 'boolean' }, join: { type: 'string' }, profile: { type: 'string' },
@@ -148,11 +153,32 @@ function list(flag: string, s: string | undefined, min: number, max: number): nu
   return xs
 }
 
+/**
+ * `--rate -5` as `--rate=-5`: parseArgs refuses a value that starts with a
+ * dash as ambiguous; a negative number is a value, so the range check can
+ * name the flag and say what is allowed.
+ */
+function joinNegativeValues(argv: readonly string[]): string[] {
+  const out: string[] = []
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i]!, next = argv[i + 1]
+    const name = a.startsWith('--') ? a.slice(2) : undefined
+    const isString = name !== undefined && (OPTIONS as Record<string, { type: string }>)[name]?.type === 'string'
+    if (isString && next !== undefined && /^-[\d.]/.test(next)) {
+      out.push(`${a}=${next}`)
+      i++
+    } else {
+      out.push(a)
+    }
+  }
+  return out
+}
+
 /** The flags as given, with `--preset` expanded (flags given explicitly win). */
 function readValues(argv: readonly string[]) {
   let parsed
   try {
-    parsed = parseArgs({ args: [...argv], options: OPTIONS, strict: true, allowPositionals: false })
+    parsed = parseArgs({ args: joinNegativeValues(argv), options: OPTIONS, strict: true, allowPositionals: false })
   } catch (err) {
     throw new UsageError((err as Error).message.split('\n')[0]!)
   }
@@ -178,9 +204,6 @@ function modeAndNodes(v: Values): { mode: Mode; nodes: number[] } {
 /** Flags that only some modes support. */
 function checkModeFlags(v: Values, mode: Mode): void {
   if (v.join !== undefined && !/^[^:\s]+:\d{1,5}$/.test(v.join)) throw new UsageError(`--join must be HOST:PORT, got '${v.join}'`)
-  if (v.loss !== undefined && mode !== 'simulate') {
-    throw new UsageError('--loss only works with --simulate: the real UDP transport has no packet-loss knob (use tc netem on Linux for real loss)')
-  }
   if (v.kill === true && mode === 'in-process') throw new UsageError('--kill needs child processes (a node in this process cannot be SIGKILLed)')
   if (v.kill === true && mode === 'join') throw new UsageError('--kill needs a cluster this tool started (not --join)')
 }
@@ -248,6 +271,41 @@ export function parseBenchArgs(argv: readonly string[]): BenchConfig {
     convergeTimeoutSeconds: num('converge-timeout', v['converge-timeout'] ?? '30', 0, 3600, false),
     help: v.help === true
   }
+}
+
+/**
+ * Checks before any run that the chart can be written: its directory exists,
+ * is a directory and is writable, and the path is not a directory itself.
+ * Returns the absolute path; throws UsageError naming --chart.
+ */
+export function checkChartPath(path: string): string {
+  const abs = resolve(path)
+  const dir = dirname(abs)
+  let isDir: boolean
+  try {
+    isDir = statSync(dir).isDirectory()
+  } catch {
+    throw new UsageError(`--chart: directory ${dir} does not exist`)
+  }
+  if (!isDir) throw new UsageError(`--chart: ${dir} is not a directory`)
+  try {
+    accessSync(dir, constants.W_OK)
+  } catch {
+    throw new UsageError(`--chart: directory ${dir} is not writable`)
+  }
+  let target
+  try {
+    target = statSync(abs)
+  } catch {
+    return abs // a new file
+  }
+  if (target.isDirectory()) throw new UsageError(`--chart: ${abs} is a directory`)
+  try {
+    accessSync(abs, constants.W_OK)
+  } catch {
+    throw new UsageError(`--chart: ${abs} exists and is not writable`)
+  }
+  return abs
 }
 
 /** Every combination of the swept lists (one empty combination when nothing is swept). */

@@ -1,10 +1,17 @@
 /**
- * bcache-bench's outputs besides JSON: the plain-text table and a small
- * hand-written SVG with two panels over the runs of a sweep: replication lag
- * percentiles (p50, p90, p99; log scale) and bytes received per node per
- * second. One x position per run, labelled with its tuning.
+ * bcache-bench's outputs besides JSON: the plain-text table, and the SVG
+ * chart that answers "which setting should I pick?": for every run of a
+ * sweep, replication lag p99 against what it cost, received bytes per node
+ * per second in one panel and CPU per node in the other (bench-scatter.ts
+ * draws them, with the Pareto front and the default setting marked). With
+ * `--simulate`, one panel per cluster size: time until an update reached
+ * every node against the datagrams each node sent per second meanwhile.
  */
+import { profiles, type ProfileName } from '../lib/membership-entry.js'
+import type { Tuning } from '../lib/index.js'
 import type { RunReport } from './bench-run.js'
+import { paretoFront, renderScatter, type ScatterPanel, type ScatterPoint } from './bench-scatter.js'
+import type { SimulationReport } from './simulate-report.js'
 
 const fmt = (x: number | null | undefined, digits = 1): string =>
   x === null || x === undefined || Number.isNaN(x) ? '-' : x.toFixed(digits)
@@ -12,7 +19,9 @@ const fmt = (x: number | null | undefined, digits = 1): string =>
 /** One line per run; units in the headers. */
 export function formatTable(runs: readonly RunReport[]): string {
   const head = ['run', 'p50 ms', 'p90 ms', 'p99 ms', 'max ms', 'conv ms', 'writes/s', 'pkt in/s', 'pkt out/s', 'KB in/s', 'KB out/s', 'in/payload', 'CPU %', 'RSS MiB']
+  const withLoss = runs.some((r) => (r.lossPercent ?? 0) > 0)
   const withKill = runs.some((r) => r.detectMs !== undefined)
+  if (withLoss) head.push('lost/s')
   if (withKill) head.push('detect ms')
   const rows = runs.map((r) => {
     const cells = [
@@ -21,6 +30,7 @@ export function formatTable(runs: readonly RunReport[]): string {
       fmt(r.avg.packetsInPerSec, 0), fmt(r.avg.packetsOutPerSec, 0), fmt(r.avg.bytesInPerSec / 1000), fmt(r.avg.bytesOutPerSec / 1000),
       fmt(r.avg.bytesInPerPayloadByte, 2), fmt(r.avg.cpuPercent, 0), fmt(r.avg.rssMiB, 0)
     ]
+    if (withLoss) cells.push(fmt(r.avg.lostPerSec, 0))
     if (withKill) cells.push(r.detectMs === null ? 'none in 60 s' : fmt(r.detectMs, 0))
     return cells
   })
@@ -28,9 +38,6 @@ export function formatTable(runs: readonly RunReport[]): string {
   const line = (cells: string[]): string => cells.map((c, i) => (i === 0 ? c.padEnd(widths[i]!) : c.padStart(widths[i]!))).join('  ')
   return [line(head), ...rows.map(line)].join('\n')
 }
-
-const esc = (s: string): string => s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;')
-const W = 720, PANEL_H = 220, LEFT = 70, RIGHT = 20, TOP = 56, GAP = 70
 
 /** "Nice" axis maximum: 1, 2 or 5 × 10^k at or above `x`. */
 export function niceCeil(x: number): number {
@@ -40,63 +47,75 @@ export function niceCeil(x: number): number {
   return 10 * p
 }
 
-interface Series { name: string; color: string; values: number[] }
-
-function panel(title: string, unit: string, top: number, xs: number[], series: Series[], log: boolean): string[] {
-  const all = series.flatMap((s) => s.values).filter((v) => Number.isFinite(v) && v > 0)
-  const hiRaw = all.length === 0 ? 1 : Math.max(...all)
-  const lo = log ? 10 ** Math.floor(Math.log10(Math.max(0.01, Math.min(...all, hiRaw)))) : 0
-  const hi = log ? 10 ** Math.ceil(Math.log10(Math.max(hiRaw, lo * 10))) : niceCeil(hiRaw)
-  const y = (v: number): number => {
-    const f = log ? (Math.log10(Math.max(v, lo)) - Math.log10(lo)) / (Math.log10(hi) - Math.log10(lo)) : v / hi
-    return top + PANEL_H - f * PANEL_H
-  }
-  const out = [`<text x="${LEFT}" y="${top - 12}" class="t">${esc(title)}</text>`]
-  const ticks = log
-    ? Array.from({ length: Math.round(Math.log10(hi / lo)) + 1 }, (_, i) => lo * 10 ** i)
-    : [0, 0.25, 0.5, 0.75, 1].map((f) => f * hi)
-  for (const t of ticks) {
-    out.push(`<line x1="${LEFT}" x2="${W - RIGHT}" y1="${y(t).toFixed(1)}" y2="${y(t).toFixed(1)}" class="g"/>`)
-    out.push(`<text x="${LEFT - 6}" y="${(y(t) + 4).toFixed(1)}" class="a" text-anchor="end">${+t.toPrecision(3)}</text>`)
-  }
-  out.push(`<text x="14" y="${top + PANEL_H / 2}" class="a" transform="rotate(-90 14 ${top + PANEL_H / 2})" text-anchor="middle">${esc(unit)}</text>`)
-  series.forEach((s, k) => {
-    const pts = s.values.map((v, i) => (Number.isFinite(v) ? `${xs[i]!.toFixed(1)},${y(v).toFixed(1)}` : '')).filter((p) => p !== '')
-    if (pts.length > 1) out.push(`<polyline points="${pts.join(' ')}" fill="none" stroke="${s.color}" stroke-width="2"/>`)
-    for (const p of pts) out.push(`<circle cx="${p.split(',')[0]}" cy="${p.split(',')[1]}" r="3.5" fill="${s.color}"/>`)
-    out.push(`<rect x="${W - RIGHT - 230 + k * 78}" y="${top - 22}" width="10" height="10" fill="${s.color}"/>` +
-      `<text x="${W - RIGHT - 216 + k * 78}" y="${top - 13}" class="a">${esc(s.name)}</text>`)
-  })
-  return out
+/** Whether every swept value of `t` is the profile's own (an empty tuning is the default). */
+export function isDefaultTuning(t: Partial<Tuning>, profile: ProfileName): boolean {
+  const base = profiles[profile] as unknown as Record<string, unknown>
+  return Object.entries(t).every(([k, v]) => base[k] === v)
 }
 
-/** The SVG document for a sweep (any number of runs ≥ 1). */
-export function renderChart(runs: readonly RunReport[], subtitle: string): string {
-  const n = runs.length
-  const step = (W - LEFT - RIGHT) / Math.max(1, n)
-  const xs = runs.map((_, i) => LEFT + step * (i + 0.5))
-  const top2 = TOP + 20 + PANEL_H + GAP
-  const h = top2 + PANEL_H + 70
-  const body = [
-    `<text x="${LEFT}" y="20" class="h">bcache-bench: replication lag and bandwidth per tuning</text>`,
-    `<text x="${LEFT}" y="36" class="a">${esc(subtitle)}</text>`,
-    ...panel('replication lag, set → visible on another node', 'ms (log)', TOP + 20, xs, [
-      { name: 'p50', color: '#1b9e77', values: runs.map((r) => r.lagMs.p50) },
-      { name: 'p90', color: '#7570b3', values: runs.map((r) => r.lagMs.p90) },
-      { name: 'p99', color: '#d95f02', values: runs.map((r) => r.lagMs.p99) }
-    ], true),
-    ...panel('received per node', 'KB/s', top2, xs, [
-      { name: 'KB in/s', color: '#386cb0', values: runs.map((r) => r.avg.bytesInPerSec / 1000) }
-    ], false),
-    ...runs.map((r, i) => `<text x="${xs[i]!.toFixed(1)}" y="${top2 + PANEL_H + 18}" class="a" text-anchor="middle">${esc(r.label)}</text>` +
-      `<text x="${xs[i]!.toFixed(1)}" y="${top2 + PANEL_H + 34}" class="s" text-anchor="middle">${esc(`${fmt(r.avg.bytesInPerPayloadByte, 1)}× payload`)}</text>`)
+const NOTE_MARKS = 'Filled orange, bold in the legend: the Pareto front of a panel (no other run has both lower lag and lower cost): pick among these. ' +
+  'Ringed: the profile\'s default.'
+
+/** The chart for a sweep of real runs (any number ≥ 1). */
+export function renderChart(runs: readonly RunReport[], subtitle: string, profile: ProfileName = 'lan'): string {
+  const points = (x: (r: RunReport) => number): ScatterPoint[] =>
+    runs.map((r, i) => ({ id: i + 1, x: x(r), y: r.lagMs.p99, isDefault: isDefaultTuning(r.tuning, profile) }))
+  const panels: ScatterPanel[] = [
+    { title: 'lag p99 against bandwidth', xTitle: 'received per node, KB/s (UDP + anti-entropy TCP)', yTitle: 'lag p99, ms (log scale)', points: points((r) => r.avg.bytesInPerSec / 1000) },
+    { title: 'lag p99 against CPU', xTitle: 'CPU per node, % of one core', yTitle: 'lag p99, ms (log scale)', points: points((r) => r.avg.cpuPercent) }
   ]
-  return [
-    `<svg xmlns="http://www.w3.org/2000/svg" width="${W}" height="${h}" viewBox="0 0 ${W} ${h}" font-family="sans-serif">`,
-    '<style>.h{font-size:15px;font-weight:bold}.t{font-size:13px;font-weight:bold}.a{font-size:11px;fill:#333}.s{font-size:10px;fill:#777}.g{stroke:#ddd;stroke-width:1}</style>',
-    `<rect width="${W}" height="${h}" fill="white"/>`,
-    ...body,
-    '</svg>',
-    ''
-  ].join('\n')
+  const fronts = panels.map((p) => frontIds(p.points))
+  const loss = runs[0]?.lossPercent ?? 0
+  return renderScatter({
+    title: `bcache-bench: replication lag against cost, ${runs.length} run(s)`,
+    subtitles: [subtitle, `lag p99: set on the writer -> visible on another node, over every write and node${loss > 0 ? `; ${loss} % of every node's datagrams dropped` : ''}. Lower left is better.`],
+    panels,
+    legendHead: ['#', 'tuning', 'p99 ms', 'KB/s', 'CPU %', 'front'],
+    legend: runs.map((r, i) => {
+      const on = fronts.map((f, k) => (f.has(i + 1) ? ['KB/s', 'CPU'][k]! : '')).filter((s) => s !== '')
+      return { cells: [String(i + 1), r.label + (isDefaultTuning(r.tuning, profile) ? ' (default)' : ''), fmt(r.lagMs.p99), fmt(r.avg.bytesInPerSec / 1000), fmt(r.avg.cpuPercent, 0), on.join(', ')], bold: on.length > 0 }
+    }),
+    notes: [NOTE_MARKS, ...(runs.some((r) => !(r.lagMs.p99 > 0)) ? ['Runs without a lag figure are left out of the panels.'] : [])]
+  })
+}
+
+/** Run numbers on the Pareto front of one panel's finite points. */
+function frontIds(points: ScatterPoint[]): Set<number> {
+  const ok = points.filter((p) => Number.isFinite(p.x) && Number.isFinite(p.y) && p.y > 0)
+  const front = paretoFront(ok)
+  return new Set(ok.filter((_, i) => front[i]).map((p) => p.id))
+}
+
+/** A short label of a simulated run's tuning. */
+const simLabel = (t: SimulationReport['tuning']): string => `nodes=${t.gossipNodes} interval=${t.gossipIntervalMs} mult=${t.retransmitMult}`
+
+/** The chart for `--simulate`: one panel per cluster size; a run numbered once per tuning. */
+export function renderSimulationChart(reports: readonly SimulationReport[], subtitle: string, profile: ProfileName = 'lan'): string {
+  const labels = [...new Set(reports.map((r) => simLabel(r.tuning)))]
+  const base = profiles[profile]
+  const isDefault = (t: SimulationReport['tuning']): boolean =>
+    t.gossipNodes === base.gossipNodes && t.gossipIntervalMs === base.gossipIntervalMs && t.retransmitMult === base.retransmitMult
+  const sizes = [...new Set(reports.map((r) => r.nodes))]
+  const panels: ScatterPanel[] = sizes.map((n) => ({
+    title: `N = ${n}: time to reach every node against datagram rate`,
+    xTitle: 'datagrams sent per node per second while spreading',
+    yTitle: 'update reached all nodes, ms (virtual, log)',
+    points: reports.filter((r) => r.nodes === n && r.skipped === undefined && r.dissemination.reachedAll)
+      .map((r) => ({ id: labels.indexOf(simLabel(r.tuning)) + 1, x: r.load.dissemination.avg, y: r.dissemination.timeToAllMs, isDefault: isDefault(r.tuning) }))
+  }))
+  const fronts = panels.map((p) => frontIds(p.points))
+  const cell = (r: SimulationReport | undefined): string =>
+    r === undefined ? '' : r.skipped !== undefined ? 'skipped' : r.dissemination.reachedAll ? `${fmt(r.dissemination.timeToAllMs, 0)} ms / ${fmt(r.load.dissemination.avg, 0)}` : 'not all'
+  return renderScatter({
+    title: `bcache-bench --simulate: spread time against datagram rate, ${labels.length} tuning(s)`,
+    subtitles: [subtitle],
+    panels,
+    legendHead: ['#', 'tuning', ...sizes.map((n) => `N=${n}: ms / dgrams/s`)],
+    legend: labels.map((l, i) => ({
+      cells: [String(i + 1), l + (reports.some((r) => simLabel(r.tuning) === l && isDefault(r.tuning)) ? ' (default)' : ''),
+        ...sizes.map((n) => cell(reports.find((r) => r.nodes === n && simLabel(r.tuning) === l)))],
+      bold: fronts.some((f) => f.has(i + 1))
+    })),
+    notes: [NOTE_MARKS.replace('lower cost', 'fewer datagrams'), 'Runs that never reached every node, or were skipped, are left out of the panels.']
+  })
 }

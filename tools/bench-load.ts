@@ -60,6 +60,8 @@ export interface NodeSnapshot {
   cpuMicros: number
   rss: number
   members: number
+  /** Datagrams the `--loss` fault stage dropped on the way out (0 without it). */
+  lost: number
 }
 
 export interface LoadResult {
@@ -160,7 +162,8 @@ export function snapshot(cache: Bcache<string>): NodeSnapshot {
     aeBytesOut: s.replication.antiEntropy.bytesOut,
     cpuMicros: cpu.user + cpu.system,
     rss: process.memoryUsage().rss,
-    members: cache.members().filter((m) => m.state === 'alive').length
+    members: cache.members().filter((m) => m.state === 'alive').length,
+    lost: s.dropped['fault-loss'] ?? 0
   }
 }
 

@@ -2,9 +2,13 @@
  * One bcache-bench run: start the nodes with one tuning combination, run the
  * workload on all of them at once (bench-load.ts), turn what they report
  * into lag percentiles and per-node costs, optionally SIGKILL one node and
- * time its detection, and stop every node.
+ * time its detection, and stop every node. With `--loss P` every node sends
+ * its datagrams through a `FaultTransport` that drops P % of them (seeded per
+ * node), in child processes (cache-node.ts `--loss`) and in-process alike;
+ * TCP streams (anti-entropy, push-pull) are never lossy.
  */
-import { Bcache, type ProfileName, type Tuning } from '../lib/index.js'
+import { Bcache, type Tuning } from '../lib/index.js'
+import { FaultTransport, seededRandom, UdpTcpTransport } from '../lib/testing.js'
 import type { BenchConfig } from './bench-args.js'
 import { runLoad, snapshot, type LoadResult, type LoadSpec, type NodeSnapshot } from './bench-load.js'
 import { mean, percentiles, type Percentiles } from './bench-stats.js'
@@ -33,6 +37,8 @@ export interface NodeFigures {
   bytesInPerPayloadByte: number
   cpuPercent: number
   rssMiB: number
+  /** Datagrams this node's `--loss` stage dropped per second (0 without loss). */
+  lostPerSec: number
 }
 
 export interface RunReport {
@@ -41,6 +47,8 @@ export interface RunReport {
   mode: BenchConfig['mode']
   nodes: number
   writers: number
+  /** Datagram loss injected on every node's sends, percent. */
+  lossPercent: number
   /** Set → visible on another node, ms, over every (timed write, other node) pair. */
   lagMs: Percentiles
   /** (write, node) pairs never seen before the convergence timeout. */
@@ -76,8 +84,20 @@ async function childNode(args: string[]): Promise<BenchNode> {
   }
 }
 
-async function localNode(id: string, peers: string[], profile: ProfileName, tuning: Partial<Tuning>): Promise<BenchNode> {
-  const cache = await Bcache.create<string>({ listenAddr: '127.0.0.1:0', peers, nodeId: id, maxKeys: 2_000_000, profile, tuning, statsInterval: 0 })
+/** A seed for node `i`'s loss draws: the workload seed, spread per node. */
+export const lossSeed = (seed: number, i: number): number => (seed * 7919 + i * 104_729) % 2 ** 31
+
+async function localNode(cfg: BenchConfig, i: number, peers: string[], tuning: Partial<Tuning>): Promise<BenchNode> {
+  const id = `b${process.pid}-${i}`
+  const opts = { peers, nodeId: id, maxKeys: 2_000_000, profile: cfg.profile, tuning, statsInterval: 0 }
+  let cache: Bcache<string>
+  if (cfg.lossPercent > 0) {
+    const transport = new FaultTransport(await UdpTcpTransport.bind({ host: '127.0.0.1', port: 0 }), { random: seededRandom(lossSeed(cfg.seed, i)) })
+    transport.setFaults({ lossRate: cfg.lossPercent / 100 })
+    cache = await Bcache.create<string>({ ...opts, listenAddr: transport.address }, { transport })
+  } else {
+    cache = await Bcache.create<string>({ ...opts, listenAddr: '127.0.0.1:0' })
+  }
   inProcess.add(cache)
   const fails: BenchNode['fails'] = []
   cache.on('fail', (m) => fails.push({ nodeId: m.nodeId, at: epochNow() }))
@@ -92,7 +112,8 @@ async function localNode(id: string, peers: string[], profile: ProfileName, tuni
 
 async function startNodes(cfg: BenchConfig, tuning: Partial<Tuning>): Promise<BenchNode[]> {
   const argsFor = (i: number, join: string): string[] =>
-    ['--node-id', `b${process.pid}-${i}`, '--profile', cfg.profile, '--tuning', JSON.stringify(tuning), ...(join === '' ? [] : ['--join', join])]
+    ['--node-id', `b${process.pid}-${i}`, '--profile', cfg.profile, '--tuning', JSON.stringify(tuning), ...(join === '' ? [] : ['--join', join]),
+      ...(cfg.lossPercent > 0 ? ['--loss', String(cfg.lossPercent), '--loss-seed', String(lossSeed(cfg.seed, i))] : [])]
   if (cfg.mode === 'join') {
     // Sequential, so the observer joins once the writer is in.
     const writer = await childNode(argsFor(0, cfg.join!))
@@ -100,7 +121,7 @@ async function startNodes(cfg: BenchConfig, tuning: Partial<Tuning>): Promise<Be
   }
   const n = cfg.nodes[0]!
   const make = (i: number, join: string): Promise<BenchNode> =>
-    cfg.mode === 'in-process' ? localNode(`b${process.pid}-${i}`, join === '' ? [] : [join], cfg.profile, tuning) : childNode(argsFor(i, join))
+    cfg.mode === 'in-process' ? localNode(cfg, i, join === '' ? [] : [join], tuning) : childNode(argsFor(i, join))
   const first = await make(0, '')
   const rest = await Promise.all(Array.from({ length: n - 1 }, (_, i) => make(i + 1, first.address)))
   return [first, ...rest]
@@ -119,7 +140,7 @@ async function waitForMembers(nodes: BenchNode[], atLeast: number): Promise<void
 const perSec = (a: number, b: number, ms: number): number => ((b - a) * 1000) / ms
 
 /** Turns the nodes' load results into one report (pure; exported for tests). */
-export function summarize(results: LoadResult[], nodeIds: string[], base: Pick<RunReport, 'label' | 'tuning' | 'mode' | 'nodes' | 'writers'>): RunReport {
+export function summarize(results: LoadResult[], nodeIds: string[], base: Pick<RunReport, 'label' | 'tuning' | 'mode' | 'nodes' | 'writers' | 'lossPercent'>): RunReport {
   const lags: number[] = []
   let missing = 0, converged = true, lastSeen = 0, lastWrite = 0, writesPerSec = 0
   const writers = results.filter((r) => r.node < base.writers)
@@ -152,7 +173,8 @@ export function summarize(results: LoadResult[], nodeIds: string[], base: Pick<R
       bytesOutPerSec: perSec(r.start.bytesOut + r.start.aeBytesOut, r.end.bytesOut + r.end.aeBytesOut, ms),
       bytesInPerPayloadByte: others > 0 ? received / others : NaN,
       cpuPercent: ((r.end.cpuMicros - r.start.cpuMicros) / 1000 / ms) * 100,
-      rssMiB: r.end.rss / 2 ** 20
+      rssMiB: r.end.rss / 2 ** 20,
+      lostPerSec: perSec(r.start.lost, r.end.lost, ms)
     }
   })
   const avgOf = (k: keyof Omit<NodeFigures, 'nodeId'>): number => mean(perNode.map((p) => p[k]).filter((x) => !Number.isNaN(x)))
@@ -165,7 +187,8 @@ export function summarize(results: LoadResult[], nodeIds: string[], base: Pick<R
     avg: {
       packetsInPerSec: avgOf('packetsInPerSec'), packetsOutPerSec: avgOf('packetsOutPerSec'),
       bytesInPerSec: avgOf('bytesInPerSec'), bytesOutPerSec: avgOf('bytesOutPerSec'),
-      bytesInPerPayloadByte: avgOf('bytesInPerPayloadByte'), cpuPercent: avgOf('cpuPercent'), rssMiB: avgOf('rssMiB')
+      bytesInPerPayloadByte: avgOf('bytesInPerPayloadByte'), cpuPercent: avgOf('cpuPercent'), rssMiB: avgOf('rssMiB'),
+      lostPerSec: avgOf('lostPerSec')
     },
     perNode
   }
@@ -206,7 +229,7 @@ export async function runOne(cfg: BenchConfig, tuning: Partial<Tuning>, label: s
     } finally {
       clearInterval(ticker)
     }
-    const report = summarize(results, nodes.map((x) => x.nodeId), { label, tuning, mode: cfg.mode, nodes: n, writers })
+    const report = summarize(results, nodes.map((x) => x.nodeId), { label, tuning, mode: cfg.mode, nodes: n, writers, lossPercent: cfg.lossPercent })
     if (cfg.kill) report.detectMs = await timeKill(nodes, progress)
     return report
   } finally {

@@ -5,7 +5,10 @@
  * Options: the shared ones (see `node-child.ts`: --listen, --join,
  * --node-id, --profile, default lan), --tuning JSON, --max-keys N,
  * --expect-keys N (a joiner: after create() resolves, wait until it holds N
- * keys and report both times in the ready message).
+ * keys and report both times in the ready message), --loss PERCENT and
+ * --loss-seed N (send datagrams through a `FaultTransport` over the real
+ * UDP/TCP transport that drops PERCENT % of them, drawn from a seeded random;
+ * streams are untouched; the drops show in `stats().dropped['fault-loss']`).
  *
  * Keys and values are deterministic, so any process can check them:
  * key `${prefix}:${i}`, value `valueFor` in cache-data.ts (a string of `bytes` chars).
@@ -17,12 +20,13 @@
  * precision (`performance.timeOrigin + performance.now()`), comparable
  * across processes on one machine. Exits when the parent goes away.
  */
-import { Bcache, type Tuning } from '../lib/index.js'
+import { Bcache, type BcacheComponents, type Tuning } from '../lib/index.js'
+import { FaultTransport, seededRandom, UdpTcpTransport } from '../lib/testing.js'
 import { epochNow, keyOf, valueFor } from './cache-data.js'
 import { runLoad, snapshot, type LoadSpec } from './bench-load.js'
 import { exitWithParent, parseNodeArgs, runNode, send, serveRequests, type Handlers, type Req } from './node-child.js'
 
-const args = parseNodeArgs({ tuning: '{}', 'max-keys': '2000000', 'expect-keys': '0' }, 'lan')
+const args = parseNodeArgs({ tuning: '{}', 'max-keys': '2000000', 'expect-keys': '0', loss: '0', 'loss-seed': '1' }, 'lan')
 
 const immediate = (): Promise<void> => new Promise((r) => setImmediate(r))
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms))
@@ -194,15 +198,31 @@ async function awaitKeys(cache: Bcache<string>, expect: number, t0: number): Pro
 
 type JoinTimes = { createMs: number; keysAtCreate: number; fullMs: number | undefined }
 
+/** With --loss > 0: the real transport, bound to --listen, behind a fault stage that drops that share of datagrams. */
+async function lossyTransport(): Promise<FaultTransport | undefined> {
+  const percent = Number(args.get('loss'))
+  if (!(percent >= 0 && percent <= 100)) throw new RangeError(`--loss must be a percentage from 0 to 100, got '${args.get('loss')}'`)
+  if (percent === 0) return undefined
+  const addr = args.base.listenAddr
+  const i = addr.lastIndexOf(':')
+  const inner = await UdpTcpTransport.bind({ host: addr.slice(0, i).replace(/^\[|\]$/g, ''), port: Number(addr.slice(i + 1)) })
+  const transport = new FaultTransport(inner, { random: seededRandom(Number(args.get('loss-seed'))) })
+  transport.setFaults({ lossRate: percent / 100 })
+  return transport
+}
+
 async function main(): Promise<void> {
   const expect = Number(args.get('expect-keys'))
   const t0 = epochNow()
+  const transport = await lossyTransport()
+  const components: BcacheComponents = transport === undefined ? {} : { transport }
   const cache = await Bcache.create<string>({
     ...args.base,
+    ...(transport === undefined ? {} : { listenAddr: transport.address }),
     maxKeys: Number(args.get('max-keys')),
     tuning: JSON.parse(args.get('tuning')) as Partial<Tuning>,
     statsInterval: 0
-  })
+  }, components)
   const join = expect > 0 ? await awaitKeys(cache, expect, t0) : undefined
   serveRequests(handlers(cache))
   cache.on('fail', (m) => send({ type: 'event', event: 'fail', nodeId: m.nodeId, at: epochNow() }))

@@ -1,5 +1,8 @@
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
 import { expect } from 'chai'
-import { combinations, label, parseBenchArgs, UsageError } from '../../tools/bench-args.js'
+import { checkChartPath, combinations, label, parseBenchArgs, UsageError } from '../../tools/bench-args.js'
 
 describe('tools/bench-args', () => {
   it('has defaults for an embedded 5-node cluster', () => {
@@ -34,13 +37,52 @@ describe('tools/bench-args', () => {
     expect(label({ gossipNodes: 3, gossipIntervalMs: 50 })).to.equal('nodes=3 interval=50')
   })
 
-  it('takes a list of sizes and --loss with --simulate only', () => {
+  it('takes a list of sizes with --simulate, and --loss in every mode', () => {
     const s = parseBenchArgs(['--simulate', '--nodes', '10,100', '--loss', '5', '--gossip-nodes', '2'])
     expect(s.mode).to.equal('simulate')
     expect(s.nodes).to.deep.equal([10, 100])
     expect(s.lossPercent).to.equal(5)
-    expect(() => parseBenchArgs(['--loss', '5'])).to.throw(UsageError, /--loss only works with --simulate/)
+    expect(parseBenchArgs(['--loss', '5']).lossPercent).to.equal(5)
+    expect(parseBenchArgs(['--loss', '12.5', '--in-process']).lossPercent).to.equal(12.5)
+    expect(parseBenchArgs([]).lossPercent).to.equal(0)
     expect(() => parseBenchArgs(['--nodes', '3,4'])).to.throw(UsageError, /--nodes must be an integer/)
+  })
+
+  it('says what is wrong with a negative or malformed number, naming the flag', () => {
+    const cases: Array<[string[], RegExp]> = [
+      [['--rate', '-5'], /^--rate must be a number from 1 to 1000000, got '-5'$/],
+      [['--rate=-5'], /^--rate must be a number from 1 to 1000000, got '-5'$/],
+      [['--rate', '-0.5'], /^--rate must be a number from 1 to 1000000, got '-0.5'$/],
+      [['--rate', 'fast'], /^--rate must be a number from 1 to 1000000, got 'fast'$/],
+      [['--rate', 'Infinity'], /^--rate must be a number/],
+      [['--rate', ''], /^--rate must be a number/],
+      [['--duration', '-1'], /^--duration must be a number from 0.5/],
+      [['--nodes', '-3'], /^--nodes must be an integer from 2 to 64, got '-3'$/],
+      [['--loss', '-1'], /^--loss must be a number from 0 to 100, got '-1'$/],
+      [['--loss', '150'], /^--loss must be a number from 0 to 100, got '150'$/],
+      [['--seed', '-1'], /^--seed must be an integer/],
+      [['--gossip-nodes', '-1,2'], /^--gossip-nodes must be an integer from 0/],
+      [['--keys', '1.5'], /^--keys must be an integer/]
+    ]
+    for (const [argv, re] of cases) expect(() => parseBenchArgs(argv), argv.join(' ')).to.throw(UsageError, re)
+    // A negative number is a value, not an option: what follows still parses.
+    expect(parseBenchArgs(['--converge-timeout', '0', '--rate', '7']).rate).to.equal(7)
+  })
+
+  it('checks the chart path before any run: an existing, writable directory, not a directory itself', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'bench-args-'))
+    try {
+      expect(checkChartPath(join(dir, 'c.svg'))).to.equal(join(dir, 'c.svg'))
+      writeFileSync(join(dir, 'old.svg'), '')
+      expect(checkChartPath(join(dir, 'old.svg'))).to.equal(join(dir, 'old.svg'))
+      expect(() => checkChartPath(join(dir, 'nope', 'c.svg'))).to.throw(UsageError, /^--chart: directory .*nope does not exist$/)
+      writeFileSync(join(dir, 'file'), '')
+      expect(() => checkChartPath(join(dir, 'file', 'c.svg'))).to.throw(UsageError, /^--chart: .*file is not a directory$/)
+      mkdirSync(join(dir, 'd.svg'))
+      expect(() => checkChartPath(join(dir, 'd.svg'))).to.throw(UsageError, /^--chart: .*d\.svg is a directory$/)
+    } finally {
+      rmSync(dir, { recursive: true, force: true })
+    }
   })
 
   it('applies the start preset under explicit flags', () => {
