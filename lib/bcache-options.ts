@@ -115,7 +115,13 @@ export interface BcacheOptions {
   maxMembers?: number
   /** Most anti-entropy rounds served at once; more are refused (`anti-entropy-busy`). @default 2 */
   maxSyncs?: number
-  /** Most bytes a peer can make us queue unread on one anti-entropy stream (`queue-overflow`). @default 8388608 (8 MiB) */
+  /**
+   * Most bytes queued per stream toward or from one peer: unread on one
+   * anti-entropy stream (beyond, the round ends: `queue-overflow`), and
+   * waiting in the push channel toward one peer beyond its connection's own
+   * buffer (beyond, batches are dropped: `push-backlog`; anti-entropy repairs).
+   * @default 8388608 (8 MiB)
+   */
   maxStreamQueueBytes?: number
 }
 

@@ -1,6 +1,6 @@
 /**
  * The seams of the fill machinery: how a {@link Filler} reaches the lease
- * owners (`FillPeers`, implemented by the replication layer) and the local
+ * owners (`FillPeers`, implemented over the network by lease-client.ts) and the local
  * store (`FillLocal`, implemented by the layer that owns the store). The
  * filler never imports either layer.
  *
