@@ -9,8 +9,10 @@
  *   together do not retry in lockstep; time and chance are injected;
  * - each attempt re-reads the seeds from the {@link PeerSource} (a host name
  *   may resolve to new addresses as pods appear);
- * - no seed at all (the first node) resolves at once; a source that throws
- *   (a resolver error) counts as a failed attempt; `timeoutMs` 0 fails
+ * - no seed at all (the first node) resolves at once, and so does a first
+ *   read that throws because no name resolves (a Kubernetes headless service
+ *   has no address until its first pod is ready): that node starts alone,
+ *   with a warning, and the peer refresh (peer-refresh.ts) joins it later; `timeoutMs` 0 fails
  *   after the first attempt;
  * - a `DuplicateNodeIdError`, or an attempt where every seed *refused* us
  *   (wrong key, missing key, other label: see transport/refusal.ts), fails at
@@ -60,6 +62,8 @@ export interface JoinRetryComponents {
   attempt: (seeds: readonly string[]) => Promise<JoinAttempt>
   /** True once the node shut down: stop retrying. */
   isClosed: () => boolean
+  /** Where a source that could not be read is reported. */
+  warn?: (message: string) => void
 }
 
 /** The wait before retry `attempt` (0-based): `d/2 + random * d/2`, `d = min(maxMs, baseMs * 2^attempt)`. */
@@ -80,10 +84,11 @@ export async function joinWithRetry(c: JoinRetryComponents, init: JoinRetryInit)
     try {
       seeds = await c.seeds()
     } catch (err) {
-      last = { ok: 0, failures: [{ seed: 'peers', error: err }] }
+      // No name resolves (a headless service answers NXDOMAIN until its first pod is ready): as if no seed.
+      c.warn?.(`membership: no peer address could be resolved (${String((err as Error)?.message ?? err)}); ${attempt === 0 ? 'starting alone, the peer refresh keeps trying' : 'retrying'}`)
     }
     // No seed but ourselves: the first node starts alone (a refresh finds the others later).
-    if (seeds.length === 0 && attempt === 0 && last.failures.length === 0) return 0
+    if (seeds.length === 0 && attempt === 0) return 0
     if (seeds.length > 0) {
       last = await c.attempt(seeds)
       if (last.ok > 0) return last.ok

@@ -181,7 +181,7 @@ export class Membership extends EventEmitter<MembershipEvents> implements Cluste
     const source: PeerSource = async () => (list ?? await (seeds as PeerSource)()).filter((s) => s !== this.address)
     const c = this.c
     const reached = await joinWithRetry({
-      clock: c.clock, random: c.random, isClosed: () => this.closed,
+      clock: c.clock, random: c.random, isClosed: () => this.closed, warn: (m) => c.logger.warn(m),
       seeds: async () => (this.seeds = await source()) as string[],
       attempt: (targets) => this.pushPulls.joinAttempt(targets)
     }, { timeoutMs: opts.timeoutMs ?? 0 })
