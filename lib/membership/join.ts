@@ -42,6 +42,14 @@ export interface JoinAttempt {
   failures: SeedFailure[]
 }
 
+/** How `Membership.join` retries and refreshes. */
+export interface JoinOptions {
+  /** Keep retrying seeds this long, ms; 0 = one attempt. @default 0 */
+  timeoutMs?: number
+  /** Re-read a {@link PeerSource} this often, ms, after joining; 0 = never. @default 0 */
+  refreshMs?: number
+}
+
 /** Settings of {@link joinWithRetry}. */
 export interface JoinRetryInit {
   /** Give up this long after the first attempt; 0 = one attempt. */

@@ -31,7 +31,8 @@ import type { Cluster, Peer, StreamTagHandler } from './cluster.js'
 import { nullDelegate, type MembershipDelegate } from './delegate.js'
 import { Dissemination } from './dissemination.js'
 import { MemberTable, memberInfo, type MemberEvent, type MemberInfo, type MemberTableLimits } from './member-table.js'
-import { joinWithRetry, type PeerSource } from './join.js'
+import { joinWithRetry, type JoinOptions, type PeerSource } from './join.js'
+export type { JoinOptions } from './join.js'
 import { PeerRefresh } from './peer-refresh.js'
 import { PacketReceiver } from './packet-receiver.js'
 import { PacketSender } from './packet-sender.js'
@@ -47,14 +48,6 @@ export interface MembershipComponents {
   random: Random
   logger: Logger
   delegate?: MembershipDelegate
-}
-
-/** How {@link Membership.join} retries and refreshes. */
-export interface JoinOptions {
-  /** Keep retrying seeds this long, ms; 0 = one attempt. @default 0 */
-  timeoutMs?: number
-  /** Re-read a {@link PeerSource} this often, ms, after joining; 0 = never. @default 0 */
-  refreshMs?: number
 }
 
 /** Counters of {@link Membership.stats}. */
