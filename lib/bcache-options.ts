@@ -19,12 +19,47 @@ import { DEFAULT_MAX_QUEUED_BYTES } from './transport/frame-queue.js'
 import { MAX_SERVED_ROUNDS } from './replication/anti-entropy-scheduler.js'
 import { Keyring } from './transport/keyring.js'
 import { checkLabel } from './transport/secure-transport.js'
+import type { PeersOption } from './membership/peer-source.js'
+import { NO_TAGS, checkTags, type Tags } from './wire/tags.js'
+
+/** Default of `joinTimeoutMs` per profile. */
+const DEFAULT_JOIN_TIMEOUT_MS: Readonly<Record<ProfileName, number>> = { lan: 30_000, local: 10_000, wan: 60_000 }
 
 export interface BcacheOptions {
   /** "host:port" to bind (UDP and TCP on the same port); port 0 picks a free one. */
   listenAddr: string
-  /** Seeds to join ("host:port"); `[]` for the first node. @default [] */
-  peers?: readonly string[]
+  /**
+   * Seeds to join: "host:port" entries (`[]` for the first node), or a
+   * function returning them. A host name (`cache.default.svc:7946`, e.g. a
+   * Kubernetes headless service) is resolved to every A/AAAA address, on
+   * each join attempt and every `peerRefreshMs`; this node's own address
+   * among them is skipped. With no seed but itself a node starts at once.
+   * @default []
+   */
+  peers?: readonly string[] | (() => Promise<string[]>)
+  /**
+   * How long `create` keeps retrying the seeds when none answers (they may
+   * not be up yet), ms, with exponential backoff and jitter; 0 = fail at
+   * once. A seed that refuses the join (wrong key, missing key, another
+   * label) or a duplicate node id fails at once whatever this says.
+   * @default 30000 ('lan'), 10000 ('local'), 60000 ('wan')
+   */
+  joinTimeoutMs?: number
+  /**
+   * How often `peers` given as host names or as a function are read again,
+   * ms: new addresses get a push-pull (two halves started apart find each
+   * other), and they are the seeds re-joined when this node is alone.
+   * 0 = never. Ignored when every peer is an IP address.
+   * @default 30000
+   */
+  peerRefreshMs?: number
+  /**
+   * Metadata of this node (zone, version, role…), shown to every node in
+   * `members()`; at most 16 tags and 512 UTF-8 bytes of keys and values.
+   * Change them at runtime with `cache.setTags()`.
+   * @default {}
+   */
+  tags?: Record<string, string>
   /** Most keys held; the least recently used is evicted beyond it (locally, never gossiped). Required. */
   maxKeys: number
   /** Most bytes of values (plus per-entry overhead) held; 0 = no byte bound. @default 0 */
@@ -127,7 +162,10 @@ export interface BcacheOptions {
 
 export interface ResolvedOptions {
   listenAddr: string
-  peers: string[]
+  peers: PeersOption
+  joinTimeoutMs: number
+  peerRefreshMs: number
+  tags: Tags
   maxKeys: number
   maxBytes: number
   ttl: number
@@ -173,7 +211,7 @@ const MAX_FRAME_HEADER_BYTES = 0xffff_ffff
 
 /** Every option name `create` accepts; anything else is refused (a typo must not silently do nothing). */
 const optionNames: Readonly<Record<keyof BcacheOptions, true>> = {
-  listenAddr: true, peers: true, maxKeys: true, maxBytes: true, ttl: true, deletionDelay: true, maxValueBytes: true,
+  listenAddr: true, peers: true, joinTimeoutMs: true, peerRefreshMs: true, tags: true, maxKeys: true, maxBytes: true, ttl: true, deletionDelay: true, maxValueBytes: true,
   nodeId: true, advertiseAddr: true, profile: true, tuning: true, fill: true, statsInterval: true, logger: true,
   secretKeys: true, label: true, allowPlaintext: true,
   maxKeyBytes: true, maxFrameBytes: true, maxMembers: true, maxSyncs: true, maxStreamQueueBytes: true
@@ -200,6 +238,9 @@ export function resolveOptions(opts: BcacheOptions, listenRequired: boolean): Re
     maxValueBytes: positiveInt('maxValueBytes', opts.maxValueBytes ?? 1_048_576),
     nodeId: opts.nodeId === undefined ? undefined : checkNodeId(opts.nodeId),
     tuning: resolveTuning(opts.profile ?? 'lan', opts.tuning ?? {}, 'tuning'),
+    joinTimeoutMs: nonNegativeInt('joinTimeoutMs', opts.joinTimeoutMs ?? DEFAULT_JOIN_TIMEOUT_MS[opts.profile ?? 'lan'] ?? 30_000),
+    peerRefreshMs: nonNegativeInt('peerRefreshMs', opts.peerRefreshMs ?? 30_000),
+    tags: opts.tags === undefined ? NO_TAGS : checkTags(opts.tags, 'option tags:'),
     fill: resolveFillerInit(opts.fill ?? {}, 'fill'),
     statsInterval: nonNegativeInt('statsInterval', opts.statsInterval ?? 10_000),
     logger: opts.logger === undefined ? silentLogger : withMethods<Logger>('logger', opts.logger, loggerMethods, ' (pass console, a pino-like logger, or nothing for silence)'),
@@ -216,13 +257,18 @@ function resolveAddresses(opts: BcacheOptions, listenRequired: boolean): Pick<Re
   }
   if (opts.listenAddr !== undefined) underPath('listenAddr', () => parseAddress(opts.listenAddr))
   const peers = opts.peers ?? []
-  if (!Array.isArray(peers)) throw new TypeError(optionMessage('peers', `must be an array of "host:port" strings, got ${describeValue(peers)}`))
+  if (typeof peers === 'function') return { listenAddr: opts.listenAddr, peers, advertiseAddr: checkAdvertise(opts.advertiseAddr) }
+  if (!Array.isArray(peers)) throw new TypeError(optionMessage('peers', `must be an array of "host:port" strings or a function returning one, got ${describeValue(peers)}`))
   peers.forEach((p: unknown, i) => underPath(`peers[${i}]`, () => parseAddress(p as string)))
-  if (opts.advertiseAddr !== undefined) {
-    const { port } = underPath('advertiseAddr', () => parseAddress(opts.advertiseAddr as string))
-    if (port === 0) throw new RangeError(optionMessage('advertiseAddr', `port 0 cannot be dialled; give the port peers reach this node at, got ${describeValue(opts.advertiseAddr)}`))
+  return { listenAddr: opts.listenAddr, peers: [...peers], advertiseAddr: checkAdvertise(opts.advertiseAddr) }
+}
+
+function checkAdvertise(advertiseAddr: string | undefined): string | undefined {
+  if (advertiseAddr !== undefined) {
+    const { port } = underPath('advertiseAddr', () => parseAddress(advertiseAddr))
+    if (port === 0) throw new RangeError(optionMessage('advertiseAddr', `port 0 cannot be dialled; give the port peers reach this node at, got ${describeValue(advertiseAddr)}`))
   }
-  return { listenAddr: opts.listenAddr, peers: [...peers], advertiseAddr: opts.advertiseAddr }
+  return advertiseAddr
 }
 
 function resolveSecurity(opts: BcacheOptions): Pick<ResolvedOptions, 'keyring' | 'encryption' | 'label' | 'allowPlaintext'> {

@@ -15,6 +15,7 @@ import { snapshotHistogram } from './histogram.js'
 import { checkFillCallOptions } from './fill/filler-options.js'
 import { fillOrStale } from './fill/stale-fill.js'
 import type { MemberInfo } from './membership/member-table.js'
+import { needsRefresh } from './membership/peer-source.js'
 import { assembleNode, type BcacheComponents, type NodeParts } from './node-parts.js'
 import { packValue } from './store/versioned-store.js'
 import type { Keyring } from './transport/keyring.js'
@@ -63,7 +64,8 @@ export class Bcache<V = unknown> extends EventEmitter<BcacheEvents> {
     cache = new Bcache<V>(opts, parts)
     parts.membership.start()
     try {
-      await parts.membership.join(opts.peers)
+      const refreshMs = needsRefresh(opts.peers) ? opts.peerRefreshMs : 0
+      await parts.membership.join(parts.peers, { timeoutMs: opts.joinTimeoutMs, refreshMs })
     } catch (err) {
       await cache.close()
       throw err
@@ -229,9 +231,18 @@ export class Bcache<V = unknown> extends EventEmitter<BcacheEvents> {
     return this.p.transport.keyring
   }
 
-  /** Every known member, this node included. */
+  /** Every known member, this node included, with its `tags`. */
   members(): MemberInfo[] {
     return this.p.membership.members()
+  }
+
+  /**
+   * Replaces this node's tags (see the `tags` option): a new incarnation,
+   * announced to every node. @throws TypeError | RangeError on bad tags
+   */
+  setTags(tags: Record<string, string>): void {
+    this.checkOpen()
+    this.p.membership.setTags(tags)
   }
 
   stats(): BcacheStats {
@@ -274,7 +285,7 @@ export class Bcache<V = unknown> extends EventEmitter<BcacheEvents> {
 
   /** Pulls the current state from a seed before create() resolves. */
   private async initialSync(): Promise<void> {
-    const seeds = this.opts.peers.filter((s) => s !== this.address)
+    const seeds = this.p.membership.seedAddresses()
     if (!(await this.p.replicator.initialSync(seeds))) {
       this.p.logger.warn(`bcache: no initial state transfer from ${seeds.join(', ')}; anti-entropy will catch up`)
     }

@@ -10,6 +10,8 @@ import { Filler } from './fill/filler.js'
 import { LeaseClient } from './fill/lease-client.js'
 import type { Logger } from './logger.js'
 import { Membership } from './membership/membership.js'
+import type { PeerSource } from './membership/join.js'
+import { peerSource, systemResolver, type Resolver } from './membership/peer-source.js'
 import { defaultNodeId } from './membership/start.js'
 import type { Random } from './random.js'
 import { Replicator } from './replication/replicator.js'
@@ -27,6 +29,8 @@ export interface BcacheComponents {
   random?: Random
   /** Runs a function after the current event-loop turn. @default setImmediate */
   defer?: (fn: () => void) => void
+  /** Resolves a peer host name to its IP addresses (A and AAAA). @default `dns.lookup(host, { all: true })` */
+  resolve?: Resolver
 }
 
 /** How the facade hears of changes it turns into events (called only after `assembleNode` returned). */
@@ -48,6 +52,8 @@ export interface NodeParts<V> {
   membership: Membership
   replicator: Replicator
   filler: Filler<V>
+  /** The seeds, read afresh from `peers` (host names resolved) on every call. */
+  peers: PeerSource
 }
 
 /** Binds the transport and builds every layer, calling back the facade through `hooks`. */
@@ -68,7 +74,7 @@ export async function assembleNode<V>(
   const transport = new SecureTransport(bound, { keyring: opts.keyring, label: opts.label, allowPlaintext: opts.allowPlaintext, logger })
   const nodeId = opts.nodeId ?? defaultNodeId()
   const store = new VersionedStore({ maxKeys: opts.maxKeys, maxBytes: opts.maxBytes, deletionDelayMs: opts.deletionDelay, onEvict: hooks.onEvict })
-  const membership = new Membership({ transport, clock, random, logger }, { ...tuning, nodeId, advertiseAddr: opts.advertiseAddr ?? transport.address, maxMembers: opts.maxMembers })
+  const membership = new Membership({ transport, clock, random, logger }, { ...tuning, nodeId, advertiseAddr: opts.advertiseAddr ?? transport.address, maxMembers: opts.maxMembers, tags: opts.tags })
   const replicator = new Replicator(
     { store, cluster: membership, clock, random, logger, defer, origin: writeOrigin(nodeId, clock.now(), random), onRemoteApplied: hooks.onRemoteApplied },
     { ...tuning, maxSyncs: opts.maxSyncs, maxStreamQueueBytes: opts.maxStreamQueueBytes, maxValueBytes: opts.maxValueBytes, deletionDelayMs: opts.deletionDelay }
@@ -85,5 +91,6 @@ export async function assembleNode<V>(
     }
   }, opts.fill)
   leases.serve(filler)
-  return { clock, logger, transport, store, membership, replicator, filler }
+  const peers = peerSource(opts.peers, components.resolve ?? systemResolver)
+  return { clock, logger, transport, store, membership, replicator, filler, peers }
 }

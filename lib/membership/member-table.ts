@@ -32,6 +32,7 @@ import { encodeMessage } from '../wire/codec.js'
 import { MemberState, MsgType, type AliveMsg, type DeadMsg, type SuspectMsg } from '../wire/messages.js'
 import type { MembershipConfig } from '../options.js'
 import type { Awareness } from './awareness.js'
+import { NO_TAGS, hasTags, sameTags, type Tags } from '../wire/tags.js'
 import { memberInfo, type Member, type MemberEvent, type MemberInfo } from './member.js'
 import { MemberRoster } from './member-roster.js'
 import { Suspicion, suspicionTimeoutBounds } from './suspicion.js'
@@ -63,6 +64,8 @@ export interface MemberTableLimits {
    * @default 10000
    */
   maxMembers?: number
+  /** This node's tags, announced in its alive messages (bounds: wire/tags.ts). @default none */
+  tags?: Tags
 }
 
 /**
@@ -103,7 +106,8 @@ export class MemberTable {
       addr: config.advertiseAddr,
       incarnation: Math.floor(c.clock.now() / 1000),
       state: MemberState.Alive,
-      stateChangeMs: c.clock.now()
+      stateChangeMs: c.clock.now(),
+      tags: config.tags ?? NO_TAGS
     }
     this.roster.add(this.self)
   }
@@ -144,7 +148,14 @@ export class MemberTable {
   /** Announces ourselves (at start, and after a refute). */
   broadcastSelf(): void {
     const s = this.self
-    this.broadcast({ type: MsgType.Alive, incarnation: s.incarnation, nodeId: s.nodeId, addr: s.addr })
+    this.broadcast({ type: MsgType.Alive, incarnation: s.incarnation, nodeId: s.nodeId, addr: s.addr, ...(hasTags(s.tags) ? { tags: s.tags } : {}) })
+  }
+
+  /** Replaces our tags: a new incarnation, announced like a refute (bounds checked by the caller). */
+  setSelfTags(tags: Tags): void {
+    this.self.tags = tags
+    this.self.incarnation = Math.min(Number.MAX_SAFE_INTEGER, this.self.incarnation + 1)
+    this.broadcastSelf()
   }
 
   handleAlive(msg: AliveMsg): void {
@@ -165,11 +176,13 @@ export class MemberTable {
       return
     }
     if (msg.incarnation <= m.incarnation && !(gone && msg.addr !== m.addr)) return
-    const changed = m.state !== MemberState.Alive || m.addr !== msg.addr
+    const tags = msg.tags ?? NO_TAGS
+    const changed = m.state !== MemberState.Alive || m.addr !== msg.addr || !sameTags(m.tags, tags)
     m.suspicion?.cancel()
     m.suspicion = undefined
     m.incarnation = msg.incarnation
     m.addr = msg.addr
+    m.tags = tags
     this.roster.setState(m, MemberState.Alive)
     this.broadcast(msg)
     if (gone) this.c.emit('join', memberInfo(m))
@@ -183,7 +196,7 @@ export class MemberTable {
       return
     }
     const now = this.c.clock.now()
-    const fresh: Member = { nodeId: msg.nodeId, addr: msg.addr, incarnation: msg.incarnation, state: MemberState.Alive, stateChangeMs: now }
+    const fresh: Member = { nodeId: msg.nodeId, addr: msg.addr, incarnation: msg.incarnation, state: MemberState.Alive, stateChangeMs: now, tags: msg.tags ?? NO_TAGS }
     this.roster.add(fresh)
     this.broadcast(msg)
     this.c.emit('join', memberInfo(fresh))

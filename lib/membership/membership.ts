@@ -21,6 +21,7 @@ import { InvalidStateError } from '../errors.js'
 import type { Logger } from '../logger.js'
 import type { Random } from '../random.js'
 import type { MembershipConfig } from '../options.js'
+import { checkTags } from '../wire/tags.js'
 import { TransmitQueue } from '../gossip/transmit-queue.js'
 import type { StreamConn, Transport } from '../transport/transport.js'
 import { buildPacket, encodeFrame, encodeMessage, encodeUser } from '../wire/codec.js'
@@ -30,6 +31,9 @@ import type { Cluster, Peer, StreamTagHandler } from './cluster.js'
 import { nullDelegate, type MembershipDelegate } from './delegate.js'
 import { Dissemination } from './dissemination.js'
 import { MemberTable, memberInfo, type MemberEvent, type MemberInfo, type MemberTableLimits } from './member-table.js'
+import { joinWithRetry, type JoinOptions, type PeerSource } from './join.js'
+export type { JoinOptions } from './join.js'
+import { PeerRefresh } from './peer-refresh.js'
 import { PacketReceiver } from './packet-receiver.js'
 import { PacketSender } from './packet-sender.js'
 import { Prober, type ProbeStats } from './prober.js'
@@ -83,6 +87,7 @@ export class Membership extends EventEmitter<MembershipEvents> implements Cluste
   private readonly dropped = new DropCounts()
   private readonly counters = { packetsIn: 0, packetsOut: 0, bytesIn: 0, bytesOut: 0, pushPulls: 0 }
   private running = false
+  private refresher: PeerRefresh | undefined
   /** Seeds of the last join: re-joined when we find ourselves alone. */
   private seeds: readonly string[] = []
   private closed = false
@@ -158,14 +163,40 @@ export class Membership extends EventEmitter<MembershipEvents> implements Cluste
   }
 
   /**
-   * Joins through `seeds` ("host:port"): a push-pull exchange with each,
-   * in parallel. Resolves with the number of seeds reached; rejects with
-   * `JoinError` when none was (an empty list resolves 0: first node).
+   * Joins through `seeds` ("host:port" addresses, or a source re-read on
+   * every attempt and refresh): a push-pull exchange with each, in
+   * parallel, retried as join.ts says. Resolves with the number of seeds
+   * reached; rejects with `JoinError` when none was (no seed resolves 0:
+   * first node).
    */
-  async join(seeds: readonly string[]): Promise<number> {
-    const targets = seeds.filter((s) => s !== this.address)
-    this.seeds = targets
-    return this.pushPulls.join(targets)
+  async join(seeds: readonly string[] | PeerSource, opts: JoinOptions = {}): Promise<number> {
+    const list = typeof seeds === 'function' ? undefined : [...seeds]
+    const source: PeerSource = async () => (list ?? await (seeds as PeerSource)()).filter((s) => s !== this.address)
+    const c = this.c
+    const reached = await joinWithRetry({
+      clock: c.clock, random: c.random, isClosed: () => this.closed, warn: (m) => c.logger.warn(m),
+      seeds: async () => (this.seeds = await source()) as string[],
+      attempt: (targets) => this.pushPulls.joinAttempt(targets)
+    }, { timeoutMs: opts.timeoutMs ?? 0 })
+    if (list === undefined && !this.closed) {
+      this.refresher?.stop()
+      this.refresher = new PeerRefresh({
+        clock: c.clock, logger: c.logger, source, known: (a) => this.table.hasAddress(a),
+        setSeeds: (s) => { this.seeds = s },
+        pushPull: (a) => void this.pushPulls.exchange(a, false).catch((err) => c.logger.debug(`membership: push-pull with ${a} failed: ${String(err)}`))
+      }, opts.refreshMs ?? 0).start()
+    }
+    return reached
+  }
+
+  /** The seeds as last read (the join's, or the latest refresh's), our own address excluded. */
+  seedAddresses(): string[] {
+    return [...this.seeds]
+  }
+
+  /** Replaces this node's tags: a new incarnation, announced to all. @throws TypeError | RangeError on bad tags */
+  setTags(tags: Record<string, string>): void {
+    this.table.setSelfTags(checkTags(tags, 'tags:'))
   }
 
   /**
@@ -187,6 +218,7 @@ export class Membership extends EventEmitter<MembershipEvents> implements Cluste
     this.closed = true
     this.running = false
     for (const t of this.tickers) t.stop()
+    this.refresher?.stop()
     this.tickers.length = 0
     this.prober.stop()
     this.table.stop()

@@ -3,7 +3,7 @@
  * state) that SWIM's gossip cannot guarantee. It serves three purposes:
  *
  * - **Join.** A new node exchanges tables with every seed in parallel; one
- *   answer is enough. A seed's table naming our node id at another live
+ *   answer is enough (join.ts retries an attempt that reached none). A seed's table naming our node id at another live
  *   address means the id is taken: the join is refused with
  *   `DuplicateNodeIdError` rather than two nodes fighting over one id.
  * - **Repair.** Every `pushPullIntervalMs` (stretched by `log2(N/32)` beyond
@@ -20,14 +20,16 @@
  * ({@link PushPull.answer}) replies first, then merges.
  */
 import type { Clock } from '../clock.js'
-import { DuplicateNodeIdError, JoinError } from '../errors.js'
+import { DuplicateNodeIdError } from '../errors.js'
 import type { Logger } from '../logger.js'
 import type { Random } from '../random.js'
 import type { MembershipConfig } from '../options.js'
 import type { StreamConn, Transport } from '../transport/transport.js'
 import { DecodeError, encodeFrame } from '../wire/codec.js'
-import { MemberState, MsgType, type PushNodeState, type PushPullMsg } from '../wire/messages.js'
+import { MemberState, MsgType, type AliveMsg, type PushNodeState, type PushPullMsg } from '../wire/messages.js'
+import { hasTags } from '../wire/tags.js'
 import type { MembershipDelegate } from './delegate.js'
+import type { JoinAttempt, SeedFailure } from './join.js'
 import type { MemberTable } from './member-table.js'
 import { exchange, pushPullMsg } from './streams.js'
 
@@ -54,21 +56,17 @@ export class PushPull {
   ) {}
 
   /**
-   * Exchanges with every seed in parallel. Resolves with the number reached;
-   * rejects with `DuplicateNodeIdError` when a seed knows our id elsewhere,
-   * `JoinError` when no seed answered (none given resolves 0).
+   * One join attempt: exchanges with every seed in parallel. Resolves with
+   * how many answered and why the others did not (see join.ts for the
+   * retries); rejects with `DuplicateNodeIdError` when a seed knows our id elsewhere.
    */
-  async join(targets: readonly string[]): Promise<number> {
-    if (targets.length === 0) return 0
+  async joinAttempt(targets: readonly string[]): Promise<JoinAttempt> {
     const results = await Promise.allSettled(targets.map((s) => this.exchange(s, true)))
-    const ok = results.filter((r) => r.status === 'fulfilled').length
     const clash = results.find((r) => r.status === 'rejected' && r.reason instanceof DuplicateNodeIdError)
     if (clash !== undefined) throw (clash as PromiseRejectedResult).reason
-    if (ok === 0) {
-      const causes = results.map((r, i) => `${targets[i]}: ${String((r as PromiseRejectedResult).reason?.message ?? r)}`)
-      throw new JoinError(`could not join through any seed (${causes.join('; ')})`, { cause: (results[0] as PromiseRejectedResult).reason })
-    }
-    return ok
+    const failures: SeedFailure[] = []
+    results.forEach((r, i) => { if (r.status === 'rejected') failures.push({ seed: targets[i]!, error: r.reason }) })
+    return { ok: results.length - failures.length, failures }
   }
 
   /** One push-pull exchange with `addr`; merges what comes back. */
@@ -140,7 +138,11 @@ export class PushPull {
 /** Our member table as a push-pull message carries it. */
 export function tableState(table: MemberTable): PushNodeState[] {
   const out: PushNodeState[] = []
-  for (const m of table.all()) out.push({ nodeId: m.nodeId, addr: m.addr, incarnation: m.incarnation, state: m.state })
+  for (const m of table.all()) {
+    const row: PushNodeState = { nodeId: m.nodeId, addr: m.addr, incarnation: m.incarnation, state: m.state }
+    if (hasTags(m.tags)) row.tags = m.tags
+    out.push(row)
+  }
   return out
 }
 
@@ -154,7 +156,7 @@ export function mergeRemoteTable(table: MemberTable, nodes: readonly PushNodeSta
   for (const n of nodes) {
     switch (n.state) {
       case MemberState.Alive:
-        table.handleAlive({ type: MsgType.Alive, incarnation: n.incarnation, nodeId: n.nodeId, addr: n.addr })
+        table.handleAlive(aliveOf(n))
         break
       case MemberState.Left:
         table.handleDead({ type: MsgType.Dead, incarnation: n.incarnation, nodeId: n.nodeId, fromId: n.nodeId })
@@ -162,9 +164,16 @@ export function mergeRemoteTable(table: MemberTable, nodes: readonly PushNodeSta
       default:
         if (table.get(n.nodeId) === undefined) {
           // Learn of it as alive first so the suspicion has something to apply to.
-          table.handleAlive({ type: MsgType.Alive, incarnation: n.incarnation, nodeId: n.nodeId, addr: n.addr })
+          table.handleAlive(aliveOf(n))
         }
         table.handleSuspect({ type: MsgType.Suspect, incarnation: n.incarnation, nodeId: n.nodeId, fromId: selfId })
     }
   }
+}
+
+/** The alive message a push-pull row stands for. */
+function aliveOf(n: PushNodeState): AliveMsg {
+  const msg: AliveMsg = { type: MsgType.Alive, incarnation: n.incarnation, nodeId: n.nodeId, addr: n.addr }
+  if (n.tags !== undefined) msg.tags = n.tags
+  return msg
 }

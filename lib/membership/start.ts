@@ -19,6 +19,8 @@ export interface StartMembershipOptions {
   listenAddr: string
   /** Seeds to join ("host:port"); empty for the first node. */
   peers?: readonly string[]
+  /** Keep retrying the seeds this long when none answers, ms (join.ts); 0 = fail at once. @default 0 */
+  joinTimeoutMs?: number
   /** Unique node id. @default `${hostname}-${pid}-${random}` */
   nodeId?: string
   /** Address peers should use to reach us. @default the bound address */
@@ -65,7 +67,7 @@ export async function startMembership(opts: StartMembershipOptions): Promise<Mem
   )
   membership.start()
   try {
-    await membership.join(peers)
+    await membership.join(peers, { timeoutMs: opts.joinTimeoutMs ?? 0 })
   } catch (err) {
     await membership.shutdown()
     throw err

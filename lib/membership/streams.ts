@@ -6,6 +6,7 @@
  */
 import { StreamError, TimeoutError } from '../errors.js'
 import type { Clock } from '../clock.js'
+import { StreamRefusedError } from '../transport/refusal.js'
 import type { StreamConn, Transport } from '../transport/transport.js'
 import { decodeFrame, encodeFrame, DecodeError } from '../wire/codec.js'
 import { MsgType, type PushPullMsg, type StreamMsg } from '../wire/messages.js'
@@ -14,7 +15,7 @@ import type { Member } from './member.js'
 /**
  * Resolves with the next frame on `conn`, decoded. Rejects with
  * `TimeoutError` after `timeoutMs`, `StreamError` if the connection closes
- * first, `DecodeError` on a malformed frame.
+ * first (`StreamRefusedError` when the peer refused our frame and said why), `DecodeError` on a malformed frame.
  */
 export function readFrame(conn: StreamConn, clock: Clock, timeoutMs: number): Promise<StreamMsg> {
   return new Promise((resolve, reject) => {
@@ -34,7 +35,7 @@ export function readFrame(conn: StreamConn, clock: Clock, timeoutMs: number): Pr
         settle(err as Error)
       }
     })
-    conn.onClose((err) => settle(new StreamError(`stream to ${conn.remoteAddress} closed before a reply`, { cause: err })))
+    conn.onClose((err) => settle(err instanceof StreamRefusedError ? err : new StreamError(`stream to ${conn.remoteAddress} closed before a reply`, { cause: err })))
   })
 }
 

@@ -17,11 +17,12 @@
  * plaintext; sealed once it sends sealed), so nodes that have no key yet keep
  * working during a rolling restart. Turn it off once every node has the key.
  *
- * Streams: a dialled stream is sealed like datagrams. An accepted stream
- * checks each frame on its own; its replies take the form of its first
- * frame (sealed, or plain within the migration window). A refused frame
- * destroys the stream. Frames are checked synchronously as they arrive: the
- * wrapper queues nothing.
+ * Streams (secure-stream-conn.ts): a dialled stream is sealed like
+ * datagrams. An accepted stream checks each frame on its own; its replies
+ * take the form of its first frame (sealed, or plain within the migration
+ * window). A refused frame ends the stream; a refused *first* frame is
+ * answered with a refusal frame naming the reason (refusal.ts), so a
+ * misconfigured joiner learns why.
  *
  * Threat model, in short (the README has the full text): without a key an
  * attacker can neither read nor forge nor alter anything; it can drop,
@@ -32,7 +33,6 @@
  */
 import { DropCounts, mergeCounts } from '../drop-counts.js'
 import type { Logger } from '../logger.js'
-import { StreamError } from '../errors.js'
 import {
   envelopeOverhead,
   looksEnveloped,
@@ -45,6 +45,8 @@ import {
 } from './envelope.js'
 import { HEADER_BYTES, PROTOCOL_VERSION } from './header.js'
 import { Keyring } from './keyring.js'
+import type { OwnSecurity } from './refusal.js'
+import { SecureStreamConn } from './secure-stream-conn.js'
 import type { PacketHandler, StreamConn, StreamHandler, Transport, TransportStats } from './transport.js'
 
 /** Settings of a {@link SecureTransport}. */
@@ -147,22 +149,24 @@ export class SecureTransport implements Transport {
     return sealEnvelope(frame, PROTOCOL_VERSION, this.label, key, this.nonces)
   }
 
-  /** @internal opens one arriving frame; undefined (counted, logged) when refused */
-  openFrame(frame: Buffer, from: string): { payload: Buffer; encrypted: boolean } | undefined {
+  /** @internal opens one arriving frame; the reason (counted, logged) when refused */
+  openFrame(frame: Buffer, from: string): { payload: Buffer; encrypted: boolean } | EnvelopeDrop {
     const policy = this.policy()
     if (!looksEnveloped(frame, PROTOCOL_VERSION)) {
       // A bare frame, from a node with neither key nor label.
       const reason = policy.label.length > 0 ? 'label-mismatch' : policy.keys.length > 0 && !policy.allowPlaintext ? 'plaintext-refused' : undefined
       if (reason === undefined) return { payload: frame, encrypted: false }
       this.refuse(`stream-${reason}`, reason, from, 'stream frame')
-      return undefined
+      return reason
     }
     const r = openEnvelope(frame, policy)
-    if (typeof r === 'string') {
-      this.refuse(`stream-${r}`, r, from, 'stream frame')
-      return undefined
-    }
+    if (typeof r === 'string') this.refuse(`stream-${r}`, r, from, 'stream frame')
     return r
+  }
+
+  /** @internal what this node sent with, to explain a refusal it received */
+  ownSecurity(encrypted: boolean): OwnSecurity {
+    return { label: this.label.toString('utf8'), encrypted }
   }
 
   /** @internal counts a drop and logs it (warn the first time per reason) */
@@ -229,62 +233,5 @@ function explain(reason: EnvelopeDrop): string {
     case 'encrypted-without-key': return 'encrypted, but no secretKeys are configured here'
     case 'decrypt-failed': return 'authentication failed with every key in our ring (wrong key, or tampered)'
     case 'plaintext-refused': return 'unencrypted, but secretKeys are configured here (allowPlaintext is off)'
-  }
-}
-
-/** A stream whose frames go through the envelope of its transport. */
-class SecureStreamConn implements StreamConn {
-  /** Whether our frames are encrypted; for an accepted stream, decided by its first frame. */
-  private encrypt: boolean | undefined
-
-  constructor(
-    private readonly owner: SecureTransport,
-    private readonly inner: StreamConn,
-    encrypt: boolean | undefined
-  ) {
-    this.encrypt = encrypt
-  }
-
-  get remoteAddress(): string {
-    return this.inner.remoteAddress
-  }
-
-  get closed(): boolean {
-    return this.inner.closed
-  }
-
-  send(frame: Uint8Array): boolean {
-    if (this.inner.closed) return false
-    const encrypt = this.encrypt ?? this.owner.keyring.enabled
-    return this.inner.send(this.owner.sealFrame(frame, encrypt))
-  }
-
-  drain(): Promise<void> {
-    return this.inner.drain()
-  }
-
-  onFrame(handler: (frame: Buffer) => void): void {
-    this.inner.onFrame((frame) => {
-      if (this.inner.closed) return
-      const r = this.owner.openFrame(frame, this.inner.remoteAddress)
-      if (r === undefined) {
-        this.inner.destroy(new StreamError(`stream from ${this.inner.remoteAddress}: frame refused by the security envelope`))
-        return
-      }
-      if (this.encrypt === undefined) this.encrypt = r.encrypted || !this.owner.allowPlaintext
-      handler(r.payload)
-    })
-  }
-
-  onClose(handler: (err?: Error) => void): void {
-    this.inner.onClose(handler)
-  }
-
-  close(): void {
-    this.inner.close()
-  }
-
-  destroy(err?: Error): void {
-    this.inner.destroy(err)
   }
 }

@@ -88,7 +88,14 @@ export function parseAddress(address: string): { host: string; port: number } {
   return { host: m[1]!, port }
 }
 
-/** Joins host and port, bracketing IPv6 hosts. */
+/**
+ * Joins host and port, bracketing IPv6 hosts. An IPv4-mapped IPv6 address
+ * (`::ffff:10.0.0.1`, what a dual-stack socket reports for an IPv4 peer)
+ * is written as the IPv4 address, so one peer has one address whichever
+ * socket saw it.
+ */
 export function formatAddress(host: string, port: number): string {
+  const mapped = /^::ffff:(\d{1,3}(?:\.\d{1,3}){3})$/i.exec(host)
+  if (mapped !== null) return `${mapped[1]}:${port}`
   return host.includes(':') ? `[${host}]:${port}` : `${host}:${port}`
 }

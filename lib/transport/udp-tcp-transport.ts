@@ -93,6 +93,9 @@ export class UdpTcpTransport implements Transport, TcpConnOwner {
     }
   }
 
+  /** Whether the UDP socket is IPv6: then IPv4 targets are sent to as `::ffff:a.b.c.d` (dual stack). */
+  private readonly udp6: boolean
+
   private constructor(udp: dgram.Socket, server: net.Server, address: string, init: Required<Omit<UdpTcpTransportInit, 'host' | 'port'>>) {
     this.udp = udp
     this.server = server
@@ -100,6 +103,7 @@ export class UdpTcpTransport implements Transport, TcpConnOwner {
     this.logger = init.logger
     this.maxFrameBytes = init.maxFrameBytes
     this.maxPacketBytes = init.maxPacketBytes
+    this.udp6 = net.isIPv6(parseAddress(address).host)
     udp.on('message', (msg, rinfo) => this.onMessage(msg, rinfo))
     udp.on('error', (err) => {
       this.counters.drop('socket-error')
@@ -139,7 +143,8 @@ export class UdpTcpTransport implements Transport, TcpConnOwner {
     try {
       // Not copied: dgram sends after an async address lookup, so the caller
       // must not modify `data` afterwards (Transport.sendPacket's contract).
-      this.udp.send(data, port, host, this.onSent)
+      // An IPv6 socket (e.g. bound to "::", dual stack) reaches IPv4 peers only at their mapped address.
+      this.udp.send(data, port, this.udp6 && net.isIPv4(host) ? `::ffff:${host}` : host, this.onSent)
       this.pendingSends++
     } catch (err) {
       this.counters.drop('send-error')

@@ -5,6 +5,7 @@
  * its interface in `messages.ts` (Ping = `[0, seq, targetId, sourceId,
  * sourceAddr]`, PushPull = `[8, join, [[nodeId, addr, incarnation, state],
  * ...], userState]`, User = `[7, payload]`); Buffers travel as msgpack bin.
+ * Tags (tags.ts) are appended to Alive and push-pull rows only when present.
  *
  * - Datagrams (`packet.ts`): a 4-byte header and one msgpack array of
  *   pre-encoded messages; built by {@link buildPacket}, read by
@@ -30,6 +31,7 @@ import { DecodeError } from './decode-error.js'
 import { MsgType, type Msg, type PacketMsg, type StreamMsg } from './messages.js'
 import { PROTOCOL_VERSION } from './packet.js'
 import { safeUnpack } from './safe-unpack.js'
+import { hasTags, tagsToWire } from './tags.js'
 import { DEFAULT_DECODE_LIMITS, toMessage, type DecodeLimits, type MsgContext } from './validate.js'
 
 export { DROP_REASONS, DecodeError, type DropReason } from './decode-error.js'
@@ -66,11 +68,12 @@ function toArray(msg: Msg): unknown[] {
     case MsgType.Nack: return [msg.type, msg.seq]
     case MsgType.Suspect:
     case MsgType.Dead: return [msg.type, msg.incarnation, msg.nodeId, msg.fromId]
-    case MsgType.Alive: return [msg.type, msg.incarnation, msg.nodeId, msg.addr]
+    case MsgType.Alive:
+      return hasTags(msg.tags) ? [msg.type, msg.incarnation, msg.nodeId, msg.addr, tagsToWire(msg.tags)] : [msg.type, msg.incarnation, msg.nodeId, msg.addr]
     case MsgType.User: return [msg.type, msg.payload]
     case MsgType.PushPull:
     case MsgType.PushPullReply: {
-      const rows = msg.nodes.map((n) => [n.nodeId, n.addr, n.incarnation, n.state])
+      const rows = msg.nodes.map((n) => hasTags(n.tags) ? [n.nodeId, n.addr, n.incarnation, n.state, tagsToWire(n.tags)] : [n.nodeId, n.addr, n.incarnation, n.state])
       return [msg.type, msg.join, rows, msg.userState]
     }
     case MsgType.UserStream: return [msg.type, msg.tag, msg.payload]

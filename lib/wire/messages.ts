@@ -4,7 +4,10 @@
  * objects here are the decoded form.
  *
  * Only append to {@link MsgType}: the numbers are part of the protocol.
+ * Only append fields, too: decoders ignore fields after the ones they know.
  */
+import type { Tags } from './tags.js'
+
 export enum MsgType {
   Ping = 0,
   PingReq = 1,
@@ -76,6 +79,8 @@ export interface AliveMsg {
   incarnation: number
   nodeId: string
   addr: string
+  /** The node's tags (tags.ts); absent = none. Appended field: older decoders ignore it. */
+  tags?: Tags
 }
 
 /** `fromId` declares `nodeId` dead at `incarnation`; `fromId === nodeId` means a graceful leave. */
@@ -97,6 +102,8 @@ export interface PushNodeState {
   addr: string
   incarnation: number
   state: MemberState
+  /** The member's tags (tags.ts); absent = none. Appended field: older decoders ignore it. */
+  tags?: Tags
 }
 
 /** Push-pull request or reply: the sender's member table plus delegate state. */

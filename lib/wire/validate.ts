@@ -15,6 +15,10 @@
  * - `state`: a {@link MemberState} number; flags: real booleans.
  * - payloads: bins (Buffers, returned as zero-copy views) of at most
  *   `maxUserPayloadBytes`.
+ * - tags (appended to Alive and push-pull rows): an array in that slot is a
+ *   tag set and must be a flat array of string pairs within the bounds of
+ *   `tags.ts` (else `field`); anything else there predates tags (a trailing
+ *   field of some other version) and is ignored like any unknown field.
  *
  * **Forward compatibility:** fields after the schema's last one (in a message
  * or a push-pull row) are ignored, so a later version may append fields.
@@ -23,6 +27,7 @@
  * (1.0) decodes to the same number and is accepted.
  */
 import { DecodeError } from './decode-error.js'
+import { tagsFromWire } from './tags.js'
 import { utf8Within } from './utf8.js'
 import {
   MemberState,
@@ -212,12 +217,14 @@ function suspectOrDead<T extends MsgType.Suspect | MsgType.Dead>(
 
 function alive(a: unknown[], limits: DecodeLimits): AliveMsg {
   need(a, 3, 'Alive')
-  return {
+  const msg: AliveMsg = {
     type: MsgType.Alive,
     incarnation: incarnation(a[1], 'Alive.incarnation'),
     nodeId: id(a[2], limits.maxIdBytes, 'Alive.nodeId'),
     addr: addr(a[3], 'Alive.addr')
   }
+  if (Array.isArray(a[4])) msg.tags = tagsFromWire(a[4], 'Alive.tags')
+  return msg
 }
 
 function pushPull(a: unknown[], limits: DecodeLimits, type: PushPullMsg['type']): PushPullMsg {
@@ -235,12 +242,14 @@ function pushPull(a: unknown[], limits: DecodeLimits, type: PushPullMsg['type'])
 function nodeRow(row: unknown, limits: DecodeLimits): PushNodeState {
   if (!Array.isArray(row)) throw bad('PushPull.nodes[]')
   if (row.length < 4) throw new DecodeError('shape', `PushPull row: ${row.length} of 4 fields`)
-  return {
+  const node: PushNodeState = {
     nodeId: id(row[0], limits.maxIdBytes, 'PushPull.nodes[].nodeId'),
     addr: addr(row[1], 'PushPull.nodes[].addr'),
     incarnation: incarnation(row[2], 'PushPull.nodes[].incarnation'),
     state: memberState(row[3], 'PushPull.nodes[].state')
   }
+  if (Array.isArray(row[4])) node.tags = tagsFromWire(row[4], 'PushPull.nodes[].tags')
+  return node
 }
 
 function userStream(a: unknown[], limits: DecodeLimits): UserStreamMsg {
