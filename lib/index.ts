@@ -18,3 +18,6 @@ export {
   BcacheError, ClosedError, TimeoutError, JoinError, DuplicateNodeIdError, StreamError, BindError,
   FillTimeoutError, FillAbortedError, FillError, InvalidStateError
 } from './errors.js'
+export { StreamRefusedError } from './transport/refusal.js'
+export type { Resolver, PeersOption } from './membership/peer-source.js'
+export { MAX_TAGS, MAX_TAGS_BYTES, type Tags } from './wire/tags.js'

@@ -4,7 +4,7 @@
  * the broadcast queue a delegate can use to piggyback its own messages
  * (memberlist's `TransmitLimitedQueue`), and the UDP+TCP transport.
  */
-export { Membership, type MembershipComponents, type MembershipEvents, type MembershipStats } from './membership/membership.js'
+export { Membership, type MembershipComponents, type MembershipEvents, type MembershipStats, type JoinOptions } from './membership/membership.js'
 export { startMembership, defaultNodeId, type StartMembershipOptions } from './membership/start.js'
 export type { MemberInfo, MemberEvent } from './membership/member-table.js'
 export type { MembershipDelegate } from './membership/delegate.js'
