@@ -21,11 +21,6 @@ import { EventEmitter } from 'node:events'
 import type { Keyv, KeyvStoreAdapter, StoredData } from 'keyv'
 import type { Bcache, FillCallOptions } from './bcache.js'
 
-/** The prefix-clear another branch adds to Bcache (`cache.clear({ prefix })`). */
-interface PrefixClear {
-  clear(options?: { prefix?: string }): void
-}
-
 /**
  * Keyv storage adapter over one bcache node: `new Keyv({ store: new KeyvBcache(node) })`.
  * Any value Keyv hands over (a string, or an object with `serialize: undefined`)
@@ -89,15 +84,8 @@ export class KeyvBcache extends EventEmitter implements KeyvStoreAdapter {
    */
   async clear(): Promise<void> {
     const prefix = this.namespace === undefined || this.namespace === '' ? '' : `${this.namespace}:`
-    const cache = this.cache as unknown as Partial<PrefixClear>
-    if (typeof cache.clear === 'function') {
-      cache.clear(prefix === '' ? {} : { prefix })
-      return
-    }
-    // Interim, until Bcache has `clear({ prefix })`: delete the keys with the
-    // prefix that this node holds. The deletes replicate, so they go on
-    // every node; a write this node has not received yet survives.
-    for (const key of this.cache.keys()) if (key.startsWith(prefix)) this.cache.delete(key)
+    // A cluster-wide, versioned clear: a write from before it does not survive on any node.
+    this.cache.clear(prefix === '' ? {} : { prefix })
   }
 
   /**
