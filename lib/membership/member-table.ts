@@ -35,6 +35,7 @@ import type { Awareness } from './awareness.js'
 import { NO_TAGS, hasTags, sameTags, type Tags } from '../wire/tags.js'
 import { memberInfo, type Member, type MemberEvent, type MemberInfo } from './member.js'
 import { MemberRoster } from './member-roster.js'
+import { ReapedAddresses } from './reaped-addresses.js'
 import { Suspicion, suspicionTimeoutBounds } from './suspicion.js'
 
 export { memberInfo, type Member, type MemberEvent, type MemberInfo } from './member.js'
@@ -80,21 +81,14 @@ export const MAX_ACCUSED_INCARNATION = 2 ** 52
 export const DEFAULT_MAX_MEMBERS = 10_000
 
 /** The member table: every member's state, changed only by the SWIM rules above. */
-/** Most addresses of reaped dead members kept for reconnection attempts. */
-export const MAX_REAPED_ADDRESSES = 64
-
 export class MemberTable {
   /** Every member, ourselves included; the live count includes us while we are up. */
   private readonly roster: MemberRoster
   readonly self: Member
   /** True once a graceful leave started: accusations are no longer refuted. */
   leaving = false
-  /**
-   * Addresses of members reaped while dead (not left), newest last, at most
-   * {@link MAX_REAPED_ADDRESSES}: push-pull keeps trying them, so a partition
-   * that outlasts `reapDeadAfterMs` still heals when the seeds are gone too.
-   */
-  private readonly reaped: string[] = []
+  /** Addresses of members reaped while dead: push-pull keeps trying them (reaped-addresses.ts). */
+  private readonly reaped = new ReapedAddresses()
 
   constructor(
     private readonly c: MemberTableComponents,
@@ -259,23 +253,16 @@ export class MemberTable {
     for (const m of this.roster.all()) {
       if (m !== this.self && m.state >= MemberState.Dead && m.stateChangeMs <= cutoff) {
         this.roster.remove(m.nodeId)
-        if (m.state === MemberState.Dead) this.rememberReaped(m.addr)
+        if (m.state === MemberState.Dead) this.reaped.remember(m.addr)
         n++
       }
     }
     return n
   }
 
-  /** Addresses of members reaped while dead, oldest first (see `reaped`). */
+  /** Addresses of members reaped while dead, oldest first. */
   reapedAddresses(): readonly string[] {
-    return this.reaped
-  }
-
-  private rememberReaped(addr: string): void {
-    const i = this.reaped.indexOf(addr)
-    if (i >= 0) this.reaped.splice(i, 1)
-    this.reaped.push(addr)
-    if (this.reaped.length > MAX_REAPED_ADDRESSES) this.reaped.shift()
+    return this.reaped.list()
   }
 
   /** Cancels every suspicion timer (on shutdown). */
