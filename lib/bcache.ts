@@ -17,6 +17,7 @@ import { fillOrStale } from './fill/stale-fill.js'
 import type { MemberInfo } from './membership/member-table.js'
 import { needsRefresh } from './membership/peer-source.js'
 import { assembleNode, type BcacheComponents, type NodeParts } from './node-parts.js'
+import type { LiveEntries } from './store/live-entries.js'
 import { packValue } from './store/versioned-store.js'
 import type { Keyring } from './transport/keyring.js'
 
@@ -35,6 +36,8 @@ export class Bcache<V = unknown> extends EventEmitter<BcacheEvents> {
   /** Key events; the write paths pay one listener-count check each when nobody listens. */
   private readonly events: KeyEvents
   private readonly now: () => number
+  /** The store's live entries: `get` reads them directly (the hot path). */
+  private readonly live: LiveEntries
   private closed = false
   private statsTicker: Ticker | undefined
 
@@ -43,6 +46,7 @@ export class Bcache<V = unknown> extends EventEmitter<BcacheEvents> {
     this.events = new KeyEvents(this as unknown as EventEmitter, p.logger)
     const clock = p.clock
     this.now = () => clock.now()
+    this.live = p.store.live
     for (const e of ['join', 'update', 'leave', 'fail'] as const) p.membership.on(e, (m) => this.emit(e, m))
   }
 
@@ -94,13 +98,14 @@ export class Bcache<V = unknown> extends EventEmitter<BcacheEvents> {
     const bytes = packValue(value) // transient: write() copies it into the delta
     checkValueSize(key, bytes, this.opts.maxValueBytes, this.opts.maxBytes)
     this.counters.sets++
-    this.p.replicator.write(key, bytes, expiresAt)
+    // A primitive is kept as given (immutable, and it round-trips exactly); an object as its bytes.
+    this.p.replicator.write(key, bytes, expiresAt, typeof value === 'object' && value !== null ? undefined : value)
     this.events.emit('set', key, 'local')
   }
 
   /** The value of `key`, or undefined. Local and synchronous: no network. */
   get(key: string): V | undefined {
-    const v = this.p.store.get(key, this.now) as V | undefined
+    const v = this.live.get(key, this.now) as V | undefined
     if (v === undefined) this.counters.misses++
     else this.counters.hits++
     return v

@@ -7,7 +7,10 @@
  *   when a peer's far-ahead clock wrote the key last (invariant 11).
  * - The stored value is not the caller's object but its encoded bytes,
  *   decoded on first read: the writer reads exactly what its peers read, and
- *   mutating the object after `set` changes nothing (invariant 12).
+ *   mutating the object after `set` changes nothing (invariant 12). A
+ *   primitive (string, number, boolean, null) cannot be mutated and
+ *   round-trips exactly (the codec refuses what would not), so it is kept as
+ *   given (`primitive`): no decode, and the writer's reads share it.
  * - The stored bytes are a view into the delta: one allocation serves both.
  * - A clear (store/clears.ts) is numbered and pushed like any write; its
  *   version is above every version held for a key of its prefix, so every
@@ -42,7 +45,7 @@ export class LocalWriter {
    * undefined. Visible locally at once; pushed at the end of this turn.
    * `bytes` is copied before this returns (it may be a transient encoder buffer).
    */
-  write(key: string, bytes: Buffer | undefined, expiresAt: number): void {
+  write(key: string, bytes: Buffer | undefined, expiresAt: number, primitive: unknown = NOT_DECODED): void {
     const { store, origin } = this.c
     const now = this.c.clock.now()
     const { wall, counter } = this.c.hlc.tickAbove(now, store.versionFloor(key))
@@ -55,7 +58,7 @@ export class LocalWriter {
       const at = deltaValueOffset(key, bytes.length)
       stored = delta.subarray(at, at + bytes.length)
     }
-    const entry: Entry = { key, bytes: stored, value: tombstone ? undefined : NOT_DECODED, version, seq, expiresAt, tombstone }
+    const entry: Entry = { key, bytes: stored, value: tombstone ? undefined : primitive, version, seq, expiresAt, tombstone }
     store.apply(entry, now)
     if (!tombstone && this.c.waiters.has(key)) this.c.waiters.wake(key, store.get(key, () => this.c.clock.now()))
     this.c.stats.deltasOut++

@@ -143,8 +143,8 @@ export class Replicator implements MembershipDelegate {
   }
 
   /** A local write (encoded value `bytes`, or a delete when undefined); see local-writes.ts. */
-  write(key: string, bytes: Buffer | undefined, expiresAt: number): void {
-    this.writer.write(key, bytes, expiresAt)
+  write(key: string, bytes: Buffer | undefined, expiresAt: number, primitive?: unknown): void {
+    this.writer.write(key, bytes, expiresAt, primitive)
   }
 
   /** A local clear of the keys starting with `prefix` (`''`: every key); see local-writes.ts. */
