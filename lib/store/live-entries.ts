@@ -109,13 +109,7 @@ export class LiveEntries {
   has(key: string, now: () => number): boolean {
     const e = this.entries.get(key)
     if (e === undefined) return false
-    if (e.expiresAt !== 0) {
-      const t = now()
-      if (t >= e.expiresAt) {
-        this.expire(key, e, t)
-        return false
-      }
-    }
+    if (this.expiredNow(key, e, now)) return false
     return true
   }
 
@@ -127,13 +121,7 @@ export class LiveEntries {
   peekValue(key: string, now: () => number): unknown {
     const e = this.entries.get(key)
     if (e === undefined) return undefined
-    if (e.expiresAt !== 0) {
-      const t = now()
-      if (t >= e.expiresAt) {
-        this.expire(key, e, t)
-        return undefined
-      }
-    }
+    if (this.expiredNow(key, e, now)) return undefined
     return this.decoded(key, e)
   }
 
@@ -214,6 +202,15 @@ export class LiveEntries {
     this.liveBytes = 0
   }
 
+  /** Whether the live entry `e` has expired at `now()` (then it is expired here and now). `now` is only called for TTL keys. */
+  private expiredNow(key: string, e: Entry, now: () => number): boolean {
+    if (e.expiresAt === 0) return false
+    const t = now()
+    if (t < e.expiresAt) return false
+    this.expire(key, e, t)
+    return true
+  }
+
   /** TTL expiry of `e` at `nowMs`: removed, counted, reported, handed to `onExpired`. */
   private expire(key: string, e: Entry, nowMs: number): void {
     this.drop(key, e)
@@ -253,13 +250,7 @@ export class LiveEntries {
    */
   private open(key: string, now: () => number): unknown {
     const e = this.entries.get(key)!
-    if (e.expiresAt !== 0) {
-      const t = now()
-      if (t >= e.expiresAt) {
-        this.expire(key, e, t)
-        return undefined
-      }
-    }
+    if (this.expiredNow(key, e, now)) return undefined
     const v = this.decoded(key, e)
     if (e.expiresAt === 0 && v !== undefined) this.live.set(key, v as Held) // same key, same size: no eviction
     return v
