@@ -60,7 +60,7 @@ export function checkValueSize(key: string, bytes: Buffer, maxValueBytes: number
   if (bytes.length > maxValueBytes) {
     throw new RangeError(`value of ${key} is ${bytes.length} bytes encoded, over maxValueBytes (${maxValueBytes})`)
   }
-  if (maxBytes > 0 && sizeOf(key, bytes.length) > maxBytes) {
+  if (maxBytes > 0 && sizeOf(key, bytes) > maxBytes) {
     throw new RangeError(`value of ${key} (${bytes.length} bytes encoded) would not fit in maxBytes (${maxBytes}) on its own`)
   }
 }

@@ -7,7 +7,7 @@
  * DESIGN.md invariant 9).
  */
 import type { Entry } from './entry.js'
-import type { LiveEntries } from './live-entries.js'
+import type { KeyVersion, LiveEntries } from './live-entries.js'
 import type { StaleValues } from './stale-values.js'
 import type { Tombstones } from './tombstones.js'
 import { compareVersions } from './version.js'
@@ -15,10 +15,10 @@ import { compareVersions } from './version.js'
 /** Drops what `clear` supersedes; returns how many live entries went. */
 export function dropCleared(clear: Entry, live: LiveEntries, tombs: Tombstones, stale: StaleValues): number {
   const prefix = clear.key
-  const covered = (e: Entry): boolean => e.key.startsWith(prefix) && compareVersions(e.version, clear.version) < 0
-  const gone: Entry[] = []
-  for (const e of live.values()) if (covered(e)) gone.push(e)
-  for (const e of gone) live.drop(e.key, e)
+  const covered = (e: KeyVersion): boolean => e.key.startsWith(prefix) && compareVersions(e.version, clear.version) < 0
+  const gone: string[] = []
+  for (const e of live.versions()) if (covered(e)) gone.push(e.key)
+  for (const key of gone) live.drop(key)
   const buried: string[] = []
   for (const e of tombs.entries()) if (covered(e)) buried.push(e.key)
   for (const key of buried) tombs.delete(key)
@@ -27,7 +27,7 @@ export function dropCleared(clear: Entry, live: LiveEntries, tombs: Tombstones, 
 }
 
 /** The newest version held among the live entries, tombstones and clears covering `prefix` (local `clear` stamps above it). */
-export function newestUnder(prefix: string, sources: ReadonlyArray<Iterable<Entry>>, covering: Entry | undefined): Entry['version'] | undefined {
+export function newestUnder(prefix: string, sources: ReadonlyArray<Iterable<KeyVersion>>, covering: Entry | undefined): Entry['version'] | undefined {
   let best = covering?.version
   for (const source of sources) {
     for (const e of source) {

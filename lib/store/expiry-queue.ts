@@ -1,5 +1,5 @@
 /**
- * When keys with a TTL expire: a binary min-heap of `(expiresAt, key)`, so
+ * When keys with a TTL expire: a binary min-heap of `(expiresAt, slot)`, so
  * purging costs O(due · log n) however many TTL keys there are — an expired
  * entry is reclaimed at any rate a node can write (DESIGN.md invariant 10).
  *
@@ -8,103 +8,112 @@
  * current. So that lazily dead items (a key overwritten many times with a far
  * expiry) cannot pile up, the heap is rebuilt from the current items when it
  * holds more than twice `live()` plus a slack.
+ *
+ * Items are numbers (the store's slot numbers, slots.ts) kept in two typed
+ * arrays, 12 bytes an item instead of an object each. A slot freed and
+ * reused by another key is not a problem: an item is current only when the
+ * slot's entry expires at exactly the item's time, and then expiring it is
+ * right whichever key holds the slot.
  */
 
-interface Item {
-  at: number
-  key: string
-}
-
 export class ExpiryQueue {
-  private heap: Item[] = []
+  private at = new Float64Array(1024)
+  private item = new Uint32Array(1024)
+  private n = 0
 
   /**
-   * @param isCurrent - whether `key` still expires at `at` (its live entry's
+   * @param isCurrent - whether `item` still expires at `at` (its live entry's
    *   expiry); items that are not are dropped.
-   * @param live - how many keys with a TTL are live (the bound for compaction).
+   * @param live - how many items with a TTL are live (the bound for compaction).
    */
   constructor(
-    private readonly isCurrent: (key: string, at: number) => boolean,
+    private readonly isCurrent: (item: number, at: number) => boolean,
     private readonly live: () => number
   ) {}
 
   get size(): number {
-    return this.heap.length
+    return this.n
   }
 
-  push(key: string, at: number): void {
-    this.heap.push({ at, key })
-    this.up(this.heap.length - 1)
-    if (this.heap.length > 2 * this.live() + 1024) this.compact()
+  push(item: number, at: number): void {
+    if (this.n === this.at.length) this.resize(this.n * 2)
+    this.up(this.n++, at, item)
+    if (this.n > 2 * this.live() + 1024) this.compact()
   }
 
-  /** Calls `expire(key)` for up to `budget` current items due at `nowMs`, earliest first; returns how many. */
-  popDue(nowMs: number, budget: number, expire: (key: string) => void): number {
-    let n = 0
-    const h = this.heap
-    while (n < budget && h.length > 0 && h[0]!.at <= nowMs) {
-      const top = this.pop()
-      if (!this.isCurrent(top.key, top.at)) continue
-      expire(top.key)
-      n++
+  /** Calls `expire(item)` for up to `budget` current items due at `nowMs`, earliest first; returns how many. */
+  popDue(nowMs: number, budget: number, expire: (item: number) => void): number {
+    let done = 0
+    while (done < budget && this.n > 0 && this.at[0]! <= nowMs) {
+      const at = this.at[0]!, item = this.item[0]!
+      this.popTop()
+      if (!this.isCurrent(item, at)) continue
+      expire(item)
+      done++
     }
-    return n
+    return done
   }
 
   clear(): void {
-    this.heap = []
+    this.n = 0
+    if (this.at.length > 1024) this.resize(1024)
   }
 
   private compact(): void {
-    const seen = new Set<string>()
-    const kept = this.heap.filter((it) => {
-      if (seen.has(it.key) || !this.isCurrent(it.key, it.at)) return false
-      seen.add(it.key)
-      return true
-    })
-    this.heap = []
-    for (const it of kept) {
-      this.heap.push(it)
-      this.up(this.heap.length - 1)
+    const seen = new Set<number>()
+    const keptAt: number[] = [], keptItem: number[] = []
+    for (let i = 0; i < this.n; i++) {
+      const item = this.item[i]!, at = this.at[i]!
+      if (seen.has(item) || !this.isCurrent(item, at)) continue
+      seen.add(item)
+      keptAt.push(at)
+      keptItem.push(item)
     }
+    this.n = 0
+    this.resize(Math.max(1024, 2 * keptAt.length))
+    for (let i = 0; i < keptAt.length; i++) this.up(this.n++, keptAt[i]!, keptItem[i]!)
   }
 
-  private pop(): Item {
-    const h = this.heap
-    const top = h[0]!
-    const last = h.pop()!
-    if (h.length > 0) {
-      h[0] = last
-      this.down(0)
-    }
-    return top
+  private resize(len: number): void {
+    const at = new Float64Array(len), item = new Uint32Array(len)
+    at.set(this.at.subarray(0, this.n))
+    item.set(this.item.subarray(0, this.n))
+    this.at = at
+    this.item = item
   }
 
-  private up(i: number): void {
-    const h = this.heap
-    const it = h[i]!
+  private popTop(): void {
+    const last = --this.n
+    if (last > 0) this.down(0, this.at[last]!, this.item[last]!)
+  }
+
+  /** Places `(at, item)` at hole `i` or above it. */
+  private up(i: number, at: number, item: number): void {
     while (i > 0) {
       const p = (i - 1) >> 1
-      if (h[p]!.at <= it.at) break
-      h[i] = h[p]!
+      if (this.at[p]! <= at) break
+      this.at[i] = this.at[p]!
+      this.item[i] = this.item[p]!
       i = p
     }
-    h[i] = it
+    this.at[i] = at
+    this.item[i] = item
   }
 
-  private down(i: number): void {
-    const h = this.heap
-    const n = h.length
-    const it = h[i]!
+  /** Places `(at, item)` at hole `i` or below it. */
+  private down(i: number, at: number, item: number): void {
+    const n = this.n
     for (;;) {
       const l = 2 * i + 1
       if (l >= n) break
       const r = l + 1
-      const c = r < n && h[r]!.at < h[l]!.at ? r : l
-      if (h[c]!.at >= it.at) break
-      h[i] = h[c]!
+      const c = r < n && this.at[r]! < this.at[l]! ? r : l
+      if (this.at[c]! >= at) break
+      this.at[i] = this.at[c]!
+      this.item[i] = this.item[c]!
       i = c
     }
-    h[i] = it
+    this.at[i] = at
+    this.item[i] = item
   }
 }

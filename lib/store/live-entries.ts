@@ -1,62 +1,45 @@
 /**
  * The live half of a store: the entries that hold values, their LRU order,
- * their TTLs and their byte accounting.
+ * their TTLs and their byte accounting, kept in the columns of slots.ts.
  *
- * - `live`: an `lru-cache` that decides recency and eviction (`maxKeys`, and
- *   `maxBytes` by {@link entrySize}). For a key without a TTL whose value is
- *   decoded, it holds **the value itself**, so a read is one `lru-cache` `get`
- *   and one pointer comparison. Why not the entry: with 100k keys and random
- *   reads, every object dereferenced on a hit is a likely CPU cache miss;
- *   reading `entry.expiresAt` and `entry.value` made a hit about 2× a raw
- *   `lru-cache` get, and even an `instanceof` on the value 1.5×. Other keys
- *   hold the sentinel `IN_ENTRY`, and the read goes on to `entries`: a value
- *   not decoded yet (decoded on first read, after which the sentinel is
- *   replaced by the value), or one with a TTL (the expiry check needs
- *   `expiresAt`; `now()` is only called for these, and they cost one more
- *   hash lookup per read).
- * - `entries`: the live entries themselves (version, seq, bytes). Same keys
- *   as `live`: both change together, and an LRU eviction removes the entry
- *   in `live`'s dispose hook.
- * - `expiry`: when keys with a TTL expire ({@link ExpiryQueue}), so that
- *   purging costs O(due), at any write rate.
+ * What a slot holds for its value (`vals`, and `raws` for the bytes):
+ * - a scalar (string, number, boolean, null) is kept **decoded only**: it
+ *   cannot be mutated and re-encodes to the same value, so its bytes are
+ *   made again when a peer needs them (anti-entropy), not kept. A local
+ *   write passes the caller's primitive; a replicated scalar is decoded on
+ *   arrival (cheap: no object to build).
+ * - an object (or array, Buffer, Date) keeps its **encoded bytes**, as a
+ *   latin1 string (one byte per char: the most compact form V8 has for
+ *   bytes, and no Buffer view object per value), and its decoded form once
+ *   read ({@link NOT_YET} until then). The writer reads what its peers read
+ *   (invariant 12), and what is sent is the bytes, whatever a reader did to
+ *   the object `get` returned.
  *
- * `maxKeys` bounds the LRU through lru-cache's `max` up to
- * {@link PREALLOCATED_MAX_KEYS}, and beyond that through `maxSize` (each
- * entry counts 1, or its bytes when `maxBytes` is set; the key count is then
- * enforced by popping the least recent). Why both: with `max`, lru-cache
- * preallocates arrays of `max` slots (typed arrays for its links), so
- * `maxKeys: 1e8` would cost gigabytes up front; without it, the links are
- * plain arrays and a hit costs about 1.35× instead of 1.0× a raw lru-cache
- * get (measured with benchmarks/cache-local.ts). Up to 2^20 keys the
- * reservation is about 24 MB.
+ * A read is one `Map` lookup, one array load and the LRU relink, as in a raw
+ * lru-cache; a key with a TTL is known from its (negative) handle and costs
+ * one load of its expiry and a `now()` call more, with no second lookup.
  *
- * Every entry held is counted against its write origin ({@link OriginIndex}
- * `hold`/`release`); one dropped by a local decision (eviction) marks the
- * origin lossy.
+ * `maxKeys` bounds the slots; `maxBytes` bounds the sum of {@link entrySize}
+ * (an estimate of the memory really held per key; entry.ts). Either way the
+ * least recently used key goes first. Every entry held is counted against
+ * its write origin ({@link OriginIndex} `hold`/`release`); one dropped by a
+ * local decision (eviction) marks the origin lossy.
  */
-import { LRUCache } from 'lru-cache'
 import { NOT_DECODED, entrySize, type Entry } from './entry.js'
 import { ExpiryQueue } from './expiry-queue.js'
 import type { OriginIndex } from './origin-index.js'
+import type { SeqRanges } from './seq-ranges.js'
+import { Slots } from './slots.js'
 import type { EvictReason, StoreStats } from './store-stats.js'
-import { decodeValue } from './value-codec.js'
+import { decodeValue, encodeValue, isScalarBytes } from './value-codec.js'
+import type { Version } from './version.js'
 
 /**
- * What `live` holds for a key whose value cannot be returned as is (not
- * decoded yet, or subject to a TTL): read it from `entries`. Private to this
- * module, so a cached value can never be mistaken for it. An object, not a
- * symbol: V8 compiles `v === IN_ENTRY` against an object to a plain pointer
- * comparison even after it has seen both marks and values there, whereas
- * with a symbol the comparison sometimes loaded the value's type (one more
- * cache miss per read, up to 1.7× a raw get in measurements).
+ * `vals` of an object value not decoded yet. Private to this module, so a
+ * cached value can never be mistaken for it; an object, so the hot path's
+ * comparison is a plain pointer comparison.
  */
-const IN_ENTRY: object = Object.freeze({ inEntry: true })
-
-/** Largest `maxKeys` for which lru-cache's preallocating `max` is used (see the file comment). */
-export const PREALLOCATED_MAX_KEYS = 1 << 20
-
-/** What `live` holds: a value (possibly `null`) or {@link IN_ENTRY}. */
-type Held = NonNullable<unknown>
+const NOT_YET: object = Object.freeze({ notDecoded: true })
 
 export interface LiveEntriesHooks {
   origins: OriginIndex
@@ -66,51 +49,41 @@ export interface LiveEntriesHooks {
   onExpired: (e: Entry, nowMs: number) => void
 }
 
+/** A key and the version of its write (what clears compare). */
+export interface KeyVersion {
+  key: string
+  version: Version
+}
+
 export class LiveEntries {
-  /**
-   * Key → decoded value, or {@link IN_ENTRY}. Same keys as `entries`. Typed
-   * `{}` for lru-cache, but `null` is stored too: lru-cache only treats
-   * `undefined` specially (never stored here).
-   */
-  private readonly live: LRUCache<string, Held>
-  /** Key → live entry. Same keys as `live`. */
-  private readonly entries = new Map<string, Entry>()
-  /** Live entries with `expiresAt !== 0`; `expiry` holds when they expire. */
+  private readonly s: Slots
+  /** Live entries with a TTL. */
   private ttlCount = 0
-  private readonly expiry = new ExpiryQueue((key, at) => this.entries.get(key)?.expiresAt === at, () => this.ttlCount)
+  private readonly expiry = new ExpiryQueue((slot, at) => this.s.keys[slot] !== undefined && this.s.expiresAt[slot] === at, () => this.ttlCount)
   /** Keys evicted during the current operation; reported when it is done. */
   private readonly evicted: string[] = []
-  /** Sum of {@link entrySize} over `entries`. */
+  /** Sum of {@link entrySize} over the live entries. */
   private liveBytes = 0
 
   constructor(private readonly h: LiveEntriesHooks, private readonly maxKeys: number, private readonly maxBytes: number) {
-    // `max` only up to PREALLOCATED_MAX_KEYS (see the file comment). `put`
-    // puts the entry in `entries` before it sets `live`.
-    const preallocated = maxKeys <= PREALLOCATED_MAX_KEYS
-    const bySize: LRUCache.Options<string, Held, unknown> | undefined = maxBytes > 0
-      ? { maxSize: maxBytes, sizeCalculation: (_v: unknown, key: string) => entrySize(this.entries.get(key)!) }
-      : preallocated ? undefined : { maxSize: maxKeys, sizeCalculation: () => 1 }
-    this.live = new LRUCache<string, Held>({
-      ...(preallocated ? { max: maxKeys } : {}),
-      ...bySize,
-      dispose: (_v, key, reason) => {
-        if (reason === 'evict') this.evictedByLru(key)
-      }
-    } as LRUCache.Options<string, Held, unknown>)
+    this.s = new Slots(maxKeys)
   }
 
   /** **Hot path.** See `VersionedStore.get`. */
   get(key: string, now: () => number): unknown {
-    const v = this.live.get(key)
-    return v === IN_ENTRY ? this.open(key, now) : v
+    const s = this.s
+    const h = s.index.get(key)
+    if (h === undefined) return undefined
+    if (h < 0) return this.getWithTtl(~h, now)
+    const v = s.vals[h]
+    s.touch(h)
+    return v === NOT_YET ? this.decoded(h) : v
   }
 
   /** Whether `key` has a live, unexpired value. Does not refresh recency. */
   has(key: string, now: () => number): boolean {
-    const e = this.entries.get(key)
-    if (e === undefined) return false
-    if (this.expiredNow(key, e, now)) return false
-    return true
+    const h = this.s.index.get(key)
+    return h !== undefined && (h >= 0 || !this.expiredNow(~h, now))
   }
 
   /**
@@ -119,74 +92,122 @@ export class LiveEntries {
    * is expired then, as by `has`).
    */
   peekValue(key: string, now: () => number): unknown {
-    const e = this.entries.get(key)
-    if (e === undefined) return undefined
-    if (this.expiredNow(key, e, now)) return undefined
-    return this.decoded(key, e)
+    const h = this.s.index.get(key)
+    if (h === undefined) return undefined
+    const slot = h < 0 ? ~h : h
+    if (h < 0 && this.expiredNow(slot, now)) return undefined
+    return this.decoded(slot)
   }
 
   /**
-   * The live keys, most recently used first (lru-cache's order), as an
-   * array: a snapshot, so the caller may read and write while it walks it.
-   * May include keys expired but not yet noticed.
+   * The live keys, most recently used first, as an array: a snapshot, so
+   * the caller may read and write while it walks it. May include keys
+   * expired but not yet noticed.
    */
   keysByRecency(): string[] {
-    return [...this.live.keys()]
+    const out: string[] = []
+    for (const slot of this.s.byRecency()) out.push(this.s.keys[slot]!)
+    return out
   }
 
-  /** The live entry of `key`, without touching recency or expiry. */
+  /** The live entry of `key` (a new object, bytes included), without touching recency or expiry. */
   peek(key: string): Entry | undefined {
-    return this.entries.get(key)
+    const slot = this.slotOf(key)
+    return slot === undefined ? undefined : this.entryAt(slot)
   }
 
-  /** Makes `entry` the live entry for `key`, over `current` (the previous one, if any). */
-  put(key: string, entry: Entry, current: Entry | undefined, nowMs: number): void {
+  /** The version of `key`'s live entry (a new object), if any. */
+  versionOf(key: string): Version | undefined {
+    const slot = this.slotOf(key)
+    return slot === undefined ? undefined : this.versionAt(slot)
+  }
+
+  /** When `key`'s live entry expires: 0 for never, `undefined` when there is none. */
+  expiresAtOf(key: string): number | undefined {
+    const slot = this.slotOf(key)
+    return slot === undefined ? undefined : this.s.expiresAt[slot]
+  }
+
+  /** Makes `entry` the live entry for its key (over the previous one, if any), most recently used. */
+  put(entry: Entry, nowMs: number): void {
+    const { key, bytes, expiresAt } = entry
     const size = entrySize(entry)
     const { origins } = this.h
     if (this.maxBytes !== 0 && size > this.maxBytes) {
-      // lru-cache would refuse it: evicted on arrival
-      if (current !== undefined) this.drop(key, current)
+      this.drop(key) // it would not fit even alone: evicted on arrival
       origins.markLossy(entry.version.origin, nowMs)
       this.h.stats.evictions++
       this.h.onEvict?.(key, 'capacity')
       return
     }
-    if (current !== undefined) {
-      origins.release(current.version.origin)
-      if (current.expiresAt !== 0) this.ttlCount--
+    const s = this.s
+    let slot = this.slotOf(key)
+    if (slot !== undefined) {
+      this.unaccount(slot, false)
+      s.touch(slot)
+    } else {
+      if (s.count >= this.maxKeys) this.evictOldest()
+      slot = s.add(key)
     }
-    origins.hold(entry.version.origin, nowMs)
-    this.entries.set(key, entry) // first: sizeCalculation reads it
-    const v = entry.value
-    this.live.set(key, entry.expiresAt === 0 && v !== NOT_DECODED && v !== undefined ? (v as Held) : IN_ENTRY)
-    this.liveBytes += current === undefined ? size : size - entrySize(current)
-    if (entry.expiresAt !== 0) {
+    s.wall[slot] = entry.version.wall
+    s.counter[slot] = entry.version.counter
+    s.origin[slot] = origins.hold(entry.version.origin, nowMs)
+    s.seq[slot] = entry.seq
+    s.expiresAt[slot] = expiresAt
+    this.setValue(slot, entry.value, bytes)
+    s.size[slot] = size
+    this.liveBytes += size
+    s.index.set(key, expiresAt === 0 ? slot : ~slot)
+    if (expiresAt !== 0) {
       this.ttlCount++
-      this.expiry.push(key, entry.expiresAt)
+      this.expiry.push(slot, expiresAt)
     }
-    // The count bound, when lru-cache's maxSize counts bytes.
-    while (this.live.size > this.maxKeys) this.live.pop()
+    while (this.maxBytes !== 0 && this.liveBytes > this.maxBytes) this.evictOldest()
     if (this.evicted.length !== 0) this.reportEvicted()
   }
 
-  /** Removes the live entry `e` for `key` (no callback, no counting). */
-  drop(key: string, e: Entry): void {
-    this.live.delete(key)
-    this.forget(key, e, false)
+  /** Removes `key`'s live entry, if any (no callback, no counting). */
+  drop(key: string): void {
+    const slot = this.slotOf(key)
+    if (slot === undefined) return
+    this.unaccount(slot, false)
+    this.s.remove(slot)
   }
 
   /** Expires up to `budget` entries due at `nowMs`, earliest first; returns how many. */
   expireDue(nowMs: number, budget: number): number {
-    return this.expiry.popDue(nowMs, budget, (key) => this.expire(key, this.entries.get(key)!, nowMs))
+    return this.expiry.popDue(nowMs, budget, (slot) => this.expire(slot, nowMs))
   }
 
-  /** The live entries (possibly including expired ones not yet noticed). */
-  values(): IterableIterator<Entry> {
-    return this.entries.values()
+  /** Key and version of every live entry (possibly including expired ones not yet noticed). */
+  *versions(): Generator<KeyVersion, void, undefined> {
+    for (const h of this.s.index.values()) {
+      const slot = h < 0 ? ~h : h
+      yield { key: this.s.keys[slot]!, version: this.versionAt(slot) }
+    }
+  }
+
+  /**
+   * Appends to `out` the live entries whose origin is in `behind` and whose
+   * seq the peer's ranges there (`undefined`: none) do not hold.
+   */
+  collectMissing(behind: ReadonlyMap<string, SeqRanges | undefined>, out: Entry[]): void {
+    const s = this.s
+    const byId = new Map<number, SeqRanges | null>()
+    for (const [origin, theirs] of behind) {
+      const r = this.h.origins.get(origin)
+      if (r !== undefined) byId.set(r.id, theirs ?? null)
+    }
+    for (const h of s.index.values()) {
+      const slot = h < 0 ? ~h : h
+      const theirs = byId.get(s.origin[slot]!)
+      if (theirs === undefined) continue
+      if (theirs === null || !theirs.has(s.seq[slot]!)) out.push(this.entryAt(slot))
+    }
   }
 
   get size(): number {
-    return this.entries.size
+    return this.s.count
   }
 
   get bytes(): number {
@@ -194,42 +215,97 @@ export class LiveEntries {
   }
 
   clear(): void {
-    this.live.clear()
-    this.entries.clear()
+    this.s.clear()
     this.expiry.clear()
     this.ttlCount = 0
     this.evicted.length = 0
     this.liveBytes = 0
   }
 
-  /** Whether the live entry `e` has expired at `now()` (then it is expired here and now). `now` is only called for TTL keys. */
-  private expiredNow(key: string, e: Entry, now: () => number): boolean {
-    if (e.expiresAt === 0) return false
+  private slotOf(key: string): number | undefined {
+    const h = this.s.index.get(key)
+    return h === undefined ? undefined : h < 0 ? ~h : h
+  }
+
+  /** The slow half of {@link get} for a key with a TTL. */
+  private getWithTtl(slot: number, now: () => number): unknown {
+    if (this.expiredNow(slot, now)) return undefined
+    this.s.touch(slot)
+    return this.decoded(slot)
+  }
+
+  private setValue(slot: number, value: unknown, bytes: Buffer): void {
+    const s = this.s
+    if (value !== NOT_DECODED && (typeof value !== 'object' || value === null)) {
+      s.vals[slot] = value // a primitive as the writer gave it
+      if (s.raws.size !== 0) s.raws.delete(slot)
+      return
+    }
+    if (value === NOT_DECODED && isScalarBytes(bytes)) {
+      try {
+        s.vals[slot] = decodeValue(bytes)
+        if (s.raws.size !== 0) s.raws.delete(slot)
+        return
+      } catch {
+        // malformed: kept as bytes, dropped and counted on first read like any undecodable value
+      }
+    }
+    s.vals[slot] = value === NOT_DECODED ? NOT_YET : value
+    s.raws.set(slot, bytes.toString('latin1'))
+  }
+
+  private versionAt(slot: number): Version {
+    const s = this.s
+    return { wall: s.wall[slot]!, counter: s.counter[slot]!, origin: this.h.origins.byNumber(s.origin[slot]!).origin }
+  }
+
+  /** The entry in `slot` as a new object (bytes encoded again for a scalar). */
+  private entryAt(slot: number): Entry {
+    const s = this.s
+    const raw = s.raws.get(slot)
+    const v = s.vals[slot]
+    return {
+      key: s.keys[slot]!,
+      bytes: raw !== undefined ? Buffer.from(raw, 'latin1') : encodeValue(v),
+      value: v === NOT_YET ? NOT_DECODED : v,
+      version: this.versionAt(slot),
+      seq: s.seq[slot]!,
+      expiresAt: s.expiresAt[slot]!,
+      tombstone: false
+    }
+  }
+
+  /** Whether the entry in `slot` (which has a TTL) has expired at `now()`; if so it is expired here and now. */
+  private expiredNow(slot: number, now: () => number): boolean {
     const t = now()
-    if (t < e.expiresAt) return false
-    this.expire(key, e, t)
+    if (t < this.s.expiresAt[slot]!) return false
+    this.expire(slot, t)
     return true
   }
 
-  /** TTL expiry of `e` at `nowMs`: removed, counted, reported, handed to `onExpired`. */
-  private expire(key: string, e: Entry, nowMs: number): void {
-    this.drop(key, e)
+  /** TTL expiry of the entry in `slot` at `nowMs`: removed, counted, reported, handed to `onExpired`. */
+  private expire(slot: number, nowMs: number): void {
+    const e = this.entryAt(slot)
+    this.unaccount(slot, false)
+    this.s.remove(slot)
     this.h.onExpired(e, nowMs)
     this.h.stats.expirations++
-    this.h.onEvict?.(key, 'expired')
+    this.h.onEvict?.(e.key, 'expired')
   }
 
-  /** Removes `e` from `entries` and its accounting (`lossy`: by a local decision). */
-  private forget(key: string, e: Entry, lossy: boolean): void {
-    this.entries.delete(key)
-    this.liveBytes -= entrySize(e)
-    if (e.expiresAt !== 0) this.ttlCount--
-    this.h.origins.release(e.version.origin, lossy)
+  /** Takes the entry in `slot` out of the accounting (`lossy`: dropped by a local decision). */
+  private unaccount(slot: number, lossy: boolean): void {
+    this.liveBytes -= this.s.size[slot]!
+    if (this.s.expiresAt[slot] !== 0) this.ttlCount--
+    this.h.origins.releaseNumber(this.s.origin[slot]!, lossy)
   }
 
-  /** `live`'s dispose hook for an LRU eviction: the entry goes too. */
-  private evictedByLru(key: string): void {
-    this.forget(key, this.entries.get(key)!, true)
+  /** LRU eviction of the least recently used entry. */
+  private evictOldest(): void {
+    const slot = this.s.head
+    const key = this.s.keys[slot]!
+    this.unaccount(slot, true)
+    this.s.remove(slot)
     this.h.stats.evictions++
     this.evicted.push(key)
   }
@@ -243,34 +319,23 @@ export class LiveEntries {
   }
 
   /**
-   * The slow half of {@link get}, for a key marked {@link IN_ENTRY}: checks
-   * the TTL, decodes on first read, and for a key without a TTL replaces the
-   * mark by the value so later reads take the fast path (also when a
-   * {@link peekValue} decoded it first).
+   * The value in `slot`, decoded on first need and kept. Bytes that will
+   * not decode drop the entry (counted in `stats.decodeErrors`).
    */
-  private open(key: string, now: () => number): unknown {
-    const e = this.entries.get(key)!
-    if (this.expiredNow(key, e, now)) return undefined
-    const v = this.decoded(key, e)
-    if (e.expiresAt === 0 && v !== undefined) this.live.set(key, v as Held) // same key, same size: no eviction
-    return v
-  }
-
-  /**
-   * The value of `e`, decoded on first need and kept in `e.value`. Bytes
-   * that will not decode drop the entry (counted in `stats.decodeErrors`).
-   */
-  private decoded(key: string, e: Entry): unknown {
-    if (e.value !== NOT_DECODED) return e.value
-    let v: unknown
+  private decoded(slot: number): unknown {
+    const s = this.s
+    const v = s.vals[slot]
+    if (v !== NOT_YET) return v
+    let out: unknown
     try {
-      v = decodeValue(e.bytes)
+      out = decodeValue(Buffer.from(s.raws.get(slot)!, 'latin1'))
     } catch {
       this.h.stats.decodeErrors++
-      this.drop(key, e)
+      this.unaccount(slot, false)
+      this.s.remove(slot)
       return undefined
     }
-    e.value = v
-    return v
+    s.vals[slot] = out
+    return out
   }
 }

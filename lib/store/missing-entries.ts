@@ -5,17 +5,19 @@
  * nodes in sync cost no scan at all; otherwise one pass over the entries.
  */
 import type { Entry } from './entry.js'
+import type { LiveEntries } from './live-entries.js'
 import type { OriginRecord } from './origin-index.js'
 import type { SeqRanges } from './seq-ranges.js'
 import type { StoreStats } from './store-stats.js'
 
 /**
- * The entries of `sources` the peer has not seen, as a new array (a
+ * The entries of `live` and of `sources` the peer has not seen, as a new array (a
  * snapshot: safe to hold across later writes). Counts a full scan in
  * `stats.missingScans`.
  */
 export function entriesMissingFrom(
   origins: ReadonlyMap<string, OriginRecord>,
+  live: LiveEntries,
   sources: ReadonlyArray<Iterable<Entry>>,
   peerSeen: ReadonlyMap<string, SeqRanges>,
   stats: StoreStats
@@ -29,6 +31,7 @@ export function entriesMissingFrom(
   const out: Entry[] = []
   if (behind.size === 0) return out
   stats.missingScans++
+  live.collectMissing(behind, out)
   for (const source of sources) {
     for (const e of source) {
       const origin = e.version.origin

@@ -22,6 +22,12 @@
  * If a retired origin turns out to be alive after all and writes again, the
  * cost is bytes, not correctness: peers see the gap in our ranges and send
  * the entries they hold from it.
+ *
+ * Each record has a small integer `id`, unique among the records held, so
+ * that the live entries can store their origin in a typed-array column
+ * (slots.ts) instead of a string reference per key. An id is reused only
+ * after its record is retired, which needs `held === 0`: no entry still
+ * names it.
  */
 import { SeqRanges, type SeqRange } from './seq-ranges.js'
 
@@ -35,19 +41,32 @@ export interface OriginRecord {
   held: number
   /** Time of the last new seq (ms, the store's clock). */
   lastSeqMs: number
+  /** The record's number, for columns of origins (see the file comment). */
+  readonly id: number
+  readonly origin: string
 }
 
 export class OriginIndex {
   private readonly byOrigin = new Map<string, OriginRecord>()
+  /** id → record (`undefined`: a free id, listed in `freeIds`). */
+  private readonly byId: (OriginRecord | undefined)[] = []
+  private readonly freeIds: number[] = []
 
   /** The record of `origin`, created on first use. */
   record(origin: string, nowMs: number): OriginRecord {
     let r = this.byOrigin.get(origin)
     if (r === undefined) {
-      r = { ranges: new SeqRanges(), lossy: false, held: 0, lastSeqMs: nowMs }
+      const id = this.freeIds.pop() ?? this.byId.length
+      r = { ranges: new SeqRanges(), lossy: false, held: 0, lastSeqMs: nowMs, id, origin }
       this.byOrigin.set(origin, r)
+      this.byId[id] = r
     }
     return r
+  }
+
+  /** The record numbered `id` (see the file comment); it must be held. */
+  byNumber(id: number): OriginRecord {
+    return this.byId[id]!
   }
 
   /** Records `seq` from `origin` as seen; false when it already was (a duplicate). */
@@ -66,17 +85,22 @@ export class OriginIndex {
     if (added > 0) r.lastSeqMs = nowMs
   }
 
-  /** One more entry held from `origin`. */
-  hold(origin: string, nowMs: number): void {
-    this.record(origin, nowMs).held++
+  /** One more entry held from `origin`; returns the record's id. */
+  hold(origin: string, nowMs: number): number {
+    const r = this.record(origin, nowMs)
+    r.held++
+    return r.id
   }
 
   /** One entry fewer held from `origin`; `lossy` when a local decision dropped it. */
   release(origin: string, lossy = false): void {
     const r = this.byOrigin.get(origin)
-    if (r === undefined) return
-    r.held--
-    if (lossy) r.lossy = true
+    if (r !== undefined) this.releaseRecord(r, lossy)
+  }
+
+  /** {@link release} by record id (see the file comment). */
+  releaseNumber(id: number, lossy = false): void {
+    this.releaseRecord(this.byId[id]!, lossy)
   }
 
   /** Marks `origin` lossy without an entry held (an entry refused for its size). */
@@ -108,12 +132,21 @@ export class OriginIndex {
     for (const [origin, r] of this.byOrigin) {
       if (r.held > 0 || keep.has(origin) || nowMs - r.lastSeqMs < idleMs) continue
       this.byOrigin.delete(origin)
+      this.byId[r.id] = undefined
+      this.freeIds.push(r.id)
       retired++
     }
     return retired
   }
 
+  private releaseRecord(r: OriginRecord, lossy: boolean): void {
+    r.held--
+    if (lossy) r.lossy = true
+  }
+
   clear(): void {
     this.byOrigin.clear()
+    this.byId.length = 0
+    this.freeIds.length = 0
   }
 }

@@ -108,10 +108,10 @@ export class StoreParts {
    * expired one (never negative). Changes nothing.
    */
   remainingTtl(key: string, nowMs: number): number {
-    const e = this.live.peek(key)
-    if (e === undefined) return 0
-    if (e.expiresAt === 0) return Infinity
-    return Math.max(0, e.expiresAt - nowMs)
+    const at = this.live.expiresAtOf(key)
+    if (at === undefined) return 0
+    if (at === 0) return Infinity
+    return Math.max(0, at - nowMs)
   }
 
   /**
@@ -199,7 +199,7 @@ export class StoreParts {
    * otherwise). Expired entries not yet purged may be included.
    */
   entriesMissingFrom(peerSeen: ReadonlyMap<string, SeqRanges>): Entry[] {
-    return entriesMissingFrom(this.origins.view(), [this.live.values(), this.tombs.entries(), this.clears.entries()], peerSeen, this.stats)
+    return entriesMissingFrom(this.origins.view(), this.live, [this.tombs.entries(), this.clears.entries()], peerSeen, this.stats)
   }
 
   /** The sequence number for the next write originated by `origin`: highest seen + 1. */

@@ -273,3 +273,17 @@ export function isValueBytes(b: Uint8Array): boolean {
     return false
   }
 }
+
+/**
+ * Whether encoded value bytes hold a scalar — nil, a boolean, a number or a
+ * string — judged by the first byte alone (msgpack's type byte; a malformed
+ * scalar still fails {@link decodeValue}). Scalars decode to immutable
+ * primitives that re-encode to the same value, so a store may keep the
+ * decoded primitive instead of the bytes. Arrays, maps, bins (Buffers)
+ * and extensions (Dates, `undefined`) are not scalars.
+ */
+export function isScalarBytes(b: Uint8Array): boolean {
+  const t = b[0]
+  if (t === undefined) return false
+  return t <= 0x7f || (t >= 0xa0 && t <= 0xc3 && t !== 0xc1) || (t >= 0xca && t <= 0xd3) || (t >= 0xd9 && t <= 0xdb) || t >= 0xe0
+}

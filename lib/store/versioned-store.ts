@@ -48,9 +48,10 @@
  * (no peer re-sends them), and an eviction marks the origin lossy (no peer
  * adopts this node's coverage of it: invariant 9).
  *
- * Ownership: `apply` keeps the entry object it is given (no copy, it is the
- * hot path). Callers must not change it afterwards; the store itself only
- * ever fills in `value` on first read.
+ * Ownership: `apply` copies what it keeps out of the entry it is given (the
+ * live entries are columns, live-entries.ts; a tombstone keeps the object),
+ * so callers must not change it afterwards. Entries the store hands out
+ * (`peek`, `entriesMissingFrom`) are new objects.
  */
 import type { Entry } from './entry.js'
 import type { LiveEntries } from './live-entries.js'
@@ -91,11 +92,11 @@ export class VersionedStore extends StoreParts {
     }
     if (entry.clear === true) return this.applyClear(entry, nowMs)
     const key = entry.key
-    const current = this.live.peek(key)
+    const current = this.live.versionOf(key)
     const tomb = this.tombs.get(key)
     const cleared = this.clears.size === 0 ? undefined : this.clears.covering(key)
     if (
-      (current !== undefined && compareVersions(entry.version, current.version) <= 0) ||
+      (current !== undefined && compareVersions(entry.version, current) <= 0) ||
       (tomb !== undefined && compareVersions(entry.version, tomb.version) <= 0) ||
       (cleared !== undefined && compareVersions(entry.version, cleared.version) <= 0)
     ) {
@@ -103,7 +104,7 @@ export class VersionedStore extends StoreParts {
       return 'stale'
     }
     if (entry.tombstone) {
-      if (current !== undefined) this.live.drop(key, current)
+      if (current !== undefined) this.live.drop(key)
       this.stale.forget(key)
       this.tombs.set(entry, nowMs)
       this.stats.applied++
@@ -112,7 +113,7 @@ export class VersionedStore extends StoreParts {
     if (entry.expiresAt !== 0 && nowMs >= entry.expiresAt) {
       this.stats.expirations++
       if (current !== undefined) {
-        this.live.drop(key, current)
+        this.live.drop(key)
         this.onEvict?.(key, 'expired')
       }
       this.keepExpired(entry, nowMs)
@@ -120,7 +121,7 @@ export class VersionedStore extends StoreParts {
     }
     if (tomb !== undefined) this.tombs.delete(key)
     this.stale.forget(key)
-    this.live.put(key, entry, current, nowMs)
+    this.live.put(entry, nowMs)
     this.stats.applied++
     return 'applied'
   }
@@ -130,7 +131,7 @@ export class VersionedStore extends StoreParts {
    * tombstone) or a held clear's covering it. A local write stamps above it.
    */
   versionFloor(key: string): Entry['version'] | undefined {
-    const own = this.peek(key)?.version
+    const own = this.live.versionOf(key) ?? this.tombs.get(key)?.version
     const cleared = this.clears.size === 0 ? undefined : this.clears.covering(key)?.version
     if (cleared === undefined) return own
     return own === undefined || compareVersions(cleared, own) > 0 ? cleared : own
@@ -142,7 +143,7 @@ export class VersionedStore extends StoreParts {
    * key of the prefix here at once. O(entries).
    */
   newestWithPrefix(prefix: string): Entry['version'] | undefined {
-    return newestUnder(prefix, [this.live.values(), this.tombs.entries(), this.clears.entries()], this.clears.covering(prefix))
+    return newestUnder(prefix, [this.live.versions(), this.tombs.entries(), this.clears.entries()], this.clears.covering(prefix))
   }
 
   /**

@@ -25,19 +25,20 @@ import { checkFills } from './fills.js'
 import { canon } from './model.js'
 import type { Oracle, WriteRec } from './oracle.js'
 
-const ENTRY_OVERHEAD = 64
 const MiB = 1024 * 1024
 
 interface KeyInfo {
   writes: WriteRec[]
   largest: number
+  /** the largest of its entries as counted against maxBytes (the store's sizeOf) */
+  largestSize: number
 }
 
 function keyInfos(o: Oracle): Map<string, KeyInfo> {
   const m = new Map<string, KeyInfo>()
   for (const [key, writes] of o.byKey()) {
     if (key.startsWith('d') && writes.every((w) => w.del)) continue // delete storms: checked as tombstones
-    m.set(key, { writes, largest: Math.max(0, ...writes.map((w) => w.bytes)) })
+    m.set(key, { writes, largest: Math.max(0, ...writes.map((w) => w.bytes)), largestSize: Math.max(0, ...writes.map((w) => w.size)) })
   }
   return m
 }
@@ -46,9 +47,9 @@ function roomFor(sim: SimCluster, o: Oracle): (n: SimNode, info: KeyInfo) => boo
   const infos = keyInfos(o)
   let keys = 0
   let bytes = 0
-  for (const [key, info] of infos) {
+  for (const info of infos.values()) {
     if (info.writes.some((w) => !w.del)) keys++
-    bytes += info.largest + 2 * key.length + ENTRY_OVERHEAD
+    bytes += info.largestSize
   }
   const room = (n: SimNode, info: KeyInfo): boolean =>
     n.config.maxKeys >= keys && (n.config.maxBytes === 0 || n.config.maxBytes >= bytes) &&

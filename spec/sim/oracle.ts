@@ -28,6 +28,8 @@ export interface WriteRec {
   canon: string
   /** encoded bytes of the value (0 for a delete) */
   bytes: number
+  /** what the entry counts against maxBytes (the store's `sizeOf`; 0 for a delete) */
+  size: number
   expiresAt: number
   /** the version the writer holds right after the write; undefined when the write was not visible */
   version?: Version

@@ -7,6 +7,7 @@
  * and the shared clock must have no timer left.
  */
 import { packValue } from '../../lib/store/value-codec.js'
+import { sizeOf } from '../../lib/store/entry.js'
 import { SimCluster, type SimNode } from './cluster.js'
 import { checkFinal, converged } from './invariants.js'
 import { canon, materialize, mutate, show, type Fault, type Op, type Scenario } from './model.js'
@@ -114,8 +115,9 @@ function set(sim: SimCluster, o: Oracle, t: string, node: SimNode, key: string, 
   const entry = SimCluster.store(node).peek(key)
   const got = canon(node.cache.get(key))
   const visible = got === snapshot
+  const packed = packValue(value)
   o.writes.push({
-    id, key, node: node.idx, del: false, canon: snapshot, bytes: packValue(value).length,
+    id, key, node: node.idx, del: false, canon: snapshot, bytes: packed.length, size: sizeOf(key, packed),
     expiresAt: entry?.expiresAt ?? 0, version: visible ? entry?.version : undefined,
     at: sim.base.now(), turn: o.turn, epoch: o.faulty ? -1 : o.faultEpoch, atRisk: false
   })
@@ -139,7 +141,7 @@ function del(o: Oracle, t: string, node: SimNode, key: string): void {
   const visible = node.cache.get(key) === undefined && entry?.tombstone === true
   const now = node.clock.base.now()
   o.lastDeleteAt = now
-  o.writes.push({ id, key, node: node.idx, del: true, canon: '', bytes: 0, expiresAt: 0, version: visible ? entry.version : undefined, at: now, turn: o.turn, epoch: o.faulty ? -1 : o.faultEpoch, atRisk: false })
+  o.writes.push({ id, key, node: node.idx, del: true, canon: '', bytes: 0, size: 0, expiresAt: 0, version: visible ? entry.version : undefined, at: now, turn: o.turn, epoch: o.faulty ? -1 : o.faultEpoch, atRisk: false })
   if (t !== '') o.log(`${t} delete #${node.idx} ${JSON.stringify(key)} -> w${id}`)
   if (!visible) o.violate('visible-at-once', `w${id}: delete(${JSON.stringify(key)}) on #${node.idx} not visible at once (holds ${JSON.stringify(entry?.version)})`)
 }
@@ -154,7 +156,7 @@ function clear(o: Oracle, t: string, node: SimNode, prefix: string | undefined):
   const visible = entry !== undefined && left.length === 0
   const now = node.clock.base.now()
   o.lastDeleteAt = now
-  o.clears.push({ id, key: p, prefix: p, perKey: new Map(), node: node.idx, del: true, canon: '', bytes: 0, expiresAt: 0, version: visible ? entry.version : undefined, at: now, turn: o.turn, epoch: o.faulty ? -1 : o.faultEpoch, atRisk: false })
+  o.clears.push({ id, key: p, prefix: p, perKey: new Map(), node: node.idx, del: true, canon: '', bytes: 0, size: 0, expiresAt: 0, version: visible ? entry.version : undefined, at: now, turn: o.turn, epoch: o.faulty ? -1 : o.faultEpoch, atRisk: false })
   o.log(`${t} clear #${node.idx}${prefix === undefined ? '' : ` prefix ${JSON.stringify(prefix)}`} -> w${id}`)
   if (!visible) o.violate('visible-at-once', `w${id}: clear(${JSON.stringify(p)}) on #${node.idx} not visible at once (keys left: ${left.join(', ')})`)
 }

@@ -269,7 +269,8 @@ describe('VersionedStore', () => {
     it('evicts by maxBytes using entrySize, and keeps bytes() exact', () => {
       const value = 'v'.repeat(100)
       const one = entrySize(write({ key: 'k0', value, wall: 1, origin: 'o', seq: 1 }))
-      expect(one).to.equal(encodeValue(value).length + 4 + ENTRY_OVERHEAD_BYTES)
+      // a string value: its bytes and a string header; the key: a header and 2 bytes per char
+      expect(one).to.equal(encodeValue(value).length + 16 + 16 + 4 + ENTRY_OVERHEAD_BYTES)
       const { s, evicted } = store({ maxKeys: 100, maxBytes: one * 3 })
       for (let i = 0; i < 5; i++) s.apply(write({ key: `k${i}`, value, wall: 1, origin: 'o', seq: i + 1 }), T0)
       expect(evicted).to.deep.equal([['k0', 'capacity'], ['k1', 'capacity']])
@@ -360,6 +361,51 @@ describe('VersionedStore', () => {
       expect(s.get('k', noClock)).to.equal(undefined)
       expect(s.stats.decodeErrors).to.equal(1)
       expect(s.size()).to.equal(0)
+    })
+  })
+
+  describe('layout (slots)', () => {
+    it('keeps a replicated scalar decoded from arrival, and an object as bytes until it is read', () => {
+      const { s } = store()
+      s.apply(write({ key: 's', value: 'text', wall: 1, origin: 'a', seq: 1, replicated: true }), T0)
+      s.apply(write({ key: 'o', value: { n: 1 }, wall: 1, origin: 'a', seq: 2, replicated: true }), T0)
+      expect(s.peek('s')?.value).to.equal('text')
+      expect(s.peek('o')?.value).to.equal(NOT_DECODED)
+      expect(s.peek('s')?.bytes).to.deep.equal(encodeValue('text')) // made again for a peer
+    })
+
+    it('sends an object value as written, whatever a reader did to the object get returned', () => {
+      const { s } = store()
+      s.apply(write({ key: 'o', value: { n: [1, 2] }, wall: 1, origin: 'a', seq: 1, replicated: true }), T0)
+      const got = s.get('o', noClock) as { n: number[] }
+      got.n.push(3)
+      const [sent] = s.entriesMissingFrom(new Map())
+      expect(sent!.bytes).to.deep.equal(encodeValue({ n: [1, 2] }))
+    })
+
+    it('follows a key from TTL to no TTL and back: reads, expiry and remainingTtl use the latest write', () => {
+      const { s } = store()
+      s.apply(write({ value: 'a', wall: 1, origin: 'o', seq: 1, expiresAt: T0 + 10 }), T0)
+      s.apply(write({ value: 'b', wall: 2, origin: 'o', seq: 2 }), T0)
+      expect(s.get('k', at(T0 + 20))).to.equal('b')
+      expect(s.purge(T0 + 20).expired).to.equal(0) // the old expiry is not current
+      expect(s.remainingTtl('k', T0 + 20)).to.equal(Infinity)
+      s.apply(write({ value: 'c', wall: 3, origin: 'o', seq: 3, expiresAt: T0 + 50 }), T0)
+      expect(s.remainingTtl('k', T0 + 20)).to.equal(30)
+      expect(s.get('k', at(T0 + 49))).to.equal('c')
+      expect(s.get('k', at(T0 + 50))).to.equal(undefined)
+      expect(s.size()).to.equal(0)
+    })
+
+    it('names the right origin after a retired origin\'s number is reused', () => {
+      const { s } = store({ deletionDelayMs: 0 })
+      s.apply(write({ key: 'x', value: 1, wall: 1, origin: 'old', seq: 1 }), T0)
+      s.apply(del({ key: 'x', wall: 2, origin: 'old', seq: 2 }), T0)
+      s.purge(T0 + 1)
+      expect(s.retireOrigins(T0 + 10, 1, new Set())).to.equal(1)
+      s.apply(write({ key: 'y', value: 2, wall: 3, origin: 'new', seq: 1 }), T0 + 10)
+      expect(s.peek('y')?.version.origin).to.equal('new')
+      expect(s.entriesMissingFrom(new Map()).map((e) => e.version.origin)).to.deep.equal(['new'])
     })
   })
 
