@@ -5,6 +5,8 @@
  *    on the same --keys keys (100-byte string values), random access over
  *    a pre-generated index array; the three are measured alternately for
  *    --rounds rounds of --ops operations; medians and ratios reported.
+ *    The same for keys written with a TTL (an hour): Bcache against
+ *    lru-cache with `ttl` (whose expiry check also reads the clock).
  * 2. set: --sets sets of fresh keys per round (100-byte values) on the
  *    same node, vs `lru-cache` set and `Map` set. With no peers the
  *    replication flush finds no target, so this is the local cost of a write
@@ -51,6 +53,8 @@ function timeGets(c: Getter, keys: string[], idx: Uint32Array, ops: number, valu
 const timeBcache = new Function('return ' + timeGets.toString())() as typeof timeGets
 const timeLru = new Function('return ' + timeGets.toString())() as typeof timeGets
 const timeMap = new Function('return ' + timeGets.toString())() as typeof timeGets
+const timeBcacheTtl = new Function('return ' + timeGets.toString())() as typeof timeGets
+const timeLruTtl = new Function('return ' + timeGets.toString())() as typeof timeGets
 
 interface Setter { set(k: string, v: string): unknown }
 function timeSets(c: Setter, keys: string[], vals: string[]): number {
@@ -102,6 +106,28 @@ async function main(): Promise<void> {
     const ratios = g.bcache.map((b, i) => b / g.lru[i]!)
     console.log(`get hit (median ns/op): Bcache ${gb.toFixed(1)}, lru-cache ${gl.toFixed(1)}, Map ${gm.toFixed(1)}; ` +
       `Bcache/lru-cache ${(gb / gl).toFixed(2)}x (per-round median ${median(ratios).toFixed(2)}x; target <= 1.2x), Bcache/Map ${(gb / gm).toFixed(2)}x`)
+
+    // get hits on keys written with a TTL
+    const ttlCache = await Bcache.create<string>({ listenAddr: '127.0.0.1:0', peers: [], maxKeys: nKeys, profile: 'lan', statsInterval: 0 })
+    try {
+      const lruTtl = new LRUCache<string, string>({ max: nKeys, ttl: 3_600_000 })
+      for (let i = 0; i < nKeys; i++) {
+        ttlCache.set(keys[i]!, vals[i]!, { ttl: 3_600_000 })
+        lruTtl.set(keys[i]!, vals[i]!)
+      }
+      timeBcacheTtl(ttlCache, keys, idx, nOps / 4, bytes); timeLruTtl(lruTtl, keys, idx, nOps / 4, bytes)
+      const t = { bcache: [] as number[], lru: [] as number[] }
+      for (let r = 0; r < rounds; r++) {
+        t.bcache.push(timeBcacheTtl(ttlCache, keys, idx, nOps, bytes))
+        t.lru.push(timeLruTtl(lruTtl, keys, idx, nOps, bytes))
+        console.log(`  TTL get round ${r + 1}: Bcache ${t.bcache[r]!.toFixed(1)} ns, lru-cache with ttl ${t.lru[r]!.toFixed(1)} ns`)
+      }
+      const [tb, tl] = [median(t.bcache), median(t.lru)]
+      console.log(`get hit, keys with a TTL (median ns/op): Bcache ${tb.toFixed(1)}, lru-cache with ttl ${tl.toFixed(1)}; ` +
+        `Bcache/lru-cache ${(tb / tl).toFixed(2)}x (target <= 1.2x); Bcache TTL/no-TTL ${(tb / gb).toFixed(2)}x`)
+    } finally {
+      await ttlCache.close()
+    }
 
     // set: fresh keys each round, so every set is an insert (as in the cluster benchmark).
     const s = { bcache: [] as number[], lru: [] as number[], map: [] as number[] }

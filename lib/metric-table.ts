@@ -68,6 +68,7 @@ export const METRICS: readonly MetricDef[] = [
   c('replication.duplicates', 'Peer deltas already held.', (s) => s.replication.duplicates),
   c('replication.push_datagrams', 'Eager-push datagrams sent.', (s) => s.replication.pushDatagrams),
   c('replication.push_batches', 'Batches sent over push streams.', (s) => s.replication.pushBatches),
+  c('replication.push_paced', 'Turns sent over push streams because the datagram pacing budget was spent.', (s) => s.replication.pushPaced),
   c('anti_entropy.rounds', 'Anti-entropy rounds run.', (s) => s.replication.antiEntropy.rounds),
   c('anti_entropy.failed', 'Anti-entropy rounds that failed.', (s) => s.replication.antiEntropy.failed),
   c('anti_entropy.sent_bytes', 'Bytes sent in anti-entropy rounds.', (s) => s.replication.antiEntropy.bytesOut, 'By'),

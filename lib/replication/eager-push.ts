@@ -7,6 +7,16 @@
  * batches of about `BATCH_TARGET_BYTES` (never one frame a receiver would
  * refuse: a turn of 20,000 writes is many batches, not one 20 MB frame).
  * Datagram-pushed deltas also feed the gossip queue (gossip-feed.ts).
+ *
+ * Pacing: datagrams are also paced over time, by a token bucket of
+ * {@link PUSH_DATAGRAMS_PER_SEC} per second (bursts up to
+ * {@link PUSH_DATAGRAM_BURST}). A writer that sustains many small turns —
+ * a paced loop at 100k sets/s writes a few deltas per turn, each turn well
+ * under the per-turn limit — would otherwise send tens of thousands of
+ * datagrams a second to every peer, overflow their socket buffers, and
+ * leave the lost writes to anti-entropy. Past the budget, turns go over the
+ * push streams, whose flow control slows a fast writer down to what each
+ * receiver reads (and so shares the receiver fairly between writers).
  */
 import type { Cluster } from '../membership/cluster.js'
 import { userOverhead } from '../wire/codec.js'
@@ -21,6 +31,12 @@ import type { ReplicationCounters } from './replication-stats.js'
  */
 export const MAX_PUSH_DATAGRAMS = 8
 
+/** Datagrams per second, to each peer, the eager push sends at most on average (see the file comment). */
+export const PUSH_DATAGRAMS_PER_SEC = 2000
+
+/** Datagrams the pacing lets through at once after a quiet spell. */
+export const PUSH_DATAGRAM_BURST = 4 * MAX_PUSH_DATAGRAMS
+
 export interface EagerPushComponents {
   cluster: Cluster
   channels: PushChannels
@@ -28,6 +44,8 @@ export interface EagerPushComponents {
   stats: ReplicationCounters
   /** Runs `fn` once the current event-loop turn's work is done. */
   defer: (fn: () => void) => void
+  /** Milliseconds (the node's clock), for pacing. */
+  now: () => number
 }
 
 export class EagerPush {
@@ -36,6 +54,9 @@ export class EagerPush {
   private pendingKeys: string[] = []
   private scheduled = false
   private closed = false
+  /** Datagrams the pacing allows now (see the file comment), and when it was last topped up. */
+  private tokens = PUSH_DATAGRAM_BURST
+  private toppedAt = -Infinity
 
   /** @param roomBytes - room for user payloads in one datagram. */
   constructor(private readonly c: EagerPushComponents, private readonly roomBytes: number) {}
@@ -61,7 +82,10 @@ export class EagerPush {
     const addrs = this.c.cluster.livePeers().map((p) => p.address)
     if (addrs.length === 0) return
     const { datagrams, large } = this.pack(pending)
-    if (datagrams.length > MAX_PUSH_DATAGRAMS) return this.stream(pending, addrs)
+    if (datagrams.length > MAX_PUSH_DATAGRAMS || !this.take(datagrams.length)) {
+      this.c.stats.pushPaced += datagrams.length <= MAX_PUSH_DATAGRAMS ? 1 : 0
+      return this.stream(pending, addrs)
+    }
     for (const g of datagrams) {
       this.c.cluster.sendPayloads(addrs, g)
       this.c.stats.pushDatagrams += addrs.length
@@ -75,6 +99,18 @@ export class EagerPush {
     this.closed = true
     this.pending = []
     this.pendingKeys = []
+  }
+
+  /** Takes `n` datagrams from the pacing budget, if it has them. */
+  private take(n: number): boolean {
+    const now = this.c.now()
+    if (now > this.toppedAt) {
+      this.tokens = Math.min(PUSH_DATAGRAM_BURST, this.tokens + ((now - this.toppedAt) * PUSH_DATAGRAMS_PER_SEC) / 1000)
+      this.toppedAt = now
+    }
+    if (this.tokens < n) return false
+    this.tokens -= n
+    return true
   }
 
   /** Groups deltas into datagrams of at most `roomBytes`; deltas that fit none are `large`. */

@@ -15,6 +15,8 @@ export interface ReplicationStats {
   pushDatagrams: number
   /** Batches sent over push streams (bursts and large values), counted once for all members. */
   pushBatches: number
+  /** Turns small enough for datagrams sent over push streams instead, because the datagram pacing budget was spent (eager-push.ts). */
+  pushPaced: number
   /** Push streams opened. */
   pushStreams: number
   /** Bytes waiting in push channels toward peers now (bounded; see push-channels.ts). */
@@ -39,7 +41,7 @@ export type ReplicationCounters = Omit<ReplicationStats, 'dropped' | 'pushQueued
 
 export function newCounters(): ReplicationCounters {
   return {
-    deltasOut: 0, deltasIn: 0, applied: 0, stale: 0, duplicates: 0, pushDatagrams: 0, pushBatches: 0, pushStreams: 0, digestBytes: 0,
+    deltasOut: 0, deltasIn: 0, applied: 0, stale: 0, duplicates: 0, pushDatagrams: 0, pushBatches: 0, pushPaced: 0, pushStreams: 0, digestBytes: 0,
     antiEntropy: { rounds: 0, failed: 0, bytesOut: 0, bytesIn: 0, entriesOut: 0, entriesIn: 0, tooLargeForPeer: 0 },
     lagMs: new Histogram()
   }

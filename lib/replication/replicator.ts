@@ -98,7 +98,7 @@ export class Replicator implements MembershipDelegate {
       },
       clock, logger: c.logger, drops: this.drops
     }, { maxQueuedBytes: config.maxStreamQueueBytes, stallMs: config.tcpTimeoutMs })
-    this.push = new EagerPush({ cluster, channels: this.channels, gossip: this.gossip, stats, defer: c.defer }, room)
+    this.push = new EagerPush({ cluster, channels: this.channels, gossip: this.gossip, stats, defer: c.defer, now: () => clock.now() }, room)
     this.writer = new LocalWriter({ store, clock, hlc: this.hlc, push: this.push, waiters: this.waiters, stats, origin: c.origin })
     this.merge = new RemoteMerge({ store, clock, hlc: this.hlc, waiters: this.waiters, stats, drops: this.drops, onApplied: c.onRemoteApplied }, config.maxValueBytes)
     this.ae = new AntiEntropyScheduler({

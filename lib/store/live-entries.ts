@@ -157,7 +157,7 @@ export class LiveEntries {
     this.setValue(slot, entry.value, bytes)
     s.size[slot] = size
     this.liveBytes += size
-    s.index.set(key, expiresAt === 0 ? slot : ~slot)
+    s.setHandle(key, expiresAt === 0 ? slot : ~slot)
     if (expiresAt !== 0) {
       this.ttlCount++
       this.expiry.push(slot, expiresAt)
@@ -223,7 +223,7 @@ export class LiveEntries {
   }
 
   private slotOf(key: string): number | undefined {
-    const h = this.s.index.get(key)
+    const h = this.s.find(key)
     return h === undefined ? undefined : h < 0 ? ~h : h
   }
 

@@ -35,7 +35,7 @@ const INITIAL_SLOTS = 1024
 const DOUBLING_SLOTS = 1 << 16
 
 export class Slots {
-  /** Key → handle (slot, or `~slot` for a key with a TTL). */
+  /** Key → handle (slot, or `~slot` for a key with a TTL). Read it freely; change it only through this class. */
   readonly index = new Map<string, number>()
   /** Slot → key (`undefined` when free). */
   readonly keys: (string | undefined)[] = []
@@ -63,6 +63,14 @@ export class Slots {
   tail = NIL
   private readonly free: number[] = []
   private capacity: number
+  /**
+   * The last key {@link find} or {@link setHandle} saw and its handle: a
+   * write looks its key up three times (the version floor, the merge, the
+   * put), and a lookup of a key among a million is a cache miss or two.
+   * Every change of the index goes through this class, which forgets it.
+   */
+  private memoKey: string | undefined = undefined
+  private memoHandle = 0
 
   /** @param maxSlots - most keys ever held (the columns never grow past it). */
   constructor(private readonly maxSlots: number) {
@@ -82,6 +90,24 @@ export class Slots {
     return this.index.size
   }
 
+  /** The handle of `key` (slot, or `~slot` with a TTL), if it is held. */
+  find(key: string): number | undefined {
+    if (key === this.memoKey) return this.memoHandle
+    const h = this.index.get(key)
+    if (h !== undefined) {
+      this.memoKey = key
+      this.memoHandle = h
+    }
+    return h
+  }
+
+  /** Sets the handle of `key` (its slot, from {@link add} or {@link find}). */
+  setHandle(key: string, h: number): void {
+    this.index.set(key, h)
+    this.memoKey = key
+    this.memoHandle = h
+  }
+
   /** A free slot for `key`, linked as the most recent; the caller fills its columns and sets the handle. */
   add(key: string): number {
     let s = this.free.pop()
@@ -99,6 +125,7 @@ export class Slots {
 
   /** Frees slot `s` (its key leaves the index). */
   remove(s: number): void {
+    this.memoKey = undefined
     this.index.delete(this.keys[s]!)
     this.unlink(s)
     this.keys[s] = undefined
@@ -121,6 +148,7 @@ export class Slots {
   }
 
   clear(): void {
+    this.memoKey = undefined
     this.index.clear()
     this.keys.length = 0
     this.vals.length = 0

@@ -8,7 +8,7 @@ describe('Slots', () => {
   it('keeps recency order through add, touch and remove', () => {
     const s = new Slots(10)
     const a = s.add('a'), b = s.add('b'), c = s.add('c')
-    for (const [k, slot] of [['a', a], ['b', b], ['c', c]] as const) s.index.set(k, slot)
+    for (const [k, slot] of [['a', a], ['b', b], ['c', c]] as const) s.setHandle(k, slot)
     expect(order(s)).to.deep.equal(['c', 'b', 'a'])
     s.touch(a)
     expect(order(s)).to.deep.equal(['a', 'c', 'b'])
@@ -28,7 +28,7 @@ describe('Slots', () => {
     const slots: number[] = []
     for (let i = 0; i < 5000; i++) {
       const slot = s.add(`k${i}`)
-      s.index.set(`k${i}`, slot)
+      s.setHandle(`k${i}`, slot)
       s.wall[slot] = 1_700_000_000_000 + i
       s.seq[slot] = i + 1
       slots.push(slot)
@@ -44,7 +44,7 @@ describe('Slots', () => {
 
   it('never grows its columns past the key bound', () => {
     const s = new Slots(1500)
-    for (let i = 0; i < 1500; i++) s.index.set(`k${i}`, s.add(`k${i}`))
+    for (let i = 0; i < 1500; i++) s.setHandle(`k${i}`, s.add(`k${i}`))
     expect(s.wall.length).to.equal(1500)
     expect(() => s.add('one too many')).to.throw(RangeError, /full/)
   })
