@@ -9,6 +9,8 @@
  * --loss-seed N (send datagrams through a `FaultTransport` over the real
  * UDP/TCP transport that drops PERCENT % of them, drawn from a seeded random;
  * streams are untouched; the drops show in `stats().dropped['fault-loss']`).
+ * The node always binds its own `UdpTcpTransport`, so `net` can report every
+ * byte its sockets carried.
  *
  * Keys and values are deterministic, so any process can check them:
  * key `${prefix}:${i}`, value `valueFor` in cache-data.ts (a string of `bytes` chars).
@@ -173,7 +175,7 @@ function memory(cache: Bcache<string>): unknown {
 }
 
 /** The commands this node answers (see the functions above). */
-function handlers(cache: Bcache<string>): Handlers {
+function handlers(cache: Bcache<string>, wire: UdpTcpTransport): Handlers {
   return {
     setBatch: (r) => setBatch(cache, r),
     fill: (r) => fill(cache, r),
@@ -183,7 +185,8 @@ function handlers(cache: Bcache<string>): Handlers {
     stats: () => statsOf(cache),
     load: (r) => load(cache, r),
     snap: () => snap(cache),
-    mem: () => memory(cache)
+    mem: () => memory(cache),
+    net: () => net(cache, wire)
   }
 }
 
@@ -198,33 +201,53 @@ async function awaitKeys(cache: Bcache<string>, expect: number, t0: number): Pro
 
 type JoinTimes = { createMs: number; keysAtCreate: number; fullMs: number | undefined }
 
-/** With --loss > 0: the real transport, bound to --listen, behind a fault stage that drops that share of datagrams. */
-async function lossyTransport(): Promise<FaultTransport | undefined> {
+/**
+ * The real transport, bound to --listen (so its counters can be read: `net`),
+ * behind a fault stage that drops --loss % of datagrams when --loss > 0.
+ */
+async function bindTransport(): Promise<{ transport: UdpTcpTransport | FaultTransport; wire: UdpTcpTransport }> {
   const percent = Number(args.get('loss'))
   if (!(percent >= 0 && percent <= 100)) throw new RangeError(`--loss must be a percentage from 0 to 100, got '${args.get('loss')}'`)
-  if (percent === 0) return undefined
   const addr = args.base.listenAddr
   const i = addr.lastIndexOf(':')
-  const inner = await UdpTcpTransport.bind({ host: addr.slice(0, i).replace(/^\[|\]$/g, ''), port: Number(addr.slice(i + 1)) })
-  const transport = new FaultTransport(inner, { random: seededRandom(Number(args.get('loss-seed'))) })
+  const wire = await UdpTcpTransport.bind({ host: addr.slice(0, i).replace(/^\[|\]$/g, ''), port: Number(addr.slice(i + 1)) })
+  if (percent === 0) return { transport: wire, wire }
+  const transport = new FaultTransport(wire, { random: seededRandom(Number(args.get('loss-seed'))) })
   transport.setFaults({ lossRate: percent / 100 })
-  return transport
+  return { transport, wire }
+}
+
+/**
+ * Every byte this node's socket carried, by path: datagrams and TCP stream
+ * bytes (length prefixes included) from the transport; the anti-entropy share
+ * of the stream bytes (frame payloads) and push-pull/push counts from stats();
+ * CPU and RSS.
+ */
+function net(cache: Bcache<string>, wire: UdpTcpTransport): unknown {
+  const t = wire.stats(), s = cache.stats(), cpu = process.cpuUsage()
+  return {
+    at: epochNow(), packetsIn: t.packetsIn, packetsOut: t.packetsOut, packetBytesIn: t.packetBytesIn, packetBytesOut: t.packetBytesOut,
+    streamBytesIn: t.streamBytesIn, streamBytesOut: t.streamBytesOut, streamsIn: t.streamsIn, streamsOut: t.streamsOut,
+    aeBytesIn: s.replication.antiEntropy.bytesIn, aeBytesOut: s.replication.antiEntropy.bytesOut, aeRounds: s.replication.antiEntropy.rounds,
+    pushPulls: s.membership.pushPulls, pushStreams: s.replication.pushStreams, pushBatches: s.replication.pushBatches,
+    cpuMicros: cpu.user + cpu.system, rss: process.memoryUsage().rss, heapUsed: process.memoryUsage().heapUsed
+  }
 }
 
 async function main(): Promise<void> {
   const expect = Number(args.get('expect-keys'))
   const t0 = epochNow()
-  const transport = await lossyTransport()
-  const components: BcacheComponents = transport === undefined ? {} : { transport }
+  const { transport, wire } = await bindTransport()
+  const components: BcacheComponents = { transport }
   const cache = await Bcache.create<string>({
     ...args.base,
-    ...(transport === undefined ? {} : { listenAddr: transport.address }),
+    listenAddr: transport.address,
     maxKeys: Number(args.get('max-keys')),
     tuning: JSON.parse(args.get('tuning')) as Partial<Tuning>,
     statsInterval: 0
   }, components)
   const join = expect > 0 ? await awaitKeys(cache, expect, t0) : undefined
-  serveRequests(handlers(cache))
+  serveRequests(handlers(cache, wire))
   cache.on('fail', (m) => send({ type: 'event', event: 'fail', nodeId: m.nodeId, at: epochNow() }))
   exitWithParent(() => cache.close())
   send({ type: 'ready', nodeId: cache.nodeId, address: cache.address, join })

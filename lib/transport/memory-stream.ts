@@ -37,6 +37,7 @@ import type { Clock } from '../clock.js'
 import { StreamError } from '../errors.js'
 import type { Logger } from '../logger.js'
 import { OrderedArrivals } from './ordered-arrivals.js'
+import { LENGTH_PREFIX_BYTES } from './framing.js'
 import type { StreamConn } from './transport.js'
 import type { TransportCounters } from './transport-counters.js'
 import { UnreadBytes } from './unread-bytes.js'
@@ -128,6 +129,7 @@ export class MemoryStreamConn implements StreamConn {
       return false
     }
     this.owner.counters.bytesOut += frame.length
+    this.owner.counters.streamBytesOut += frame.length + LENGTH_PREFIX_BYTES
     if (!this.peer.finished) this.unreadOut.add(frame.length)
     this.peer.enqueue(Buffer.from(frame), this.delayToPeer())
     return this.unreadOut.belowMark()
@@ -222,6 +224,7 @@ export class MemoryStreamConn implements StreamConn {
       return false
     }
     this.owner.counters.bytesIn += item.length
+    this.owner.counters.streamBytesIn += item.length + LENGTH_PREFIX_BYTES
     this.peer.unreadOut.consumed(item.length)
     try {
       this.frameHandler!(item)

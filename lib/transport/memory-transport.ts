@@ -145,6 +145,7 @@ export class MemoryTransport implements Transport, StreamOwner {
     if (data.length > this.maxPacketBytes) return this.counters.drop('packet-too-large')
     this.counters.packetsOut++
     this.counters.bytesOut += data.length
+    this.counters.packetBytesOut += data.length
     this.fabric.routePacket(this.address, to, data)
   }
 
@@ -197,6 +198,7 @@ export class MemoryTransport implements Transport, StreamOwner {
     if (this.isClosed) return
     this.counters.packetsIn++
     this.counters.bytesIn += data.length
+    this.counters.packetBytesIn += data.length
     const handler = this.packetHandler
     if (handler === undefined) return this.counters.drop('no-packet-handler')
     try {

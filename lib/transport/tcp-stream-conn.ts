@@ -74,8 +74,10 @@ export class TcpStreamConn implements StreamConn {
 
   send(frame: Uint8Array): boolean {
     if (this.closed) return false
+    const framed = encodeFramed(frame)
     this.owner.counters.bytesOut += frame.length
-    this.socket.write(encodeFramed(frame))
+    this.owner.counters.streamBytesOut += framed.length
+    this.socket.write(framed)
     return !this.socket.writableNeedDrain
   }
 
@@ -126,6 +128,7 @@ export class TcpStreamConn implements StreamConn {
   }
 
   private onData(chunk: Buffer): void {
+    this.owner.counters.streamBytesIn += chunk.length
     this.decoder.push(chunk)
     this.pump()
   }

@@ -48,6 +48,14 @@ export class TransportCounters {
   bytesIn = 0
   /** Datagram bytes plus stream frame payload bytes (headers excluded). */
   bytesOut = 0
+  /** Datagram bytes received (UDP payloads, envelope included). */
+  packetBytesIn = 0
+  /** Datagram bytes sent (UDP payloads, envelope included). */
+  packetBytesOut = 0
+  /** Stream bytes received: every byte read from the connection, length prefixes included. */
+  streamBytesIn = 0
+  /** Stream bytes sent: frame payloads plus their length prefixes. */
+  streamBytesOut = 0
   streamsIn = 0
   streamsOut = 0
   /** What the transport refused or lost, by reason. */
@@ -65,6 +73,10 @@ export class TransportCounters {
       packetsOut: this.packetsOut,
       bytesIn: this.bytesIn,
       bytesOut: this.bytesOut,
+      packetBytesIn: this.packetBytesIn,
+      packetBytesOut: this.packetBytesOut,
+      streamBytesIn: this.streamBytesIn,
+      streamBytesOut: this.streamBytesOut,
       streamsIn: this.streamsIn,
       streamsOut: this.streamsOut,
       dropped: this.drops.snapshot()

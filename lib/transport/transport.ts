@@ -46,8 +46,21 @@ export interface StreamConn {
 export interface TransportStats {
   packetsIn: number
   packetsOut: number
+  /** Datagram bytes plus stream frame payload bytes (length prefixes excluded). */
   bytesIn: number
+  /** Datagram bytes plus stream frame payload bytes (length prefixes excluded). */
   bytesOut: number
+  /** Datagram bytes received. */
+  packetBytesIn: number
+  /** Datagram bytes sent. */
+  packetBytesOut: number
+  /**
+   * Stream bytes received, as the connection carried them: frame payloads
+   * plus their 4-byte length prefixes (TCP/IP headers excluded).
+   */
+  streamBytesIn: number
+  /** Stream bytes sent: frame payloads plus their 4-byte length prefixes. */
+  streamBytesOut: number
   streamsIn: number
   streamsOut: number
   /** Frames or datagrams refused by the transport itself, by reason. */

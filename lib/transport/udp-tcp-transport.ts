@@ -235,6 +235,7 @@ export class UdpTcpTransport implements Transport, TcpConnOwner {
     if (this.closePromise !== undefined) return
     this.counters.packetsIn++
     this.counters.bytesIn += msg.length
+    this.counters.packetBytesIn += msg.length
     const handler = this.packetHandler
     if (handler === undefined) return this.counters.drop('no-packet-handler')
     try {
@@ -255,6 +256,7 @@ export class UdpTcpTransport implements Transport, TcpConnOwner {
     }
     this.counters.packetsOut++
     this.counters.bytesOut += bytes
+    this.counters.packetBytesOut += bytes
   }
 }
 
