@@ -6,6 +6,7 @@ import type { KeyEvent } from './bcache-events.js'
 import type { FillContext, FillerStats } from './fill/filler.js'
 import type { MemberInfo } from './membership/member-table.js'
 import type { MembershipStats } from './membership/membership.js'
+import type { TransportStats } from './transport/transport.js'
 import type { ReplicationStats } from './replication/replicator.js'
 
 export interface SetOptions {
@@ -70,6 +71,12 @@ export interface BcacheStats {
   fills: FillerStats
   replication: ReplicationStats
   membership: MembershipStats
+  /**
+   * Everything the node's transport sent and received: datagrams and their
+   * bytes, stream bytes (push streams, anti-entropy, push-pull, fills)
+   * with their frame prefixes. `dropped` is merged into {@link dropped}.
+   */
+  transport: Omit<TransportStats, 'dropped'>
   /** Datagrams and frames dropped by reason (membership, transport and replication together). */
   dropped: Record<string, number>
 }

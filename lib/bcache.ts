@@ -254,6 +254,7 @@ export class Bcache<V = unknown> extends EventEmitter<BcacheEvents> {
     const { store, membership, replicator, filler, transport } = this.p
     const m = membership.stats()
     const r = replicator.stats()
+    const { dropped: transportDropped, ...t } = transport.stats()
     return {
       nodeId: this.nodeId,
       keys: store.size(),
@@ -266,7 +267,8 @@ export class Bcache<V = unknown> extends EventEmitter<BcacheEvents> {
       fills: { ...filler.stats, durationMs: snapshotHistogram(filler.stats.durationMs) },
       replication: { ...r, lagMs: snapshotHistogram(r.lagMs) },
       membership: m,
-      dropped: mergeCounts(m.dropped, r.dropped, transport.stats().dropped)
+      transport: t,
+      dropped: mergeCounts(m.dropped, r.dropped, transportDropped)
     }
   }
 

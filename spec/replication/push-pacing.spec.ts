@@ -30,6 +30,9 @@ describe('Eager push pacing (cluster)', function () {
     expect(perPeer, 'datagrams to each peer over 1 s').to.be.at.most(PUSH_DATAGRAMS_PER_SEC * 1.05 + PUSH_DATAGRAM_BURST)
     expect(perPeer).to.be.greaterThan(PUSH_DATAGRAMS_PER_SEC / 2)
     expect(r.pushPaced, 'turns moved to streams by pacing').to.be.greaterThan(0)
+    const t = a!.stats().transport // both paths counted in stats()
+    expect(t.packetBytesOut).to.be.greaterThan(perPeer * 2 * 1000)
+    expect(t.streamBytesOut).to.be.greaterThan(100 * 1000 * 30) // the paced-out turns went by stream
     await cluster.run(3000)
     expect(b!.stats().keys, 'b').to.equal(turns * perTurn)
     expect(c!.stats().keys, 'c').to.equal(turns * perTurn)
