@@ -61,7 +61,7 @@ export function renderChart(runs: readonly RunReport[], subtitle: string, profil
   const points = (x: (r: RunReport) => number): ScatterPoint[] =>
     runs.map((r, i) => ({ id: i + 1, x: x(r), y: r.lagMs.p99, isDefault: isDefaultTuning(r.tuning, profile) }))
   const panels: ScatterPanel[] = [
-    { title: 'lag p99 against bandwidth', xTitle: 'received per node, KB/s (UDP + anti-entropy TCP)', yTitle: 'lag p99, ms (log scale)', points: points((r) => r.avg.bytesInPerSec / 1000) },
+    { title: 'lag p99 against bandwidth', xTitle: 'received per node, KB/s (datagrams and streams)', yTitle: 'lag p99, ms (log scale)', points: points((r) => r.avg.bytesInPerSec / 1000) },
     { title: 'lag p99 against CPU', xTitle: 'CPU per node, % of one core', yTitle: 'lag p99, ms (log scale)', points: points((r) => r.avg.cpuPercent) }
   ]
   const fronts = panels.map((p) => frontIds(p.points))

@@ -51,11 +51,10 @@ export interface NodeSnapshot {
   at: number
   packetsIn: number
   packetsOut: number
+  /** Every byte the node's transport received: datagrams and streams (push, anti-entropy, push-pull). */
   bytesIn: number
+  /** Every byte the node's transport sent. */
   bytesOut: number
-  /** Anti-entropy (TCP) bytes. */
-  aeBytesIn: number
-  aeBytesOut: number
   /** process.cpuUsage() user + system, µs. */
   cpuMicros: number
   rss: number
@@ -156,10 +155,8 @@ export function snapshot(cache: Bcache<string>): NodeSnapshot {
     at: epochNow(),
     packetsIn: s.membership.packetsIn,
     packetsOut: s.membership.packetsOut,
-    bytesIn: s.membership.bytesIn,
-    bytesOut: s.membership.bytesOut,
-    aeBytesIn: s.replication.antiEntropy.bytesIn,
-    aeBytesOut: s.replication.antiEntropy.bytesOut,
+    bytesIn: s.transport.packetBytesIn + s.transport.streamBytesIn,
+    bytesOut: s.transport.packetBytesOut + s.transport.streamBytesOut,
     cpuMicros: cpu.user + cpu.system,
     rss: process.memoryUsage().rss,
     members: cache.members().filter((m) => m.state === 'alive').length,

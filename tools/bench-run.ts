@@ -33,7 +33,7 @@ export interface NodeFigures {
   packetsOutPerSec: number
   bytesInPerSec: number
   bytesOutPerSec: number
-  /** Datagram + anti-entropy bytes received over the run per payload byte written by the other nodes. */
+  /** Every byte received (datagrams and streams) over the run per payload byte written by the other nodes. */
   bytesInPerPayloadByte: number
   cpuPercent: number
   rssMiB: number
@@ -164,13 +164,13 @@ export function summarize(results: LoadResult[], nodeIds: string[], base: Pick<R
   const perNode = results.map((r, i): NodeFigures => {
     const ms = Math.max(1, r.end.at - r.start.at)
     const others = writers.reduce((sum, w) => sum + (w.node === r.node ? 0 : w.payloadBytes), 0)
-    const received = r.done.bytesIn - r.start.bytesIn + r.done.aeBytesIn - r.start.aeBytesIn
+    const received = r.done.bytesIn - r.start.bytesIn
     return {
       nodeId: nodeIds[i] ?? `b${r.node}`,
       packetsInPerSec: perSec(r.start.packetsIn, r.end.packetsIn, ms),
       packetsOutPerSec: perSec(r.start.packetsOut, r.end.packetsOut, ms),
-      bytesInPerSec: perSec(r.start.bytesIn + r.start.aeBytesIn, r.end.bytesIn + r.end.aeBytesIn, ms),
-      bytesOutPerSec: perSec(r.start.bytesOut + r.start.aeBytesOut, r.end.bytesOut + r.end.aeBytesOut, ms),
+      bytesInPerSec: perSec(r.start.bytesIn, r.end.bytesIn, ms),
+      bytesOutPerSec: perSec(r.start.bytesOut, r.end.bytesOut, ms),
       bytesInPerPayloadByte: others > 0 ? received / others : NaN,
       cpuPercent: ((r.end.cpuMicros - r.start.cpuMicros) / 1000 / ms) * 100,
       rssMiB: r.end.rss / 2 ** 20,
