@@ -75,8 +75,9 @@ export class RemoteMerge {
     const tombstone = d.bytes === undefined
     const entry: Entry = {
       key: d.key,
-      // Copy: the delta's bytes are a view into a whole datagram or frame.
-      bytes: tombstone ? EMPTY : Buffer.from(d.bytes!),
+      // A view into the whole datagram or frame: the store copies what it
+      // keeps (a scalar decoded, an object's bytes as a string), never the view.
+      bytes: tombstone ? EMPTY : d.bytes!,
       value: tombstone ? undefined : NOT_DECODED,
       version: d.version,
       seq: d.seq,

@@ -237,7 +237,8 @@ export class StoreParts {
    * Its value goes to the bounded stale map.
    */
   protected keepExpired(e: Entry, nowMs: number): void {
-    this.stale.keep(e)
+    // own bytes: `e` may be a caller's entry whose bytes view a whole frame
+    this.stale.keep(e.bytes.byteOffset === 0 && e.bytes.buffer.byteLength === e.bytes.length ? e : { ...e, bytes: Buffer.from(e.bytes) })
     this.tombs.set({ key: e.key, bytes: EMPTY, value: undefined, version: e.version, seq: e.seq, expiresAt: e.expiresAt, tombstone: true }, nowMs)
   }
 }

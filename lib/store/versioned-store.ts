@@ -82,7 +82,8 @@ export const PURGE_BATCH = 50_000
 export class VersionedStore extends StoreParts {
   /**
    * Merges an entry, a local write or a replicated one, by last writer wins.
-   * See the file comment for the steps. Takes ownership of `entry`.
+   * See the file comment for the steps. Keeps nothing of `entry` that
+   * views a caller's buffer: its bytes may view a whole datagram or frame.
    * Throws `RangeError` if `entry.seq` is not a positive integer.
    */
   apply(entry: Entry, nowMs: number): ApplyResult {
