@@ -62,7 +62,13 @@ export interface BcacheOptions {
   tags?: Record<string, string>
   /** Most keys held; the least recently used is evicted beyond it (locally, never gossiped). Required. */
   maxKeys: number
-  /** Most bytes of values (plus per-entry overhead) held; 0 = no byte bound. @default 0 */
+  /**
+   * Most bytes of memory the live entries may take, as the store estimates
+   * it per key (its key, its value as held — a string by its length, an
+   * object by its encoded bytes and its decoded copy — and about 100 bytes
+   * of bookkeeping; README "Sizing"); 0 = no byte bound. A value that would
+   * not fit on its own is refused by `set`. @default 0
+   */
   maxBytes?: number
   /**
    * Default time to live, in ms, of a write: used by `set` when it is given

@@ -122,6 +122,18 @@ export class LiveEntries {
     return slot === undefined ? undefined : this.versionAt(slot)
   }
 
+  /** Whether `v` is newer than the version of `key`'s live entry (true when there is none). Allocates nothing. */
+  isNewer(key: string, v: Version): boolean {
+    const slot = this.slotOf(key)
+    if (slot === undefined) return true
+    const s = this.s
+    const wall = s.wall[slot]!
+    if (v.wall !== wall) return v.wall > wall
+    const counter = s.counter[slot]!
+    if (v.counter !== counter) return v.counter > counter
+    return v.origin > this.h.origins.byNumber(s.origin[slot]!).origin
+  }
+
   /** When `key`'s live entry expires: 0 for never, `undefined` when there is none. */
   expiresAtOf(key: string): number | undefined {
     const slot = this.slotOf(key)
@@ -166,12 +178,13 @@ export class LiveEntries {
     if (this.evicted.length !== 0) this.reportEvicted()
   }
 
-  /** Removes `key`'s live entry, if any (no callback, no counting). */
-  drop(key: string): void {
+  /** Removes `key`'s live entry, if any (no callback, no counting); whether there was one. */
+  drop(key: string): boolean {
     const slot = this.slotOf(key)
-    if (slot === undefined) return
+    if (slot === undefined) return false
     this.unaccount(slot, false)
     this.s.remove(slot)
+    return true
   }
 
   /** Expires up to `budget` entries due at `nowMs`, earliest first; returns how many. */

@@ -93,11 +93,10 @@ export class VersionedStore extends StoreParts {
     }
     if (entry.clear === true) return this.applyClear(entry, nowMs)
     const key = entry.key
-    const current = this.live.versionOf(key)
     const tomb = this.tombs.get(key)
     const cleared = this.clears.size === 0 ? undefined : this.clears.covering(key)
     if (
-      (current !== undefined && compareVersions(entry.version, current) <= 0) ||
+      !this.live.isNewer(key, entry.version) ||
       (tomb !== undefined && compareVersions(entry.version, tomb.version) <= 0) ||
       (cleared !== undefined && compareVersions(entry.version, cleared.version) <= 0)
     ) {
@@ -105,7 +104,7 @@ export class VersionedStore extends StoreParts {
       return 'stale'
     }
     if (entry.tombstone) {
-      if (current !== undefined) this.live.drop(key)
+      this.live.drop(key)
       this.stale.forget(key)
       this.tombs.set(entry, nowMs)
       this.stats.applied++
@@ -113,10 +112,7 @@ export class VersionedStore extends StoreParts {
     }
     if (entry.expiresAt !== 0 && nowMs >= entry.expiresAt) {
       this.stats.expirations++
-      if (current !== undefined) {
-        this.live.drop(key)
-        this.onEvict?.(key, 'expired')
-      }
+      if (this.live.drop(key)) this.onEvict?.(key, 'expired')
       this.keepExpired(entry, nowMs)
       return 'expired'
     }
