@@ -88,12 +88,6 @@ function numberBytes(v: number): number {
   return v < 128 ? 1 : v <= 0xffffffff ? 5 : 9
 }
 
-/** Where the value bytes start inside an encoded delta of `key` with a `valueLength`-byte value. */
-export function deltaValueOffset(key: string, valueLength: number): number {
-  const keyLen = Buffer.byteLength(key)
-  return 1 + strHeaderBytes(keyLen) + keyLen + binHeaderBytes(valueLength)
-}
-
 /** Encoded size of a delta, in bytes. */
 export function deltaSize(key: string, bytes: Uint8Array | undefined, version: Version, seq: number, expiresAt: number, kind?: number): number {
   const keyLen = Buffer.byteLength(key)

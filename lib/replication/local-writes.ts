@@ -11,7 +11,10 @@
  *   primitive (string, number, boolean, null) cannot be mutated and
  *   round-trips exactly (the codec refuses what would not), so it is kept as
  *   given (`primitive`): no decode, and the writer's reads share it.
- * - The stored bytes are a view into the delta: one allocation serves both.
+ * - The store is handed the caller's encoded bytes as they are (often a
+ *   view into the encoder's scratch space, valid until the next encode):
+ *   it keeps a scalar decoded and an object's bytes as a copy, never the
+ *   view (versioned-store.ts), so no second buffer is made per write.
  * - A clear (store/clears.ts) is numbered and pushed like any write; its
  *   version is above every version held for a key of its prefix, so every
  *   such key vanishes here at once. Its gossip subject is the prefix behind
@@ -21,7 +24,7 @@
 import type { Clock } from '../clock.js'
 import type { HybridClock } from '../store/version.js'
 import { NOT_DECODED, type Entry, type VersionedStore } from '../store/versioned-store.js'
-import { KIND_CLEAR, deltaValueOffset, encodeDelta } from './delta.js'
+import { KIND_CLEAR, encodeDelta } from './delta.js'
 import type { EagerPush } from './eager-push.js'
 import type { ReplicationCounters } from './replication-stats.js'
 import type { ValueWaiters } from './waiters.js'
@@ -43,7 +46,7 @@ export class LocalWriter {
   /**
    * A local write of `bytes` (encoded value), or a delete when `bytes` is
    * undefined. Visible locally at once; pushed at the end of this turn.
-   * `bytes` is copied before this returns (it may be a transient encoder buffer).
+   * `bytes` is copied before this returns, or not kept (it may be a transient encoder buffer).
    */
   write(key: string, bytes: Buffer | undefined, expiresAt: number, primitive: unknown = NOT_DECODED): void {
     const { store, origin } = this.c
@@ -53,12 +56,7 @@ export class LocalWriter {
     const seq = store.nextSeq(origin)
     const delta = encodeDelta(key, bytes, version, seq, expiresAt)
     const tombstone = bytes === undefined
-    let stored: Buffer = EMPTY
-    if (!tombstone) {
-      const at = deltaValueOffset(key, bytes.length)
-      stored = delta.subarray(at, at + bytes.length)
-    }
-    const entry: Entry = { key, bytes: stored, value: tombstone ? undefined : primitive, version, seq, expiresAt, tombstone }
+    const entry: Entry = { key, bytes: tombstone ? EMPTY : bytes, value: tombstone ? undefined : primitive, version, seq, expiresAt, tombstone }
     store.apply(entry, now)
     if (!tombstone && this.c.waiters.has(key)) this.c.waiters.wake(key, store.get(key, () => this.c.clock.now()))
     this.c.stats.deltasOut++
