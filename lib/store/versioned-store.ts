@@ -5,7 +5,7 @@
  *
  * - {@link LiveEntries}: the entries that hold values — the LRU (recency,
  *   `maxKeys`, `maxBytes`), TTLs and byte accounting (live-entries.ts says
- *   how a hit stays one `lru-cache` lookup).
+ *   how a hit stays one lookup and an array load).
  * - {@link Tombstones}: deleted keys, each kept for `deletionDelayMs` so that
  *   an older write arriving late cannot resurrect the key, and expiry
  *   markers, kept as long for the same reason after a write expired.
