@@ -157,7 +157,7 @@ function standInForNegZero(v: unknown, f: number): unknown {
 export function decodeValue(b: Buffer): unknown {
   if (!isValueBytes(b)) throw new TypeError('cache value bytes are malformed or use a type values may not have')
   // msgpackr renames a `__proto__` key to `__proto_`; such values take the slow path
-  if (b.indexOf(PROTO_KEY) < 0) return unpackr.unpack(b)
+  if (isScalarBytes(b) || b.indexOf(PROTO_KEY) < 0) return unpackr.unpack(b)
   return asObjects(mapUnpackr.unpack(b))
 }
 
