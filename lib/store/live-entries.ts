@@ -31,7 +31,7 @@ import type { OriginIndex } from './origin-index.js'
 import type { SeqRanges } from './seq-ranges.js'
 import { Slots } from './slots.js'
 import type { EvictReason, StoreStats } from './store-stats.js'
-import { decodeValue, encodeValue, isScalarBytes } from './value-codec.js'
+import { decodeValue, encodeHeldScalar, isScalarBytes } from './value-codec.js'
 import type { Version } from './version.js'
 
 /**
@@ -279,7 +279,7 @@ export class LiveEntries {
     const v = s.vals[slot]
     return {
       key: s.keys[slot]!,
-      bytes: raw !== undefined ? Buffer.from(raw, 'latin1') : encodeValue(v),
+      bytes: raw !== undefined ? Buffer.from(raw, 'latin1') : encodeHeldScalar(v),
       value: v === NOT_YET ? NOT_DECODED : v,
       version: this.versionAt(slot),
       seq: s.seq[slot]!,

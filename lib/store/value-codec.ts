@@ -287,3 +287,24 @@ export function isScalarBytes(b: Uint8Array): boolean {
   if (t === undefined) return false
   return t <= 0x7f || (t >= 0xa0 && t <= 0xc3 && t !== 0xc1) || (t >= 0xca && t <= 0xd3) || (t >= 0xd9 && t <= 0xdb) || t >= 0xe0
 }
+
+/**
+ * {@link encodeValue} for a scalar the store already holds (checked when it
+ * was written): strings are written straight into an exact-size Buffer as
+ * msgpack str (the format msgpackr writes and reads), without the check
+ * walk or the encoder's scratch copy — anti-entropy encodes every scalar
+ * it sends again (live-entries.ts keeps scalars decoded only). Anything
+ * else goes through {@link encodeValue}.
+ */
+export function encodeHeldScalar(v: unknown): Buffer {
+  if (typeof v !== 'string') return encodeValue(v)
+  const n = Buffer.byteLength(v)
+  const h = n < 32 ? 1 : n < 0x100 ? 2 : n < 0x10000 ? 3 : 5
+  const b = Buffer.allocUnsafe(h + n)
+  if (h === 1) b[0] = 0xa0 | n
+  else if (h === 2) { b[0] = 0xd9; b[1] = n }
+  else if (h === 3) { b[0] = 0xda; b.writeUInt16BE(n, 1) }
+  else { b[0] = 0xdb; b.writeUInt32BE(n, 1) }
+  b.write(v, h, 'utf8')
+  return b
+}

@@ -1,7 +1,8 @@
 import { expect } from 'chai'
 import fc from 'fast-check'
 import { isDeepStrictEqual } from 'node:util'
-import { decodeValue, encodeValue, isValueBytes, MAX_VALUE_DEPTH, packValue } from '../../lib/store/value-codec.js'
+import { decodeValue, encodeHeldScalar, encodeValue, isValueBytes, MAX_VALUE_DEPTH, packValue } from '../../lib/store/value-codec.js'
+import { isWellFormed } from '../../lib/wire/utf8.js'
 
 function nested(depth: number): unknown {
   let v: unknown = 1
@@ -217,5 +218,25 @@ describe('value codec', () => {
         if (ok) decodeValue(b) // admitted bytes must decode
       }
     })
+  })
+})
+
+describe('encodeHeldScalar', () => {
+  it('encodes strings of every msgpack str size, ASCII or not, to bytes that decode to the same string', () => {
+    for (const n of [0, 1, 31, 32, 255, 256, 65535, 65536, 70000]) {
+      for (const unit of ['a', 'é', '日', '😀']) {
+        const v = unit.repeat(Math.ceil(n / unit.length)).slice(0, n)
+        if (!isWellFormed(v)) continue
+        const b = encodeHeldScalar(v)
+        expect(decodeValue(b), `${n} × ${unit}`).to.equal(v)
+        expect(b.length).to.equal(encodeValue(v).length)
+      }
+    }
+  })
+
+  it('encodes other scalars as encodeValue does', () => {
+    for (const v of [null, true, false, 0, -0, 1.5, -7, 2 ** 40, 10n ** 18n]) {
+      expect(encodeHeldScalar(v)).to.deep.equal(encodeValue(v))
+    }
   })
 })
