@@ -89,7 +89,7 @@ export interface AckedSetChecked {
 export function checkAckedSetOptions(options: unknown): AckedSetChecked {
   const o = options === undefined ? {} : object('options', options)
   knownKeys('', o, ['acks', 'timeoutMs', 'ttl'])
-  const acks = o['acks'] ?? 'majority'
+  const acks = o['acks'] === undefined ? 'majority' : o['acks']
   if (typeof acks === 'string') oneOf('acks', acks, ['all', 'majority'])
   else if (typeof acks === 'number') positiveInt('acks', acks)
   else throw new TypeError(optionMessage('acks', `must be 'all', 'majority' or a positive integer, got ${describeValue(acks)}`))
