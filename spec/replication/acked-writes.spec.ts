@@ -11,6 +11,7 @@ import { encodeDelta } from '../../lib/replication/delta.js'
 import { packValue } from '../../lib/store/versioned-store.js'
 import { buildPacket, encodeFrame, encodeUser } from '../../lib/wire/codec.js'
 import { MsgType } from '../../lib/wire/messages.js'
+import type { StreamConn } from '../../lib/transport/transport.js'
 import { StreamTag } from '../../lib/wire/stream-tags.js'
 import { CacheCluster } from '../support/cache-cluster.js'
 import { addClusterNode } from '../support/cluster-node.js'
@@ -139,7 +140,7 @@ describe('Acknowledged writes (setAcked)', () => {
       [{ acks: 0 }, RangeError, /acks/], [{ acks: 1.5 }, RangeError, /acks/], [{ acks: 'most' }, RangeError, /acks/],
       [{ acks: true }, TypeError, /acks/], [{ acks: null }, TypeError, /acks/], [{ timeoutMs: 0 }, RangeError, /timeoutMs/],
       [{ timeoutMs: -1 }, RangeError, /timeoutMs/], [{ timeoutMs: Infinity }, RangeError, /timeoutMs/], [{ timeoutMs: '5' }, TypeError, /timeoutMs/],
-      [{ ttl: -1 }, RangeError, /ttl/], [{ ttl: 'x' }, TypeError, /ttl/], [{ ack: 1 }, TypeError, /ack.*did you mean acks/], ['x', TypeError, /options/]
+      [{ ttl: -1 }, RangeError, /ttl/], [{ ttl: 'x' }, TypeError, /ttl/], [{ ack: 1 }, TypeError, /option ack: unknown option/], [{ timeoutMS: 5 }, TypeError, /did you mean timeoutMs/], ['x', TypeError, /options/]
     ]
     for (const [opts, Err, msg] of bad) {
       const r = await outcome(a!.setAcked('k', 1, opts as never))
@@ -172,6 +173,28 @@ describe('Acknowledged writes (setAcked)', () => {
     expect(await cluster.settle(outcome(a.setAcked('k', 1, { acks: 'all' })), 1000)).to.equal('resolved')
     expect(b.get('k')).to.equal(1)
     await cluster.settle(outsider.close())
+  })
+
+  it('a round that times out closes every Ack stream it opened', async () => {
+    cluster = new CacheCluster(310)
+    const { node: a } = await addClusterNode(cluster, { nodeId: 'a' }, { seed: 1 })
+    await addClusterNode(cluster, { nodeId: 'b' }, { seed: 2 })
+    const c = await addClusterNode(cluster, { nodeId: 'c' }, { seed: 3 })
+    await cluster.until(() => cluster!.nodes.every((n) => n.members().filter((m) => m.state === 'alive').length === 3), 30_000)
+    const membership = (a as unknown as { p: { membership: { openStream(addr: string, tag: number, payload: Uint8Array): Promise<StreamConn> } } }).p.membership
+    const opened: StreamConn[] = []
+    const open = membership.openStream.bind(membership)
+    membership.openStream = async (addr, tag, payload) => {
+      const conn = await open(addr, tag, payload)
+      if (tag === StreamTag.Ack) opened.push(conn)
+      return conn
+    }
+    c.transport.pauseReading() // c's stream opens, its request is never read
+    const r = await cluster.settle(outcome(a.setAcked('k', 1, { acks: 'all', timeoutMs: 200 })), 1000)
+    expect((r as AckError).reason).to.equal('timeout')
+    expect(opened.length).to.equal(2)
+    expect(opened.map((x) => x.closed)).to.deep.equal([true, true])
+    c.transport.resumeReading()
   })
 
   it('close() during a pending setAcked rejects it with AckError (reason closed, cause ClosedError) and leaves no stream or dial open', async () => {
