@@ -1,8 +1,9 @@
 /**
- * Checks of the arguments of `set`, `delete`, `clear` and `getWithFiller`, against
+ * Checks of the arguments of `set`, `setAcked`, `delete`, `clear` and `getWithFiller`, against
  * the same limits the wire and every receiver enforce (DESIGN.md invariant
  * 8): whatever they accept, every peer accepts and can carry.
  */
+import { describeValue, finiteIn, knownKeys, object, oneOf, optionMessage, positiveInt } from './option-checks.js'
 import { sizeOf } from './store/entry.js'
 import { MAX_EXPIRES_AT } from './replication/delta.js'
 import { isWellFormed, utf8Within } from './wire/utf8.js'
@@ -65,3 +66,33 @@ export function checkValueSize(key: string, bytes: Buffer, maxValueBytes: number
   }
 }
 
+
+/** Default `timeoutMs` of `setAcked`. */
+export const DEFAULT_ACK_TIMEOUT_MS = 5000
+
+/** Longest `timeoutMs` of `setAcked` (what a timer can wait: 2^31 - 1 ms, about 24.8 days). */
+export const MAX_ACK_TIMEOUT_MS = 2 ** 31 - 1
+
+/** `setAcked`'s options, checked and defaulted. */
+export interface AckedSetChecked {
+  acks: 'all' | 'majority' | number
+  timeoutMs: number
+  ttl: number | undefined
+}
+
+/**
+ * Checks the options of `setAcked` (before anything is written): `acks` is
+ * `'all'`, `'majority'` or a positive integer (default `'majority'`),
+ * `timeoutMs` a number in (0, {@link MAX_ACK_TIMEOUT_MS}] (default
+ * {@link DEFAULT_ACK_TIMEOUT_MS}), `ttl` as for `set`; no other option.
+ */
+export function checkAckedSetOptions(options: unknown): AckedSetChecked {
+  const o = options === undefined ? {} : object('options', options)
+  knownKeys('', o, ['acks', 'timeoutMs', 'ttl'])
+  const acks = o['acks'] === undefined ? 'majority' : o['acks']
+  if (typeof acks === 'string') oneOf('acks', acks, ['all', 'majority'])
+  else if (typeof acks === 'number') positiveInt('acks', acks)
+  else throw new TypeError(optionMessage('acks', `must be 'all', 'majority' or a positive integer, got ${describeValue(acks)}`))
+  const timeoutMs = o['timeoutMs'] === undefined ? DEFAULT_ACK_TIMEOUT_MS : finiteIn('timeoutMs', o['timeoutMs'], 0, MAX_ACK_TIMEOUT_MS, true)
+  return { acks: acks as AckedSetChecked['acks'], timeoutMs, ttl: o['ttl'] as number | undefined }
+}

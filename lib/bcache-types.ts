@@ -19,6 +19,25 @@ export interface SetOptions {
   ttl?: number
 }
 
+/** Options of `setAcked`: those of `set`, and how many nodes must hold the write. */
+export interface AckedSetOptions extends SetOptions {
+  /**
+   * How many nodes, **this one included**, must hold the write before the
+   * promise resolves: `'all'` the live members (alive or suspect) at the
+   * call, `'majority'` ⌊live/2⌋ + 1 of them, or a number (`1`: this node
+   * only, resolves at once). A number above the live members rejects at
+   * once with `AckError` (`'too-few-members'`); the write stays applied.
+   * @default 'majority'
+   */
+  acks?: 'all' | 'majority' | number
+  /**
+   * How long to wait for the acks, in ms; then `AckError` (`'timeout'`).
+   * The write stays applied locally and keeps replicating.
+   * @default 5000
+   */
+  timeoutMs?: number
+}
+
 export interface FillCallOptions extends SetOptions {
   /** Whole fill timeout in ms (waits for a lease or another node's fill included). */
   timeoutMs?: number

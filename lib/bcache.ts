@@ -5,7 +5,7 @@
  */
 import { channel } from 'node:diagnostics_channel'
 import { EventEmitter } from 'node:events'
-import { checkKey, checkValueSize, clearPrefixOf, expiryOf, type ClearOptions } from './api-checks.js'
+import { checkAckedSetOptions, checkKey, checkValueSize, clearPrefixOf, expiryOf, type ClearOptions } from './api-checks.js'
 import { KeyEvents } from './bcache-events.js'
 import { resolveOptions, type BcacheOptions, type ResolvedOptions } from './bcache-options.js'
 import { Ticker } from './clock.js'
@@ -21,10 +21,10 @@ import type { LiveEntries } from './store/live-entries.js'
 import { packValue } from './store/versioned-store.js'
 import type { Keyring } from './transport/keyring.js'
 
-import type { BcacheEvents, BcacheStats, FillCallOptions, FillerFn, SetOptions } from './bcache-types.js'
+import type { AckedSetOptions, BcacheEvents, BcacheStats, FillCallOptions, FillerFn, SetOptions } from './bcache-types.js'
 
 export type { BcacheComponents } from './node-parts.js'
-export type { BcacheEvents, BcacheStats, FillCallOptions, FillerFn, SetOptions } from './bcache-types.js'
+export type { AckedSetOptions, BcacheEvents, BcacheStats, FillCallOptions, FillerFn, SetOptions } from './bcache-types.js'
 export type { ClearOptions } from './api-checks.js'
 export type { KeyEvent, KeyEventName, KeyEventOrigin } from './bcache-events.js'
 export type { FillContext } from './fill/filler.js'
@@ -92,15 +92,22 @@ export class Bcache<V = unknown> extends EventEmitter<BcacheEvents> {
 
   /** Writes `key`; visible locally at once, replicated to every node. */
   set(key: string, value: V, options?: SetOptions): void {
-    this.checkOpen()
-    checkKey(key, this.opts.maxKeyBytes)
-    const expiresAt = expiryOf(options?.ttl ?? this.opts.ttl, this.now())
-    const bytes = packValue(value) // transient: write() copies it into the delta
-    checkValueSize(key, bytes, this.opts.maxValueBytes, this.opts.maxBytes)
-    this.counters.sets++
-    // A primitive is kept as given (immutable, and it round-trips exactly); an object as its bytes.
-    this.p.replicator.write(key, bytes, expiresAt, typeof value === 'object' && value !== null ? undefined : value)
-    this.events.emit('set', key, 'local')
+    this.write(key, value, options?.ttl)
+  }
+
+  /**
+   * Writes `key` exactly as {@link set} does (same checks, visible here at
+   * once, replicated), then resolves once `acks` nodes, this one included,
+   * hold it (README: Acknowledged writes). Rejects with `AckError` when they
+   * do not within `timeoutMs`, when fewer members are live than asked for
+   * (at once), or when this node closes meanwhile; the write stays applied
+   * here in every case. Bad options reject with `TypeError`/`RangeError`
+   * and write nothing.
+   */
+  async setAcked(key: string, value: V, options?: AckedSetOptions): Promise<void> {
+    const { acks, timeoutMs, ttl } = checkAckedSetOptions(options)
+    const delta = this.write(key, value, ttl)
+    await this.p.replicator.awaitAcks(delta, acks, timeoutMs)
   }
 
   /** The value of `key`, or undefined. Local and synchronous: no network. */
@@ -304,6 +311,20 @@ export class Bcache<V = unknown> extends EventEmitter<BcacheEvents> {
     this.statsTicker = new Ticker(this.p.clock, () => every, () => {
       if (statsChannel.hasSubscribers) statsChannel.publish(this.stats())
     }).start()
+  }
+
+  /** The write of `set` and `setAcked`; returns its delta. */
+  private write(key: string, value: V, ttl: number | undefined): Buffer {
+    this.checkOpen()
+    checkKey(key, this.opts.maxKeyBytes)
+    const expiresAt = expiryOf(ttl ?? this.opts.ttl, this.now())
+    const bytes = packValue(value) // transient: write() copies it into the delta
+    checkValueSize(key, bytes, this.opts.maxValueBytes, this.opts.maxBytes)
+    this.counters.sets++
+    // A primitive is kept as given (immutable, and it round-trips exactly); an object as its bytes.
+    const delta = this.p.replicator.write(key, bytes, expiresAt, typeof value === 'object' && value !== null ? undefined : value)
+    this.events.emit('set', key, 'local')
+    return delta
   }
 
   private checkOpen(): void {

@@ -104,3 +104,29 @@ export class InvalidStateError extends BcacheError {
     this.name = 'InvalidStateError'
   }
 }
+
+/** Why a {@link AckError} was raised (stable strings). */
+export type AckFailure = 'too-few-members' | 'timeout' | 'unreachable' | 'closed'
+
+/**
+ * A `setAcked` write was not held by as many nodes as asked within its
+ * `timeoutMs`. The write stays applied on this node and replicates as any
+ * write does; only the acknowledgement failed. `acked` nodes (this one
+ * included) were known to hold it, `needed` were asked for. `reason`:
+ * `'too-few-members'` (fewer live members than `needed` at the call: raised
+ * at once), `'timeout'`, `'unreachable'` (too many peers refused the write or
+ * failed to answer for `needed` to be reachable), `'closed'` (this node closed
+ * while waiting).
+ */
+export class AckError extends BcacheError {
+  readonly acked: number
+  readonly needed: number
+  readonly reason: AckFailure
+  constructor(reason: AckFailure, acked: number, needed: number, message: string, options?: { cause?: unknown }) {
+    super('BCACHE_ERR_ACKS', `${message} (${acked} of ${needed} acks)`, options)
+    this.name = 'AckError'
+    this.reason = reason
+    this.acked = acked
+    this.needed = needed
+  }
+}

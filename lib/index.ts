@@ -4,7 +4,7 @@
  * fault injection, manual clock and seeded randomness for tests are
  * `bcache/testing` (lib/testing.ts). Everything else is internal.
  */
-export { Bcache, type BcacheComponents, type BcacheStats, type BcacheEvents, type SetOptions, type FillCallOptions, type FillerFn, type KeyEvent, type KeyEventName, type KeyEventOrigin, type FillContext, type ClearOptions } from './bcache.js'
+export { Bcache, type BcacheComponents, type BcacheStats, type BcacheEvents, type SetOptions, type AckedSetOptions, type FillCallOptions, type FillerFn, type KeyEvent, type KeyEventName, type KeyEventOrigin, type FillContext, type ClearOptions } from './bcache.js'
 export type { BcacheOptions } from './bcache-options.js'
 export type { FillerInit } from './fill/filler-options.js'
 export type { Tuning, MembershipTuning, ReplicationTuning, ProfileName } from './options.js'
@@ -16,7 +16,7 @@ export type { Keyring } from './transport/keyring.js'
 export { silentLogger, type Logger } from './logger.js'
 export {
   BcacheError, ClosedError, TimeoutError, JoinError, DuplicateNodeIdError, StreamError, BindError,
-  FillTimeoutError, FillAbortedError, FillError, InvalidStateError
+  FillTimeoutError, FillAbortedError, FillError, InvalidStateError, AckError, type AckFailure
 } from './errors.js'
 export { StreamRefusedError } from './transport/refusal.js'
 export type { Resolver, PeersOption } from './membership/peer-source.js'

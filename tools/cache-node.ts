@@ -167,6 +167,32 @@ function snap(cache: Bcache<string>): unknown {
   return snapshot(cache)
 }
 
+/**
+ * `count` writes one after the other, each awaited: `setAcked` with `acks`
+ * (and `timeoutMs`), or plain `set` when `acks` is `'none'`. Returns the
+ * latency of each (ms, sorted) and how many rejected, by reason.
+ */
+async function acked(cache: Bcache<string>, r: Req): Promise<unknown> {
+  const prefix = r.prefix as string, count = r.count as number, bytes = r.bytes as number
+  const acks = r.acks as 'none' | 'all' | 'majority' | number, timeoutMs = (r.timeoutMs as number) ?? 5000
+  const ms: number[] = []
+  const failed: Record<string, number> = {}
+  for (let i = 0; i < count; i++) {
+    const key = keyOf(prefix, i), value = valueFor(prefix, i, 0, bytes)
+    const t0 = performance.now()
+    try {
+      if (acks === 'none') cache.set(key, value)
+      else await cache.setAcked(key, value, { acks, timeoutMs })
+    } catch (err) {
+      const reason = (err as { reason?: string }).reason ?? (err as Error).name
+      failed[reason] = (failed[reason] ?? 0) + 1
+    }
+    ms.push(performance.now() - t0)
+    if (acks === 'none') await immediate() // one write per turn, as an awaited one is
+  }
+  return { ms: ms.sort((a, b) => a - b), failed }
+}
+
 /** Memory usage after two forced GCs (when the node runs with --expose-gc). */
 function memory(cache: Bcache<string>): unknown {
   const g = (globalThis as { gc?: () => void }).gc
@@ -186,7 +212,8 @@ function handlers(cache: Bcache<string>, wire: UdpTcpTransport): Handlers {
     load: (r) => load(cache, r),
     snap: () => snap(cache),
     mem: () => memory(cache),
-    net: () => net(cache, wire)
+    net: () => net(cache, wire),
+    acked: (r) => acked(cache, r)
   }
 }
 

@@ -47,8 +47,9 @@ export class LocalWriter {
    * A local write of `bytes` (encoded value), or a delete when `bytes` is
    * undefined. Visible locally at once; pushed at the end of this turn.
    * `bytes` is copied before this returns, or not kept (it may be a transient encoder buffer).
+   * Returns the write's encoded delta (the bytes the eager push sends; do not change them).
    */
-  write(key: string, bytes: Buffer | undefined, expiresAt: number, primitive: unknown = NOT_DECODED): void {
+  write(key: string, bytes: Buffer | undefined, expiresAt: number, primitive: unknown = NOT_DECODED): Buffer {
     const { store, origin } = this.c
     const now = this.c.clock.now()
     const { wall, counter } = this.c.hlc.tickAbove(now, store.versionFloor(key))
@@ -61,6 +62,7 @@ export class LocalWriter {
     if (!tombstone && this.c.waiters.has(key)) this.c.waiters.wake(key, store.get(key, () => this.c.clock.now()))
     this.c.stats.deltasOut++
     this.c.push.add(delta, key)
+    return delta
   }
 
   /** A local clear of every key starting with `prefix` (`''`: every key); see the file comment. */

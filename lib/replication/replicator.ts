@@ -8,6 +8,7 @@
  *   push-channels.ts       bounded per-peer push streams (bursts, large values)
  *   gossip-feed.ts         pushed deltas piggybacked on membership packets
  *   remote-merge.ts        what peers send: validate, apply LWW, wake waiters
+ *   acked-writes.ts        `setAcked`: ask every live peer whether it holds a write
  *   anti-entropy*.ts       digest rounds over TCP: when, and how
  *   upkeep.ts              purge of tombstones and expired entries; origin retirement
  *   write-origin.ts        the identity of this process's writes
@@ -26,6 +27,7 @@ import { HybridClock } from '../store/version.js'
 import type { VersionedStore } from '../store/versioned-store.js'
 import { PACKET_HEADER_BYTES } from '../wire/codec.js'
 import { StreamTag } from '../wire/stream-tags.js'
+import { AckedWrites, type AckTarget } from './acked-writes.js'
 import { AntiEntropyScheduler } from './anti-entropy-scheduler.js'
 import { EagerPush } from './eager-push.js'
 import { GossipFeed } from './gossip-feed.js'
@@ -37,6 +39,7 @@ import { StoreUpkeep } from './upkeep.js'
 import { ValueWaiters } from './waiters.js'
 
 export type { ReplicationStats } from './replication-stats.js'
+export type { AckTarget } from './acked-writes.js'
 
 export interface ReplicatorComponents {
   store: VersionedStore
@@ -83,6 +86,7 @@ export class Replicator implements MembershipDelegate {
   private readonly merge: RemoteMerge
   private readonly ae: AntiEntropyScheduler
   private readonly upkeep: StoreUpkeep
+  private readonly acked: AckedWrites
   private closed = false
 
   constructor(private readonly c: ReplicatorComponents, private readonly config: ReplicationConfig) {
@@ -116,6 +120,7 @@ export class Replicator implements MembershipDelegate {
       conn.onFrame((frame) => this.merge.acceptBatch(frame))
       conn.onClose(() => {})
     })
+    this.acked = new AckedWrites({ cluster, clock, store, merge: this.merge, drops: this.drops, logger: c.logger })
     cluster.onPeerGone((p) => this.channels.forget(p.address))
   }
 
@@ -133,6 +138,7 @@ export class Replicator implements MembershipDelegate {
   async close(graceMs = this.config.tcpTimeoutMs): Promise<void> {
     if (this.closed) return
     this.closed = true
+    this.acked.close()
     this.push.flush()
     this.push.close()
     this.ae.close()
@@ -142,9 +148,19 @@ export class Replicator implements MembershipDelegate {
     await this.channels.closeAll(graceMs)
   }
 
-  /** A local write (encoded value `bytes`, or a delete when undefined); see local-writes.ts. */
-  write(key: string, bytes: Buffer | undefined, expiresAt: number, primitive?: unknown): void {
-    this.writer.write(key, bytes, expiresAt, primitive)
+  /** A local write (encoded value `bytes`, or a delete when undefined); see local-writes.ts. Returns its delta. */
+  write(key: string, bytes: Buffer | undefined, expiresAt: number, primitive?: unknown): Buffer {
+    return this.writer.write(key, bytes, expiresAt, primitive)
+  }
+
+  /** Waits until `target` nodes hold the local write `delta` (from {@link write}); see acked-writes.ts. */
+  awaitAcks(delta: Buffer, target: AckTarget, timeoutMs: number): Promise<void> {
+    return this.acked.collect(delta, target, timeoutMs)
+  }
+
+  /** Acknowledged writes still waiting (tests). */
+  pendingAcks(): number {
+    return this.acked.pendingCount
   }
 
   /** A local clear of the keys starting with `prefix` (`''`: every key); see local-writes.ts. */

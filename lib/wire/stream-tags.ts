@@ -11,5 +11,7 @@ export const enum StreamTag {
   /** Persistent push streams of bursts and large values (replication/push-channels.ts). */
   Push = 2,
   /** Fill lease requests, releases and failure notices (fill/lease-client.ts). */
-  Lease = 3
+  Lease = 3,
+  /** Acknowledged writes: one delta in, one "held" reply out (replication/acked-writes.ts). */
+  Ack = 4
 }

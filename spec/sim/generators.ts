@@ -12,7 +12,7 @@
 import fc from 'fast-check'
 import type { Fault, NodeConfig, Op, Scenario, ValueSpec } from './model.js'
 
-export const FAMILIES = ['baseline', 'configs', 'ttl', 'bursts', 'values', 'tombstones', 'stall', 'random', 'skew', 'fill', 'churn'] as const
+export const FAMILIES = ['baseline', 'configs', 'ttl', 'bursts', 'values', 'tombstones', 'stall', 'random', 'skew', 'fill', 'churn', 'acked'] as const
 export type Family = (typeof FAMILIES)[number] | 'mixed'
 
 /** Keys of ordinary writes: a small pool, so writes to one key collide. */
@@ -47,7 +47,9 @@ const SHAPES: Record<(typeof FAMILIES)[number], Shape> = {
   skew: { w: { set: 10, del: 2, clear: 2, fault: 1 }, nodes: [3, 5], ops: [10, 30], config: { offsetMs: fc.constantFrom(-180_000, -61_000, 0, 61_000, 180_000, 600_000) } },
   // a healthy network: the fill rules (once per cluster, prompt answers) hold only there
   fill: { w: { fill: 8, set: 2 }, nodes: [3, 5], ops: [4, 16] },
-  churn: { w: { set: 8, del: 2, clear: 1, crash: 2, close: 1, restart: 2, join: 2, fault: 1, heal: 1 }, nodes: [3, 5], ops: [10, 30] }
+  churn: { w: { set: 8, del: 2, clear: 1, crash: 2, close: 1, restart: 2, join: 2, fault: 1, heal: 1 }, nodes: [3, 5], ops: [10, 30] },
+  // acknowledged writes among crashes, closes and faults: a resolved one survives unless as many nodes went down
+  acked: { w: { setAcked: 8, set: 2, del: 1, crash: 3, close: 1, restart: 1, fault: 2, heal: 2 }, nodes: [3, 5], ops: [10, 30], config: { maxKeys: fc.constant(100_000), maxBytes: fc.constant(0) } }
 }
 
 function configArb(shape: Shape): fc.Arbitrary<NodeConfig> {
@@ -134,6 +136,14 @@ function setArb(family: (typeof FAMILIES)[number], keys: fc.Arbitrary<string>): 
     .map(({ ttl, ...o }) => (ttl === undefined ? o : { ...o, ttl }))
 }
 
+function setAckedArb(keys: fc.Arbitrary<string>): fc.Arbitrary<Op> {
+  const acks = fc.constantFrom<'all' | 'majority' | number>('all', 'majority', 'majority', 1, 2, 3, 6)
+  const ttl = fc.oneof({ weight: 8, arbitrary: fc.constant(undefined) }, { weight: 1, arbitrary: fc.integer({ min: 50, max: 5000 }) })
+  return fc
+    .record({ op: fc.constant('setAcked' as const), gapMs: gapArb, node: fc.nat(11), key: keys, value: valueSpecArb(false, false), ttl, acks, timeoutMs: fc.constantFrom(50, 500, 5000) })
+    .map(({ ttl, ...o }) => (ttl === undefined ? o : { ...o, ttl }))
+}
+
 function opArb(family: (typeof FAMILIES)[number], shape: Shape): fc.Arbitrary<Op> {
   const node = fc.nat(11)
   const keys = fc.constantFrom(...(family === 'values' ? EXOTIC_KEYS : KEYS))
@@ -141,6 +151,7 @@ function opArb(family: (typeof FAMILIES)[number], shape: Shape): fc.Arbitrary<Op
   const w = shape.w
   const arbs: Array<{ weight: number; arbitrary: fc.Arbitrary<Op> }> = [
     { weight: w.set ?? 0, arbitrary: setArb(family, keys) },
+    { weight: w.setAcked ?? 0, arbitrary: setAckedArb(keys) },
     { weight: w.del ?? 0, arbitrary: fc.record({ op: fc.constant('del' as const), gapMs: gapArb, node, key: keys }) },
     { weight: w.clear ?? 0, arbitrary: fc.record({ op: fc.constant('clear' as const), gapMs: gapArb, node, prefix: fc.constantFrom('k', 'k1', 'k3', 'x') }, { requiredKeys: ['op', 'gapMs', 'node'] }) },
     { weight: w.burst ?? 0, arbitrary: fc.record({ op: fc.constant('burst' as const), gapMs: gapArb, node: family === 'stall' ? fc.constant(0) : node, count: fc.integer({ min: b[0][0], max: b[0][1] }), bytes: fc.integer({ min: b[1][0], max: b[1][1] }), keys: fc.constantFrom(500, 2000) }) },

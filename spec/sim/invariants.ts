@@ -59,6 +59,8 @@ function roomFor(sim: SimCluster, o: Oracle): (n: SimNode, info: KeyInfo) => boo
   // as from a single LRU. Such writes are at risk (README: at-risk window).
   for (const info of infos.values()) {
     for (const w of info.writes) if (!w.atRisk && !room(sim.all[w.node]!, info)) w.atRisk = true
+    // An acked write saved from risk relies on its other holders keeping it.
+    for (const w of info.writes) if (w.ack?.saved === true && !w.atRisk && sim.all.some((n) => !room(n, info))) w.atRisk = true
   }
   return room
 }
@@ -100,6 +102,11 @@ export function converged(sim: SimCluster, o: Oracle): boolean {
     if (!agree(roomy, key, key.startsWith('f') ? [] : candidates(info.writes))) return false
   }
   return true
+}
+
+/** After every node closed: no `setAcked` promise is left pending. */
+export function checkAcksSettled(o: Oracle): void {
+  for (const w of o.writes) if (w.ack !== undefined && w.ack.outcome === undefined) o.violate('acked-settled', `w${w.id}: setAcked on #${w.node} still pending after every node closed`)
 }
 
 /** Checks every final-state invariant; violations go to the oracle. */

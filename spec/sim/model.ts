@@ -48,6 +48,8 @@ export type Fault =
 
 export type Op =
   | { op: 'set'; gapMs: number; node: number; key: string; value: ValueSpec; ttl?: number; mutate: boolean }
+  /** `Bcache.setAcked`: a set that also waits for `acks` nodes (its outcome is recorded on the write) */
+  | { op: 'setAcked'; gapMs: number; node: number; key: string; value: ValueSpec; ttl?: number; acks: 'all' | 'majority' | number; timeoutMs: number }
   | { op: 'del'; gapMs: number; node: number; key: string }
   /** `Bcache.clear`, of every key (`prefix` absent) or of the keys starting with `prefix` */
   | { op: 'clear'; gapMs: number; node: number; prefix?: string }

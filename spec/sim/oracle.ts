@@ -9,6 +9,12 @@
  * since the write (the write may never have left the writer). Such a write
  * may be lost; it may also survive and win, so it is a candidate winner but
  * never a required one.
+ *
+ * Acknowledged (`setAcked`): a write whose ack resolved with `needed` nodes
+ * holding it is not put at risk by its writer's crash or close while fewer
+ * than `needed` nodes went down since it resolved (one holder is still up);
+ * invariants.ts puts it back at risk when some node lacks room for its key
+ * (a holder could have evicted it).
  */
 import type { Version } from '../../lib/store/version.js'
 
@@ -38,6 +44,17 @@ export interface WriteRec {
   /** fault epoch at the time of the write (see {@link Oracle.faultEpoch}); -1 when a fault was in force */
   epoch: number
   atRisk: boolean
+  /** A `setAcked` write: nodes needed, and its outcome once settled (`'resolved'` or the AckError's reason / error name) */
+  ack?: AckRec
+}
+
+export interface AckRec {
+  needed: number
+  outcome?: string
+  /** {@link Oracle.downs} when it resolved */
+  downsAtAck?: number
+  /** its writer went down and only the ack kept it from being at risk */
+  saved?: boolean
 }
 
 export interface FillCall {
@@ -77,6 +94,8 @@ export class Oracle {
   /** a fault is in force */
   faulty = false
   lastDeleteAt = -Infinity
+  /** crashes and closes so far */
+  downs = 0
   /** a node id accepted twice while both were alive */
   duplicateIds: string[] = []
 
@@ -93,8 +112,12 @@ export class Oracle {
   markAtRisk(node: number): void {
     for (const w of [...this.writes, ...this.clears]) {
       if (w.node !== node || w.atRisk) continue
-      if (w.turn === this.turn || this.faulty || w.epoch !== this.faultEpoch) w.atRisk = true
+      if (!(w.turn === this.turn || this.faulty || w.epoch !== this.faultEpoch)) continue
+      const a = w.ack
+      if (a?.outcome === 'resolved' && this.downs + 1 - a.downsAtAck! < a.needed) a.saved = true
+      else w.atRisk = true
     }
+    this.downs++
     for (const c of this.clears) for (const d of c.perKey.values()) d.atRisk ||= c.atRisk
   }
 

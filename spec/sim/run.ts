@@ -9,7 +9,8 @@
 import { packValue } from '../../lib/store/value-codec.js'
 import { sizeOf } from '../../lib/store/entry.js'
 import { SimCluster, type SimNode } from './cluster.js'
-import { checkFinal, converged } from './invariants.js'
+import { checkAcksSettled, checkFinal, converged } from './invariants.js'
+import { acksNeeded } from '../../lib/replication/acked-writes.js'
 import { canon, materialize, mutate, show, type Fault, type Op, type Scenario } from './model.js'
 import { Oracle } from './oracle.js'
 import { startFill } from './fills.js'
@@ -39,6 +40,7 @@ export async function runScenario(scenario: Scenario): Promise<Oracle> {
   checkFinal(sim, o)
   await sim.closeAll()
   await sim.drive(5000, 50)
+  checkAcksSettled(o)
   for (const n of sim.all) {
     const after = n.cache.stats().replication.antiEntropy.rounds - (n.roundsAtClose ?? 0)
     if (n.roundsAtClose !== undefined && after > 0) o.violate('no-round-after-close', `#${n.idx} completed ${after} anti-entropy rounds after close() was called`)
@@ -72,6 +74,7 @@ async function apply(sim: SimCluster, o: Oracle, op: Op, i: number): Promise<voi
   const t = `[${i}] +${op.gapMs}ms`
   switch (op.op) {
     case 'set': return set(sim, o, t, pick(sim, op.node), op.key, materialize(op.value, o.writes.length), op.ttl, op.mutate)
+    case 'setAcked': return setAcked(sim, o, t, op)
     case 'del': return del(o, t, pick(sim, op.node), op.key)
     case 'clear': return clear(o, t, pick(sim, op.node), op.prefix)
     case 'burst': {
@@ -103,11 +106,14 @@ async function apply(sim: SimCluster, o: Oracle, op: Op, i: number): Promise<voi
   }
 }
 
-function set(sim: SimCluster, o: Oracle, t: string, node: SimNode, key: string, value: unknown, ttl: number | undefined, mut: boolean): void {
+type Write = (key: string, value: unknown, ttl: number | undefined) => void
+
+function set(sim: SimCluster, o: Oracle, t: string, node: SimNode, key: string, value: unknown, ttl: number | undefined, mut: boolean, write?: Write): void {
   const snapshot = canon(value)
   const id = o.writes.length
   try {
-    node.cache.set(key, value, ttl === undefined ? undefined : { ttl })
+    if (write !== undefined) write(key, value, ttl)
+    else node.cache.set(key, value, ttl === undefined ? undefined : { ttl })
   } catch (err) {
     if (t !== '') o.log(`${t} set #${node.idx} ${JSON.stringify(key)} refused: ${(err as Error).message}`)
     return
@@ -127,6 +133,35 @@ function set(sim: SimCluster, o: Oracle, t: string, node: SimNode, key: string, 
   mutate(value)
   const after = canon(node.cache.get(key))
   if (visible && after !== snapshot) o.violate('captured-at-set', `w${id}: mutating the object after set changed what the writer #${node.idx} reads for ${JSON.stringify(key)}`)
+}
+
+/** A set through `setAcked`; its outcome is recorded on the write when it settles (oracle.ts: Acknowledged). */
+function setAcked(sim: SimCluster, o: Oracle, t: string, op: Extract<Op, { op: 'setAcked' }>): void {
+  const node = pick(sim, op.node)
+  const internals = node.cache as unknown as { p: { membership: { livePeers(): unknown[] } } }
+  const needed = acksNeeded(op.acks, internals.p.membership.livePeers().length + 1)
+  let done: Promise<void> | undefined
+  const id = o.writes.length
+  set(sim, o, `${t} acks=${String(op.acks)} (${needed}) timeoutMs=${op.timeoutMs}`, node, op.key, materialize(op.value, id), op.ttl, false, (key, value, ttl) => {
+    const before = node.cache.stats().sets
+    done = node.cache.setAcked(key, value, { acks: op.acks, timeoutMs: op.timeoutMs, ...(ttl === undefined ? {} : { ttl }) })
+    if (node.cache.stats().sets === before) {
+      done.catch(() => {})
+      throw new Error('refused before writing')
+    }
+  })
+  const w = o.writes[id]
+  if (w === undefined || done === undefined) return
+  const ack: NonNullable<typeof w.ack> = { needed }
+  w.ack = ack
+  done.then(() => {
+    ack.outcome = 'resolved'
+    ack.downsAtAck = o.downs
+    o.log(`  w${id} acked by ${needed}`)
+  }, (err: Error & { reason?: string }) => {
+    ack.outcome = err.reason ?? err.name
+    o.log(`  w${id} not acked: ${ack.outcome}`)
+  })
 }
 
 function del(o: Oracle, t: string, node: SimNode, key: string): void {
