@@ -26,6 +26,8 @@ export interface ReplicationStats {
   /** Bytes of this node's last anti-entropy digest. */
   digestBytes: number
   antiEntropy: AntiEntropyStats
+  /** Acknowledged writes (`setAcked`): started, resolved, rejected (AckError). */
+  acks: { requested: number; resolved: number; rejected: number }
   /**
    * Replication lag of the peers' writes applied here, in ms: this node's
    * `now` minus the write's version wall time at apply (clock skew included;
@@ -42,6 +44,7 @@ export type ReplicationCounters = Omit<ReplicationStats, 'dropped' | 'pushQueued
 export function newCounters(): ReplicationCounters {
   return {
     deltasOut: 0, deltasIn: 0, applied: 0, stale: 0, duplicates: 0, pushDatagrams: 0, pushBatches: 0, pushPaced: 0, pushStreams: 0, digestBytes: 0,
+    acks: { requested: 0, resolved: 0, rejected: 0 },
     antiEntropy: { rounds: 0, failed: 0, bytesOut: 0, bytesIn: 0, entriesOut: 0, entriesIn: 0, tooLargeForPeer: 0 },
     lagMs: new Histogram()
   }

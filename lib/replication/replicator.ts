@@ -155,7 +155,15 @@ export class Replicator implements MembershipDelegate {
 
   /** Waits until `target` nodes hold the local write `delta` (from {@link write}); see acked-writes.ts. */
   awaitAcks(delta: Buffer, target: AckTarget, timeoutMs: number): Promise<void> {
-    return this.acked.collect(delta, target, timeoutMs)
+    const acks = this.counters.acks
+    acks.requested++
+    return this.acked.collect(delta, target, timeoutMs).then(
+      () => { acks.resolved++ },
+      (err: unknown) => {
+        acks.rejected++
+        throw err
+      }
+    )
   }
 
   /** Acknowledged writes still waiting (tests). */
@@ -193,6 +201,7 @@ export class Replicator implements MembershipDelegate {
     return {
       ...c,
       antiEntropy: { ...c.antiEntropy },
+      acks: { ...c.acks },
       pushQueuedBytes: this.channels.queuedBytes(),
       origins: this.c.store.originCount(),
       dropped: this.drops.snapshot()

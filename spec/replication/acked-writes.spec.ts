@@ -51,6 +51,7 @@ describe('Acknowledged writes (setAcked)', () => {
     await cluster.run(50)
     for (const n of nodes) expect(n.get('k'), n.nodeId).to.deep.equal({ v: 1 })
     expect(pendingAcks(nodes[0]!)).to.equal(0)
+    expect(nodes[0]!.stats().replication.acks).to.deep.equal({ requested: 1, resolved: 1, rejected: 0 })
   })
 
   it("acks 1 resolves at once (local only); 'all' in a one-node cluster too", async () => {
@@ -82,6 +83,7 @@ describe('Acknowledged writes (setAcked)', () => {
     expect(nodes[0]!.get('k')).to.equal('v')
     expect(cut.get('k')).to.equal(undefined)
     expect(pendingAcks(nodes[0]!)).to.equal(0)
+    expect(nodes[0]!.stats().replication.acks).to.deep.equal({ requested: 1, resolved: 0, rejected: 1 })
     cluster.net.heal()
     expect(await cluster.until(() => cut.get('k') === 'v', 60_000)).to.be.at.least(0)
   })
