@@ -157,13 +157,9 @@ export class Replicator implements MembershipDelegate {
   awaitAcks(delta: Buffer, target: AckTarget, timeoutMs: number): Promise<void> {
     const acks = this.counters.acks
     acks.requested++
-    return this.acked.collect(delta, target, timeoutMs).then(
-      () => { acks.resolved++ },
-      (err: unknown) => {
-        acks.rejected++
-        throw err
-      }
-    )
+    const p = this.acked.collect(delta, target, timeoutMs)
+    p.then(() => { acks.resolved++ }, () => { acks.rejected++ }) // counted aside: the caller's promise settles as early
+    return p
   }
 
   /** Acknowledged writes still waiting (tests). */
