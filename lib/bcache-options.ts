@@ -9,7 +9,7 @@
  */
 import { DEFAULT_MAX_FRAME_BYTES } from './transport/framing.js'
 import { silentLogger, type Logger } from './logger.js'
-import { bool, describeValue, finiteIn, intIn, knownKeys, nonNegativeInt, object, optionMessage, positiveInt, underPath, withMethods } from './option-checks.js'
+import { bool, describeValue, finiteIn, intIn, knownKeys, nonNegativeInt, object, oneOf, optionMessage, positiveInt, underPath, withMethods } from './option-checks.js'
 import { checkNodeId, resolveTuning, type ProfileName, type Tuning } from './options.js'
 import { parseAddress } from './transport/transport.js'
 import { resolveFillerInit, type FillerConfig, type FillerInit } from './fill/filler-options.js'
@@ -99,6 +99,14 @@ export interface BcacheOptions {
   advertiseAddr?: string
   /** Tuning profile. @default 'lan' */
   profile?: ProfileName
+  /**
+   * What a write sends to the other nodes. `'replicate'`: the value, so
+   * every node holds every key. `'invalidate'`: only the key and its version,
+   * so every other node drops its older copy; a node holds only the values
+   * it wrote or filled itself (README "Invalidation mode"). Every node of a
+   * cluster should use the same mode. @default 'replicate'
+   */
+  mode?: ReplicationMode
   /** Overrides of individual tuning options (see the README's tuning table). */
   tuning?: Partial<Tuning>
   /** Fill coordination settings (each with its default: see FillerInit); unknown names are refused. */
@@ -166,7 +174,14 @@ export interface BcacheOptions {
   maxStreamQueueBytes?: number
 }
 
+/** See {@link BcacheOptions.mode}. */
+export type ReplicationMode = 'replicate' | 'invalidate'
+
+/** Every value {@link BcacheOptions.mode} takes. */
+export const REPLICATION_MODES: readonly ReplicationMode[] = ['replicate', 'invalidate']
+
 export interface ResolvedOptions {
+  mode: ReplicationMode
   listenAddr: string
   peers: PeersOption
   joinTimeoutMs: number
@@ -218,7 +233,7 @@ const MAX_FRAME_HEADER_BYTES = 0xffff_ffff
 /** Every option name `create` accepts; anything else is refused (a typo must not silently do nothing). */
 const optionNames: Readonly<Record<keyof BcacheOptions, true>> = {
   listenAddr: true, peers: true, joinTimeoutMs: true, peerRefreshMs: true, tags: true, maxKeys: true, maxBytes: true, ttl: true, deletionDelay: true, maxValueBytes: true,
-  nodeId: true, advertiseAddr: true, profile: true, tuning: true, fill: true, statsInterval: true, logger: true,
+  nodeId: true, advertiseAddr: true, profile: true, mode: true, tuning: true, fill: true, statsInterval: true, logger: true,
   secretKeys: true, label: true, allowPlaintext: true,
   maxKeyBytes: true, maxFrameBytes: true, maxMembers: true, maxSyncs: true, maxStreamQueueBytes: true
 }
@@ -237,6 +252,7 @@ export function resolveOptions(opts: BcacheOptions, listenRequired: boolean): Re
   if (opts.maxKeys === undefined) throw new TypeError(optionMessage('maxKeys', 'is required (a positive integer: most keys held)'))
   const resolved: ResolvedOptions = {
     ...addresses,
+    mode: oneOf('mode', opts.mode ?? 'replicate', REPLICATION_MODES),
     maxKeys: positiveInt('maxKeys', opts.maxKeys),
     maxBytes: nonNegativeInt('maxBytes', opts.maxBytes ?? 0),
     ttl: finiteIn('ttl', opts.ttl ?? 0, 0, MAX_TTL_MS),

@@ -18,7 +18,7 @@ import type { MemberInfo } from './membership/member-table.js'
 import { needsRefresh } from './membership/peer-source.js'
 import { assembleNode, type BcacheComponents, type NodeParts } from './node-parts.js'
 import type { LiveEntries } from './store/live-entries.js'
-import { packValue } from './store/versioned-store.js'
+import { packValue, type Version } from './store/versioned-store.js'
 import type { Keyring } from './transport/keyring.js'
 
 import type { AckedSetOptions, BcacheEvents, BcacheStats, FillCallOptions, FillerFn, SetOptions } from './bcache-types.js'
@@ -62,6 +62,7 @@ export class Bcache<V = unknown> extends EventEmitter<BcacheEvents> {
     let cache: Bcache<V> | undefined
     const parts = await assembleNode<V>(opts, components, {
       setValue: (key, value, ttl) => cache!.set(key, value, ttl === undefined ? {} : { ttl }),
+      keepFilled: (key, value, ttl, floor) => cache!.keepFilled(key, value, ttl, floor),
       onEvict: (key, reason) => cache?.events.emit(reason === 'capacity' ? 'evict' : 'expire', key, 'local'),
       onRemoteApplied: (key, tombstone) => cache?.events.emit(tombstone ? 'delete' : 'set', key, 'remote')
     })
@@ -325,6 +326,16 @@ export class Bcache<V = unknown> extends EventEmitter<BcacheEvents> {
     const delta = this.p.replicator.write(key, bytes, expiresAt, typeof value === 'object' && value !== null ? undefined : value)
     this.events.emit('set', key, 'local')
     return delta
+  }
+
+  /** A filled value in invalidation mode: checked like a write, kept here only (replication/invalidation.ts). */
+  private keepFilled(key: string, value: V, ttl: number | undefined, floor: Version | undefined): void {
+    this.checkOpen()
+    checkKey(key, this.opts.maxKeyBytes)
+    const expiresAt = expiryOf(ttl ?? this.opts.ttl, this.now())
+    const bytes = packValue(value)
+    checkValueSize(key, bytes, this.opts.maxValueBytes, this.opts.maxBytes)
+    this.p.replicator.keepLocal(key, bytes, typeof value === 'object' && value !== null ? undefined : value, expiresAt, floor)
   }
 
   private checkOpen(): void {

@@ -8,6 +8,7 @@ import type { ResolvedOptions } from './bcache-options.js'
 import { systemClock, type Clock } from './clock.js'
 import { Filler } from './fill/filler.js'
 import { LeaseClient } from './fill/lease-client.js'
+import { localFillPeers } from './fill/fill-peers.js'
 import type { Logger } from './logger.js'
 import { Membership } from './membership/membership.js'
 import type { PeerSource } from './membership/join.js'
@@ -16,7 +17,7 @@ import { defaultNodeId } from './membership/start.js'
 import type { Random } from './random.js'
 import { Replicator } from './replication/replicator.js'
 import { writeOrigin } from './replication/write-origin.js'
-import { VersionedStore, type EvictReason } from './store/versioned-store.js'
+import { VersionedStore, type EvictReason, type Version } from './store/versioned-store.js'
 import { SecureTransport, secureOverhead } from './transport/secure-transport.js'
 import { parseAddress, type Transport } from './transport/transport.js'
 import { UdpTcpTransport } from './transport/udp-tcp-transport.js'
@@ -37,6 +38,8 @@ export interface BcacheComponents {
 export interface NodeHooks<V> {
   /** Writes a filled value (through the facade's `set`, so it is checked and replicated like any write). */
   setValue: (key: string, value: V, ttl: number | undefined) => void
+  /** Invalidation mode: keeps a filled value locally (checked like a write) if nothing newer was heard of since `floor`. */
+  keepFilled: (key: string, value: V, ttl: number | undefined, floor: Version | undefined) => void
   /** A live entry left by LRU eviction or TTL expiry (the store's `onEvict`). */
   onEvict: (key: string, reason: EvictReason) => void
   /** A peer's write or delete changed the store. */
@@ -73,20 +76,22 @@ export async function assembleNode<V>(
   const bound = components.transport ?? await UdpTcpTransport.bind({ ...parseAddress(opts.listenAddr), logger, maxFrameBytes: opts.maxFrameBytes })
   const transport = new SecureTransport(bound, { keyring: opts.keyring, label: opts.label, allowPlaintext: opts.allowPlaintext, logger })
   const nodeId = opts.nodeId ?? defaultNodeId()
+  const invalidate = opts.mode === 'invalidate' // replication/invalidation.ts
   const store = new VersionedStore({ maxKeys: opts.maxKeys, maxBytes: opts.maxBytes, deletionDelayMs: opts.deletionDelay, onEvict: hooks.onEvict })
   const membership = new Membership({ transport, clock, random, logger }, { ...tuning, nodeId, advertiseAddr: opts.advertiseAddr ?? transport.address, maxMembers: opts.maxMembers, tags: opts.tags })
   const replicator = new Replicator(
     { store, cluster: membership, clock, random, logger, defer, origin: writeOrigin(nodeId, clock.now(), random), onRemoteApplied: hooks.onRemoteApplied },
-    { ...tuning, maxSyncs: opts.maxSyncs, maxStreamQueueBytes: opts.maxStreamQueueBytes, maxValueBytes: opts.maxValueBytes, deletionDelayMs: opts.deletionDelay }
+    { ...tuning, maxSyncs: opts.maxSyncs, maxStreamQueueBytes: opts.maxStreamQueueBytes, maxValueBytes: opts.maxValueBytes, deletionDelayMs: opts.deletionDelay, invalidate }
   )
   membership.setDelegate(replicator)
   const leases = new LeaseClient({ cluster: membership, clock, logger }, opts.tuning.tcpTimeoutMs)
   const filler = new Filler<V>({
     clock,
-    peers: leases,
+    peers: invalidate ? localFillPeers(nodeId) : leases,
     local: {
       get: (key) => store.get(key, () => clock.now()) as V | undefined,
-      setValue: hooks.setValue,
+      setValue: invalidate ? (key, value, ttl, floor) => hooks.keepFilled(key, value, ttl, floor as Version | undefined) : hooks.setValue,
+      ...(invalidate ? { beginFill: (key: string) => replicator.versionFloor(key) } : {}),
       waitForValue: (key, signal) => replicator.waitForValue(key, signal) as Promise<V>
     }
   }, opts.fill)

@@ -86,8 +86,14 @@ export interface FillPeers {
 export interface FillLocal<V> {
   /** The live value of `key`, or `undefined` on a miss. */
   get(key: string): V | undefined
-  /** Writes a filled value locally; the layer above replicates it. */
-  setValue(key: string, value: V, ttl?: number): void
+  /**
+   * Writes a filled value locally; the layer above replicates it (or, in
+   * invalidation mode, keeps it locally if nothing newer was heard of since
+   * the fill began). `begun` is what {@link FillLocal.beginFill} returned.
+   */
+  setValue(key: string, value: V, ttl?: number, begun?: unknown): void
+  /** Called just before the filler runs; its result is handed back to {@link FillLocal.setValue}. */
+  beginFill?(key: string): unknown
   /**
    * Resolves with the value of `key` as soon as it is set locally (by a write
    * from this node or one that arrived by replication). Must reject, and drop
@@ -96,4 +102,18 @@ export interface FillLocal<V> {
    * just before, in the same turn, and a value set in between would be missed.
    */
   waitForValue(key: string, signal: AbortSignal): Promise<V>
+}
+
+/**
+ * A {@link FillPeers} that knows no other node: every key's owner is this
+ * node, so each node fills for itself (invalidation mode, where a filled
+ * value never reaches the waiters of other nodes).
+ */
+export function localFillPeers(selfId: string): FillPeers {
+  return {
+    selfId,
+    aliveMembers: () => [selfId],
+    requestLease: () => Promise.reject(new Error('no fill leases between nodes in this mode')),
+    releaseLease: () => {}
+  }
 }

@@ -102,6 +102,7 @@ export class FillRunner<V> {
     let ttl = flight.ttl
     const ctx: FillContext = { signal: flight.signal, setTtl: (ms) => { ttl = nonNegativeFinite('ttl', ms) } }
     const startedAt = this.node.clock.now()
+    const begun = this.local.beginFill?.(key)
     try {
       value = await this.call(flight, ctx)
     } catch (err) {
@@ -118,7 +119,7 @@ export class FillRunner<V> {
       flight.reject(new FillError(`filler for ${describeKey(key)} returned undefined`))
       return
     }
-    this.local.setValue(key, value, ttl) // a throw here rejects the waiters (the caller's catch)
+    this.local.setValue(key, value, ttl, begun) // a throw here rejects the waiters (the caller's catch)
     flight.resolve(value)
   }
 

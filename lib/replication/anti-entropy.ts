@@ -61,6 +61,7 @@ import { BATCH_TARGET_BYTES, encodeEntryFrames } from './delta.js'
 import { Packr } from 'msgpackr'
 import { safeUnpack } from '../wire/safe-unpack.js'
 import { decodeDigest, encodeDigest, rangesOf, type Digest } from './seen-vector.js'
+import { asInvalidation } from './invalidation.js'
 
 const FRAME_BATCH = 0
 const FRAME_END = 1
@@ -98,6 +99,8 @@ export interface AntiEntropyContext {
   onDigest?: (bytes: number) => void
   /** Bound of the bytes a peer can make us queue unread on one round's stream. */
   queue?: FrameQueueLimits
+  /** Invalidation mode: entries go out as invalidations, without values (invalidation.ts). */
+  invalidate?: boolean
 }
 
 /** Runs a round as the initiator; `open` dials the peer with our digest as first frame. */
@@ -147,7 +150,8 @@ async function counted(ctx: AntiEntropyContext, conn: StreamConn, round: () => P
  */
 async function sendEntries(ctx: AntiEntropyContext, conn: StreamConn, peer: Digest, digest: Buffer): Promise<void> {
   // A snapshot: the store may change while we wait for the socket to drain.
-  const missing = ctx.store.entriesMissingFrom(rangesOf(peer.seen))
+  const held = ctx.store.entriesMissingFrom(rangesOf(peer.seen))
+  const missing = ctx.invalidate === true ? held.map(asInvalidation) : held
   const entries = missing.filter((e) => e.bytes.length <= peer.maxValueBytes)
   for (const { frame, count } of encodeEntryFrames(entries, ctx.batchBytes ?? BATCH_TARGET_BYTES, FRAME_BATCH)) {
     ctx.stats.entriesOut += count

@@ -38,6 +38,8 @@ export interface LocalWriterComponents {
   stats: ReplicationCounters
   /** This process's write origin (write-origin.ts). */
   origin: string
+  /** Invalidation mode: the delta carries no value (invalidation.ts). */
+  invalidate?: boolean
 }
 
 export class LocalWriter {
@@ -55,7 +57,7 @@ export class LocalWriter {
     const { wall, counter } = this.c.hlc.tickAbove(now, store.versionFloor(key))
     const version = { wall, counter, origin }
     const seq = store.nextSeq(origin)
-    const delta = encodeDelta(key, bytes, version, seq, expiresAt)
+    const delta = encodeDelta(key, this.c.invalidate === true ? undefined : bytes, version, seq, this.c.invalidate === true ? 0 : expiresAt)
     const tombstone = bytes === undefined
     const entry: Entry = { key, bytes: tombstone ? EMPTY : bytes, value: tombstone ? undefined : primitive, version, seq, expiresAt, tombstone }
     store.apply(entry, now)

@@ -28,6 +28,8 @@ export interface RemoteMergeComponents {
   drops: DropCounts
   /** Called after a peer's write changed the store (`tombstone`: a delete); for the facade's events. */
   onApplied?: ((key: string, tombstone: boolean) => void) | undefined
+  /** Invalidation mode: every delta is applied as its invalidation, values never kept (invalidation.ts). */
+  invalidate?: boolean
 }
 
 export class RemoteMerge {
@@ -64,6 +66,7 @@ export class RemoteMerge {
 
   /** Applies one delta from a peer unless it breaks a local limit. */
   accept(d: Delta): void {
+    if (this.c.invalidate === true && d.bytes !== undefined) d = { ...d, bytes: undefined, expiresAt: 0 }
     const now = this.c.clock.now()
     if (this.maxValueBytes !== undefined && d.bytes !== undefined && d.bytes.length > this.maxValueBytes) {
       this.c.drops.count('value-too-large')

@@ -24,7 +24,7 @@ import type { Cluster } from '../membership/cluster.js'
 import type { MembershipDelegate } from '../membership/delegate.js'
 import type { ReplicationTuning } from '../options.js'
 import { HybridClock } from '../store/version.js'
-import type { VersionedStore } from '../store/versioned-store.js'
+import { NOT_DECODED, type Version, type VersionedStore } from '../store/versioned-store.js'
 import { PACKET_HEADER_BYTES } from '../wire/codec.js'
 import { StreamTag } from '../wire/stream-tags.js'
 import { AckedWrites, type AckTarget } from './acked-writes.js'
@@ -69,6 +69,8 @@ export interface ReplicationConfig extends ReplicationTuning {
   maxValueBytes: number
   /** The store's tombstone delay (origins are retired only after twice as long idle). */
   deletionDelayMs: number
+  /** Invalidation mode: writes travel without their values (invalidation.ts). @default false */
+  invalidate?: boolean
 }
 
 // Room for the datagram header and the array header of the message list.
@@ -103,12 +105,12 @@ export class Replicator implements MembershipDelegate {
       clock, logger: c.logger, drops: this.drops
     }, { maxQueuedBytes: config.maxStreamQueueBytes, stallMs: config.tcpTimeoutMs })
     this.push = new EagerPush({ cluster, channels: this.channels, gossip: this.gossip, stats, defer: c.defer, now: () => clock.now() }, room)
-    this.writer = new LocalWriter({ store, clock, hlc: this.hlc, push: this.push, waiters: this.waiters, stats, origin: c.origin })
-    this.merge = new RemoteMerge({ store, clock, hlc: this.hlc, waiters: this.waiters, stats, drops: this.drops, onApplied: c.onRemoteApplied }, config.maxValueBytes)
+    this.writer = new LocalWriter({ store, clock, hlc: this.hlc, push: this.push, waiters: this.waiters, stats, origin: c.origin, invalidate: config.invalidate === true })
+    this.merge = new RemoteMerge({ store, clock, hlc: this.hlc, waiters: this.waiters, stats, drops: this.drops, onApplied: c.onRemoteApplied, invalidate: config.invalidate === true }, config.maxValueBytes)
     this.ae = new AntiEntropyScheduler({
       cluster, clock, random: c.random, logger: c.logger, drops: this.drops,
       round: {
-        store, clock, timeoutMs: config.tcpTimeoutMs, stats: stats.antiEntropy, maxValueBytes: config.maxValueBytes,
+        store, clock, timeoutMs: config.tcpTimeoutMs, stats: stats.antiEntropy, maxValueBytes: config.maxValueBytes, invalidate: config.invalidate === true,
         applyBatch: (frame, start) => this.merge.acceptBatch(frame, start, 'anti-entropy'),
         onDigest: (bytes) => { stats.digestBytes = bytes },
         queue: { maxBytes: config.maxStreamQueueBytes, onOverflow: () => this.drops.count('queue-overflow') }
@@ -160,6 +162,21 @@ export class Replicator implements MembershipDelegate {
     const p = this.acked.collect(delta, target, timeoutMs)
     p.then(() => { acks.resolved++ }, () => { acks.rejected++ }) // counted aside: the caller's promise settles as early
     return p
+  }
+
+  /** The newest version this node holds or heard of for `key` (a fill in invalidation mode starts from it). */
+  versionFloor(key: string): Version | undefined {
+    return this.c.store.versionFloor(key)
+  }
+
+  /**
+   * Keeps a value this node loaded itself (a fill in invalidation mode):
+   * local only, never sent, kept only if `floor` is still the key's newest
+   * version (invalidation.ts). Returns whether it was kept.
+   */
+  keepLocal(key: string, bytes: Buffer, primitive: unknown, expiresAt: number, floor: Version | undefined): boolean {
+    if (primitive === undefined) primitive = NOT_DECODED // an object: kept as its bytes
+    return this.c.store.putLocal(key, bytes, primitive, expiresAt, floor, this.c.origin, this.c.clock.now())
   }
 
   /** Acknowledged writes still waiting (tests). */

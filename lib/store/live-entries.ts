@@ -80,6 +80,11 @@ export class LiveEntries {
     return v === NOT_YET ? this.decoded(h) : v
   }
 
+  /** Whether `key` has a live entry, expired or not (no clock read, nothing changes). */
+  holds(key: string): boolean {
+    return this.s.index.has(key)
+  }
+
   /** Whether `key` has a live, unexpired value. Does not refresh recency. */
   has(key: string, now: () => number): boolean {
     const h = this.s.index.get(key)
@@ -214,7 +219,7 @@ export class LiveEntries {
     for (const h of s.index.values()) {
       const slot = h < 0 ? ~h : h
       const theirs = byId.get(s.origin[slot]!)
-      if (theirs === undefined) continue
+      if (theirs === undefined || s.seq[slot] === 0) continue // seq 0: a local value, never sent (VersionedStore.putLocal)
       if (theirs === null || !theirs.has(s.seq[slot]!)) out.push(this.entryAt(slot))
     }
   }
@@ -310,7 +315,8 @@ export class LiveEntries {
   private unaccount(slot: number, lossy: boolean): void {
     this.liveBytes -= this.s.size[slot]!
     if (this.s.expiresAt[slot] !== 0) this.ttlCount--
-    this.h.origins.releaseNumber(this.s.origin[slot]!, lossy)
+    // a local value (seq 0) stands for no write: dropping it loses nothing a peer could want
+    this.h.origins.releaseNumber(this.s.origin[slot]!, lossy && this.s.seq[slot] !== 0)
   }
 
   /** LRU eviction of the least recently used entry. */

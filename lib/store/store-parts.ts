@@ -237,6 +237,10 @@ export class StoreParts {
    * Its value goes to the bounded stale map.
    */
   protected keepExpired(e: Entry, nowMs: number): void {
+    if (e.seq === 0) { // a local value (VersionedStore.putLocal): no write to remember
+      this.stale.keep(e)
+      return
+    }
     // own bytes: `e` may be a caller's entry whose bytes view a whole frame
     this.stale.keep(e.bytes.byteOffset === 0 && e.bytes.buffer.byteLength === e.bytes.length ? e : { ...e, bytes: Buffer.from(e.bytes) })
     this.tombs.set({ key: e.key, bytes: EMPTY, value: undefined, version: e.version, seq: e.seq, expiresAt: e.expiresAt, tombstone: true }, nowMs)

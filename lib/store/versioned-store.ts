@@ -61,7 +61,7 @@ import type { OriginIndex } from './origin-index.js'
 import type { StaleValues } from './stale-values.js'
 import type { SeqRanges } from './seq-ranges.js'
 import type { Tombstones } from './tombstones.js'
-import { compareVersions } from './version.js'
+import { compareVersions, type Version } from './version.js'
 
 import { StoreParts } from './store-parts.js'
 
@@ -124,6 +124,32 @@ export class VersionedStore extends StoreParts {
   }
 
   /**
+   * Keeps a value this node loaded itself, which is not a write (a fill in
+   * invalidation mode, replication/invalidation.ts): held only while
+   * `floor`, the key's {@link versionFloor} when the load began, is still
+   * the newest version this node has heard of for the key — an invalidation
+   * that arrived meanwhile means the loaded value may be older than a write
+   * somewhere. The value takes that version, and the seq of the entry that
+   * carried it (its tombstone or expiry marker), so coverage stays honest:
+   * the write it stands for is still offered to peers that lack it. With no
+   * such entry (a key never heard of, or only a covering clear) it takes
+   * seq 0, which is never sent nor counted. A key that holds a live value
+   * keeps it. Returns whether the loaded value was kept.
+   */
+  putLocal(key: string, bytes: Buffer, value: unknown, expiresAt: number, floor: Version | undefined, origin: string, nowMs: number): boolean {
+    const current = this.versionFloor(key)
+    if (!sameVersion(current, floor) || (expiresAt !== 0 && nowMs >= expiresAt)) return false
+    if (this.live.holds(key)) return false // a live value is there: it is the newest
+    const tomb = this.tombs.get(key)
+    const fromTomb = tomb !== undefined && current !== undefined && compareVersions(tomb.version, current) === 0
+    if (tomb !== undefined) this.tombs.delete(key)
+    this.stale.forget(key)
+    const version = current ?? { wall: 0, counter: 0, origin }
+    this.live.put({ key, bytes, value, version, seq: fromTomb ? tomb.seq : 0, expiresAt, tombstone: false }, nowMs)
+    return true
+  }
+
+  /**
    * The newest version that governs `key` here: its entry's (live or
    * tombstone) or a held clear's covering it. A local write stamps above it.
    */
@@ -179,4 +205,8 @@ export class VersionedStore extends StoreParts {
     this.stats.applied++
     return 'applied'
   }
+}
+
+function sameVersion(a: Version | undefined, b: Version | undefined): boolean {
+  return a === undefined || b === undefined ? a === b : compareVersions(a, b) === 0
 }
