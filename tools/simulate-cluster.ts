@@ -13,10 +13,6 @@ const STEP_MS = 10
 const RUMOR = Buffer.from('bcache-simulated-rumor')
 const EMPTY = new Uint8Array(0)
 
-type AliveMsg = Extract<Parameters<Membership['receive']>[0], { addr: string; incarnation: number; nodeId: string }>
-// MsgType.Alive (5); the wire enum is not part of the public entry.
-const ALIVE = 5 as AliveMsg['type']
-
 /** A delegate carrying one rumor: infection style, retransmit-limited. */
 class RumorDelegate implements MembershipDelegate {
   /** Virtual time of first receipt (or injection); -1 until then. */
@@ -119,16 +115,21 @@ export function createSim(n: number, seed: number, net: { lossRate: number; minD
   return sim
 }
 
-/** 1. Bootstrap: pre-seed every table, start, let the alive broadcasts drain. */
-export async function bootstrap(sim: Sim): Promise<void> {
-  const { n, nodes, clock, report, log } = sim
+/** Pre-seeds every node's table with every other node (bootstrap-only entry point: nothing queued, no events). */
+export function preseed(sim: Sim): void {
+  const { n, nodes, log } = sim
   log(`N=${n}: pre-seeding ${n}×${n - 1} member records`)
-  const alive: AliveMsg[] = nodes.map(({ m }) => ({ type: ALIVE, incarnation: m.incarnation, nodeId: m.nodeId, addr: m.address }))
+  const members = nodes.map(({ m }) => ({ nodeId: m.nodeId, addr: m.address, incarnation: m.incarnation }))
   for (let i = 0; i < n; i++) {
-    const m = nodes[i]!.m
-    for (let j = 0; j < n; j++) if (j !== i) m.receive(alive[j]!, alive[j]!.addr)
+    nodes[i]!.m.preseedForBootstrap(members)
     if (n >= 1000 && (i + 1) % Math.floor(n / 10) === 0) log(`N=${n}:   ${i + 1}/${n} tables`)
   }
+}
+
+/** 1. Bootstrap: pre-seed every table, start, let the start-up self-announcements drain. */
+export async function bootstrap(sim: Sim): Promise<void> {
+  const { n, nodes, clock, report, log } = sim
+  preseed(sim)
   report.heapMiB = process.memoryUsage().heapUsed / 2 ** 20
   for (const { m } of nodes) m.start()
   const drainStart = clock.now()
