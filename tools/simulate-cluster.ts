@@ -4,7 +4,8 @@
  * clock, the in-memory network, the nodes and the report being filled; each
  * phase is one function that advances virtual time and writes its part.
  */
-import { Membership, TransmitQueue, silentLogger, type Clock, type MembershipDelegate, type MembershipTuning } from '../lib/membership-entry.js'
+import { Membership, TransmitQueue, silentLogger, suspicionTimeoutBounds, type Clock, type MembershipDelegate, type MembershipTuning } from '../lib/membership-entry.js'
+import { epidemicRounds } from './epidemic-model.js'
 import { ManualClock, MemoryNetwork, seededRandom } from '../lib/testing.js'
 import type { SimulationReport } from './simulate-report.js'
 import { runFor, runUntil, settle } from './wait.js'
@@ -104,7 +105,8 @@ export function createSim(n: number, seed: number, net: { lossRate: number; minD
       const transport = network.bind()
       const m = new Membership(
         { transport, clock, random: seededRandom(Math.floor(rootRandom() * 2 ** 31)), logger: silentLogger },
-        { ...tuning, nodeId: id, advertiseAddr: transport.address }
+        // maxMembers: room for every node, the joiner and the dead victim (the default is 10,000).
+        { ...tuning, nodeId: id, advertiseAddr: transport.address, maxMembers: Math.max(10_000, n + 16) }
       )
       const d = new RumorDelegate(clock, tuning.retransmitMult, () => m.numLive(), () => { sim.reached++ })
       m.setDelegate(d)
@@ -129,7 +131,17 @@ export function preseed(sim: Sim): void {
 /** 1. Bootstrap: pre-seed every table, start, let the start-up self-announcements drain. */
 export async function bootstrap(sim: Sim): Promise<void> {
   const { n, nodes, clock, report, log } = sim
+  const before = memoryAfterGc()
   preseed(sim)
+  const after = memoryAfterGc()
+  if (before !== undefined && after !== undefined) {
+    const m = report.memory
+    m.bytesPerRecord = (after.heapUsed + after.external - before.heapUsed - before.external) / (n * (n - 1))
+    m.heapMiB = after.heapUsed / 2 ** 20
+    m.externalMiB = after.external / 2 ** 20
+    m.rssMiB = after.rss / 2 ** 20
+    log(`N=${n}: member records ${m.bytesPerRecord.toFixed(1)} B each (heap ${m.heapMiB.toFixed(0)} MiB, typed arrays/external ${m.externalMiB.toFixed(0)} MiB, RSS ${m.rssMiB.toFixed(0)} MiB)`)
+  }
   report.heapMiB = process.memoryUsage().heapUsed / 2 ** 20
   for (const { m } of nodes) m.start()
   const drainStart = clock.now()
@@ -145,6 +157,15 @@ export async function bootstrap(sim: Sim): Promise<void> {
   report.bootstrap.drainMs = await runUntil(clock, allDrained, 600_000, STEP_MS, 200)
   report.bootstrap.drained = report.bootstrap.drainMs >= 0
   log(`N=${n}: bootstrap broadcasts ${report.bootstrap.drained ? `drained after ${report.bootstrap.drainMs} ms` : 'did NOT drain in 600 s'} (heap ${report.heapMiB.toFixed(0)} MiB)`)
+}
+
+/** `process.memoryUsage()` after a full GC, when node runs with --expose-gc. */
+function memoryAfterGc(): NodeJS.MemoryUsage | undefined {
+  const gc = (globalThis as { gc?: () => void }).gc
+  if (gc === undefined) return undefined
+  gc()
+  gc()
+  return process.memoryUsage()
 }
 
 /** Event accounting for the later phases (listeners added after the N² joins of pre-seeding). */
@@ -191,6 +212,13 @@ async function disseminate(sim: Sim): Promise<void> {
   dis.reachedAll = times.length === n
   dis.timeToHalfMs = times[Math.ceil(n / 2) - 1] ?? -1
   dis.timeTo99Ms = times[Math.ceil(0.99 * n) - 1] ?? -1
+  dis.timeTo9999Ms = times[Math.ceil(0.9999 * n) - 1] ?? -1
+  dis.rounds99 = dis.timeTo99Ms < 0 ? -1 : Math.ceil(dis.timeTo99Ms / tuning.gossipIntervalMs)
+  dis.rounds9999 = dis.timeTo9999Ms < 0 ? -1 : Math.ceil(dis.timeTo9999Ms / tuning.gossipIntervalMs)
+  const loss = report.lossPercent / 100
+  const r99 = epidemicRounds(0.99, tuning.gossipNodes, n, loss)
+  const r9999 = epidemicRounds(0.9999, tuning.gossipNodes, n, loss)
+  dis.model = { rounds99: r99, rounds9999: r9999, ms99: r99 * tuning.gossipIntervalMs, ms9999: r9999 * tuning.gossipIntervalMs }
   if (dis.reachedAll) {
     dis.timeToAllMs = times[n - 1]!
     dis.rounds = Math.ceil(dis.timeToAllMs / tuning.gossipIntervalMs)
@@ -205,8 +233,10 @@ async function quietPeriod(sim: Sim, ev: Events): Promise<void> {
   const quietSeconds = report.quiet.seconds
   sim.phase = 'quiet'
   const sent = packetsOut(nodes)
+  const traffic = counters(nodes)
   await runFor(clock, quietSeconds * 1000, STEP_MS)
   report.load.quiet = rates(sent, packetsOut(nodes), quietSeconds * 1000)
+  report.load.quietTraffic = trafficRates(traffic, counters(nodes), quietSeconds * 1000)
   report.quiet.falselyDeadNodes = ev.falselyDead.size
   report.quiet.suspicions = ev.suspected.size
   log(`N=${n}: quiet ${quietSeconds} s: ${report.quiet.falseDeaths} false deaths, ${ev.suspected.size} suspicions, ${report.load.quiet.avg.toFixed(2)} msg/s/node`)
@@ -222,11 +252,15 @@ async function detectFailure(sim: Sim, ev: Events): Promise<void> {
   const survivors = nodes.length
   await runUntil(clock, () => ev.detectedAt.length >= survivors, 120_000, STEP_MS)
   const delays = ev.detectedAt.map((t) => t - killedAt).sort((a, b) => a - b)
+  const bounds = suspicionTimeoutBounds(sim.tuning.suspicionMult, sim.tuning.suspicionMaxTimeoutMult, n, sim.tuning.probeIntervalMs)
   report.failureDetection = {
     detectedBy: delays.length,
     survivors,
     allDetectedMs: delays.length === survivors ? delays[survivors - 1]! : -1,
-    medianMs: delays[Math.floor(delays.length / 2)] ?? -1
+    medianMs: delays[Math.floor(delays.length / 2)] ?? -1,
+    firstMs: delays[0] ?? -1,
+    suspicionMinMs: bounds.minMs,
+    suspicionMaxMs: bounds.maxMs
   }
   log(`N=${n}: failure detected by ${delays.length}/${survivors}, all after ${report.failureDetection.allDetectedMs.toFixed(0)} ms`)
 }
@@ -274,4 +308,25 @@ function rates(before: readonly number[], after: readonly number[], ms: number):
     if (d > max) max = d
   }
   return { avg: (sum / before.length) * 1000 / ms, max: max * 1000 / ms }
+}
+
+type Counters = Array<{ packetsOut: number; packetsIn: number; bytesOut: number; bytesIn: number }>
+
+function counters(nodes: readonly SimNode[]): Counters {
+  return nodes.map(({ m }) => {
+    const s = m.stats()
+    return { packetsOut: s.packetsOut, packetsIn: s.packetsIn, bytesOut: s.bytesOut, bytesIn: s.bytesIn }
+  })
+}
+
+/** Per node per virtual second between two snapshots of the same nodes: averages, and the busiest sender. */
+function trafficRates(before: Counters, after: Counters, ms: number): SimulationReport['load']['quietTraffic'] {
+  const per = 1000 / ms / before.length
+  const sum = { packetsOut: 0, packetsIn: 0, bytesOut: 0, bytesIn: 0 }
+  let maxOut = 0
+  for (let i = 0; i < before.length; i++) {
+    for (const k of ['packetsOut', 'packetsIn', 'bytesOut', 'bytesIn'] as const) sum[k] += after[i]![k] - before[i]![k]
+    maxOut = Math.max(maxOut, after[i]!.packetsOut - before[i]!.packetsOut)
+  }
+  return { packetsOut: sum.packetsOut * per, packetsIn: sum.packetsIn * per, bytesOut: sum.bytesOut * per, bytesIn: sum.bytesIn * per, maxPacketsOut: maxOut * 1000 / ms }
 }

@@ -33,7 +33,7 @@ import { parseArgs } from 'node:util'
 import { getHeapStatistics } from 'node:v8'
 import { resolveTuning, type MembershipTuning, type ProfileName } from '../lib/membership-entry.js'
 import { bootstrap, createSim, measure } from './simulate-cluster.js'
-import { formatTable, type SimulationReport } from './simulate-report.js'
+import { formatScaleTable, formatTable, type SimulationReport } from './simulate-report.js'
 
 export type { SimulationReport } from './simulate-report.js'
 
@@ -96,6 +96,7 @@ export async function runSimulation(opts: SimulationOptions): Promise<Simulation
   await bootstrap(sim)
   await measure(sim, opts.membershipEvents !== false)
   report.wallSeconds = (performance.now() - wallStart) / 1000
+  report.memory.peakRssMiB = process.resourceUsage().maxRSS / 1024
   return report
 }
 
@@ -106,10 +107,17 @@ function emptyReport(n: number, lossPercent: number, latencyMs: [number, number]
     nodes: n, lossPercent, latencyMs, seed,
     tuning: { profile, gossipIntervalMs: tuning.gossipIntervalMs, gossipNodes: tuning.gossipNodes, retransmitMult: tuning.retransmitMult, probeIntervalMs: tuning.probeIntervalMs },
     bootstrap: { method: 'pre-seeded', drainMs: -1, drained: false },
-    dissemination: { reached: 0, reachedAll: false, timeToAllMs: -1, rounds: -1, boundRounds: Math.ceil(Math.log2(n)) + 3, withinBound: false, timeToHalfMs: -1, timeTo99Ms: -1 },
-    load: { quiet: { avg: 0, max: 0 }, dissemination: { avg: 0, max: 0, windowMs: 0 } },
+    dissemination: {
+      reached: 0, reachedAll: false, timeToAllMs: -1, rounds: -1, boundRounds: Math.ceil(Math.log2(n)) + 3, withinBound: false,
+      timeToHalfMs: -1, timeTo99Ms: -1, timeTo9999Ms: -1, rounds99: -1, rounds9999: -1, model: { rounds99: -1, rounds9999: -1, ms99: -1, ms9999: -1 }
+    },
+    load: {
+      quiet: { avg: 0, max: 0 }, dissemination: { avg: 0, max: 0, windowMs: 0 },
+      quietTraffic: { packetsOut: 0, packetsIn: 0, bytesOut: 0, bytesIn: 0, maxPacketsOut: 0 }
+    },
     quiet: { seconds: quietSeconds, falseDeaths: 0, falselyDeadNodes: 0, suspicions: 0 },
     heapMiB: 0,
+    memory: { bytesPerRecord: -1, heapMiB: -1, externalMiB: -1, rssMiB: -1, peakRssMiB: -1 },
     wallSeconds: 0
   }
 }
@@ -190,6 +198,7 @@ async function main(): Promise<void> {
         `probe every ${t.probeIntervalMs} ms; loss ${values.loss} %, latency ${latencyMs[0]}-${latencyMs[1]} ms, seed ${values.seed}, quiet ${values['quiet-seconds']} s (virtual)`)
     }
     console.log(formatTable(reports))
+    console.log(`\n${formatScaleTable(reports)}`)
   }
 }
 
