@@ -234,7 +234,10 @@ async function quietPeriod(sim: Sim, ev: Events): Promise<void> {
   sim.phase = 'quiet'
   const sent = packetsOut(nodes)
   const traffic = counters(nodes)
-  await runFor(clock, quietSeconds * 1000, STEP_MS)
+  for (let done = 0; done < quietSeconds; done += 10) {
+    await runFor(clock, Math.min(10, quietSeconds - done) * 1000, STEP_MS)
+    if (n >= 5000) log(`N=${n}:   quiet ${Math.min(quietSeconds, done + 10)}/${quietSeconds} s virtual`)
+  }
   report.load.quiet = rates(sent, packetsOut(nodes), quietSeconds * 1000)
   report.load.quietTraffic = trafficRates(traffic, counters(nodes), quietSeconds * 1000)
   report.quiet.falselyDeadNodes = ev.falselyDead.size

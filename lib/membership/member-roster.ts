@@ -92,6 +92,14 @@ export class MemberRoster {
     for (let s = 0; s < this.held.size; s++) yield this.at(s)
   }
 
+  /** Node ids of the members whose state `accept` takes, without building a record for each. */
+  nodeIdsWhere(accept: (state: MemberState) => boolean): string[] {
+    const out: string[] = []
+    const { ids, size } = this.held
+    for (let s = 0; s < size; s++) if (accept(this.states[s]! as MemberState)) out.push(this.nodeIds.value(ids[s]!))
+    return out
+  }
+
   /** Members held, in any state. */
   size(): number {
     return this.held.size

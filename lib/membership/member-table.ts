@@ -139,6 +139,12 @@ export class MemberTable {
     return this.roster.all()
   }
 
+  /** Node ids of the members believed up (alive or suspect), ourselves excluded; builds no records. */
+  liveIds(): string[] {
+    const selfId = this.selfId
+    return this.roster.nodeIdsWhere((state) => state <= MemberState.Suspect).filter((id) => id !== selfId)
+  }
+
   /** Members in the table (any state, ourselves included). */
   size(): number {
     return this.roster.size()

@@ -135,9 +135,7 @@ export class Prober {
       }
       // End of a cycle: reap the long dead and reshuffle.
       table.reap()
-      this.order = []
-      const selfId = table.selfId
-      for (const m of table.all()) if (m.nodeId !== selfId && m.state <= MemberState.Suspect) this.order.push(m.nodeId)
+      this.order = table.liveIds()
       shuffle(this.order, this.c.random)
       this.next = 0
       if (this.order.length === 0) return undefined
