@@ -8,6 +8,7 @@ import { Membership, TransmitQueue, silentLogger, suspicionTimeoutBounds, type C
 import { epidemicRounds } from './epidemic-model.js'
 import { ManualClock, MemoryNetwork, seededRandom } from '../lib/testing.js'
 import type { SimulationReport } from './simulate-report.js'
+import { counters, memoryAfterGc, packetsOut, rates, trafficRates } from './simulate-measures.js'
 import { runFor, runUntil, settle } from './wait.js'
 
 const STEP_MS = 10
@@ -159,15 +160,6 @@ export async function bootstrap(sim: Sim): Promise<void> {
   log(`N=${n}: bootstrap broadcasts ${report.bootstrap.drained ? `drained after ${report.bootstrap.drainMs} ms` : 'did NOT drain in 600 s'} (heap ${report.heapMiB.toFixed(0)} MiB)`)
 }
 
-/** `process.memoryUsage()` after a full GC, when node runs with --expose-gc. */
-function memoryAfterGc(): NodeJS.MemoryUsage | undefined {
-  const gc = (globalThis as { gc?: () => void }).gc
-  if (gc === undefined) return undefined
-  gc()
-  gc()
-  return process.memoryUsage()
-}
-
 /** Event accounting for the later phases (listeners added after the N² joins of pre-seeding). */
 function watchEvents(sim: Sim): Events {
   const { n, clock, report } = sim
@@ -294,42 +286,4 @@ export async function measure(sim: Sim, membershipEvents: boolean): Promise<void
     await spreadJoin(sim, ev)
   }
   await settle(sim.clock, Promise.all(sim.nodes.map(({ m }) => m.shutdown())), 60_000, STEP_MS)
-}
-
-function packetsOut(nodes: readonly SimNode[]): number[] {
-  return nodes.map(({ m }) => m.stats().packetsOut)
-}
-
-/** Datagrams per node per virtual second between two snapshots of the same nodes. */
-function rates(before: readonly number[], after: readonly number[], ms: number): { avg: number; max: number } {
-  if (ms <= 0) return { avg: 0, max: 0 }
-  let sum = 0
-  let max = 0
-  for (let i = 0; i < before.length; i++) {
-    const d = after[i]! - before[i]!
-    sum += d
-    if (d > max) max = d
-  }
-  return { avg: (sum / before.length) * 1000 / ms, max: max * 1000 / ms }
-}
-
-type Counters = Array<{ packetsOut: number; packetsIn: number; bytesOut: number; bytesIn: number }>
-
-function counters(nodes: readonly SimNode[]): Counters {
-  return nodes.map(({ m }) => {
-    const s = m.stats()
-    return { packetsOut: s.packetsOut, packetsIn: s.packetsIn, bytesOut: s.bytesOut, bytesIn: s.bytesIn }
-  })
-}
-
-/** Per node per virtual second between two snapshots of the same nodes: averages, and the busiest sender. */
-function trafficRates(before: Counters, after: Counters, ms: number): SimulationReport['load']['quietTraffic'] {
-  const per = 1000 / ms / before.length
-  const sum = { packetsOut: 0, packetsIn: 0, bytesOut: 0, bytesIn: 0 }
-  let maxOut = 0
-  for (let i = 0; i < before.length; i++) {
-    for (const k of ['packetsOut', 'packetsIn', 'bytesOut', 'bytesIn'] as const) sum[k] += after[i]![k] - before[i]![k]
-    maxOut = Math.max(maxOut, after[i]!.packetsOut - before[i]!.packetsOut)
-  }
-  return { packetsOut: sum.packetsOut * per, packetsIn: sum.packetsIn * per, bytesOut: sum.bytesOut * per, bytesIn: sum.bytesIn * per, maxPacketsOut: maxOut * 1000 / ms }
 }
