@@ -132,9 +132,9 @@ export function preseed(sim: Sim): void {
 /** 1. Bootstrap: pre-seed every table, start, let the start-up self-announcements drain. */
 export async function bootstrap(sim: Sim): Promise<void> {
   const { n, nodes, clock, report, log } = sim
-  const before = memoryAfterGc()
+  const before = await memoryAfterGc()
   preseed(sim)
-  const after = memoryAfterGc()
+  const after = await memoryAfterGc()
   if (before !== undefined && after !== undefined) {
     const m = report.memory
     m.bytesPerRecord = (after.heapUsed + after.external - before.heapUsed - before.external) / (n * (n - 1))
