@@ -16,11 +16,11 @@ describe('epidemic model (Serf convergence simulator)', () => {
     expect(epidemicRounds(0.9999, 3, 1000, 0.1)).to.be.above(epidemicRounds(0.9999, 3, 1000, 0))
     expect(epidemicFraction(3, 1000, 0, 0)).to.be.closeTo(1 / 1002, 1e-9)
     let last = 0
-    for (let r = 0; r < 40; r++) {
+    for (let r = 0; r < 25; r++) {
       const f = epidemicFraction(3, 1000, 0.1, r)
       expect(f).to.be.above(last)
       last = f
     }
-    expect(last).to.be.closeTo(1, 1e-9)
+    expect(last).to.be.closeTo(1, 1e-6)
   })
 })
