@@ -151,7 +151,9 @@ function gib(bytes: number): string {
 const usage = `usage: node dist/tools/simulate.js [--nodes 10,100,1000] [--loss PERCENT] [--latency MIN-MAX]
   [--seed 1] [--quiet-seconds 60] [--profile lan|local|wan] [--gossip-nodes K]
   [--gossip-interval MS] [--retransmit-mult M] [--no-membership-events] [--json]
-Large N needs a larger heap: node --max-old-space-size=16384 dist/tools/simulate.js --nodes 3000`
+Bytes per member record need --expose-gc; 10,000 nodes a larger heap:
+  node --expose-gc --max-old-space-size=6626 dist/tools/simulate.js --nodes 10000
+(bcache-bench --simulate adds both flags itself)`
 
 function num(name: string, v: string | undefined): number | undefined {
   if (v === undefined) return undefined
