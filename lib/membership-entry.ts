@@ -6,8 +6,9 @@
  */
 export { Membership, type MembershipComponents, type MembershipEvents, type MembershipStats, type JoinOptions } from './membership/membership.js'
 export { startMembership, defaultNodeId, type StartMembershipOptions } from './membership/start.js'
-export type { MemberInfo, MemberEvent } from './membership/member-table.js'
+export type { MemberInfo, MemberEvent, BootstrapMember } from './membership/member-table.js'
 export type { MembershipDelegate } from './membership/delegate.js'
+export { suspicionTimeoutBounds } from './membership/suspicion.js'
 export type { Cluster, Peer, StreamTagHandler } from './membership/cluster.js'
 export { profiles, resolveTuning, type MembershipTuning, type MembershipConfig, type ProfileName } from './options.js'
 export { TransmitQueue, retransmitLimit, type Broadcast } from './gossip/transmit-queue.js'

@@ -16,8 +16,9 @@ import { checkChartPath, combinations, label, parseBenchArgs, USAGE, UsageError,
 import { formatTable, renderChart, renderSimulationChart } from './bench-chart.js'
 import { progressWriter } from './bench-progress.js'
 import { runOne, stopEverything, type RunReport } from './bench-run.js'
+import { missingSimulationFlags, respawnWithFlags } from './simulate-respawn.js'
 import { runSimulation, type SimulationReport } from './simulate.js'
-import { formatTable as formatSimulationTable } from './simulate-report.js'
+import { formatScaleTable, formatTable as formatSimulationTable } from './simulate-report.js'
 
 /** Set while a sweep runs: reports what finished so far (Ctrl-C calls it after the nodes are stopped). */
 let reportSoFar: (() => void) | undefined
@@ -39,6 +40,7 @@ function printSimulation(cfg: BenchConfig, reports: SimulationReport[], chartPat
     if (t === undefined) continue
     console.log(`\nprofile ${t.profile}: gossip ${t.gossipNodes} nodes every ${t.gossipIntervalMs} ms, retransmitMult ${t.retransmitMult}; loss ${cfg.lossPercent} % (virtual time)`)
     console.log(formatSimulationTable(mine))
+    console.log(`\n${formatScaleTable(mine)}`)
   }
   if (chart !== undefined) console.log(`chart written to ${chart}`)
 }
@@ -117,6 +119,16 @@ async function main(argv: string[]): Promise<number> {
   return 0
 }
 
+/** `--simulate` without the node flags it needs (simulate-respawn.ts): the flags to re-run with, else none. */
+function flagsToRespawnWith(argv: string[]): string[] {
+  try {
+    const cfg = parseBenchArgs(argv)
+    return cfg.mode === 'simulate' && !cfg.help ? missingSimulationFlags(Math.max(...cfg.nodes)) : []
+  } catch {
+    return [] // main() reports the usage error
+  }
+}
+
 /** Ctrl-C / SIGTERM: stop every node, report the finished runs, exit with `code`. */
 const stop = (code: number): void => {
   if (stopping) return
@@ -127,19 +139,28 @@ const stop = (code: number): void => {
     .catch((err: unknown) => console.error(`bcache-bench: ${err instanceof Error ? err.message : String(err)}`))
     .finally(() => process.exit(code))
 }
-process.on('SIGINT', () => stop(130))
-process.on('SIGTERM', () => stop(143))
+const respawnFlags = flagsToRespawnWith(process.argv.slice(2))
+if (respawnFlags.length > 0) {
+  void respawnWithFlags(respawnFlags).then((code) => process.exit(code))
+} else {
+  process.on('SIGINT', () => stop(130))
+  process.on('SIGTERM', () => stop(143))
+  run()
+}
 
-main(process.argv.slice(2)).then(
-  async (code) => {
-    if (stopping) return // stop() reports and exits
-    await stopEverything()
-    process.exitCode = code
-  },
-  async (err: unknown) => {
-    if (stopping) return // a run cut short by Ctrl-C
-    console.error(`bcache-bench: ${err instanceof Error ? err.message : String(err)}`)
-    await stopEverything()
-    process.exit(1)
-  }
-)
+/** The bench itself (in this process). */
+function run(): void {
+  main(process.argv.slice(2)).then(
+    async (code) => {
+      if (stopping) return // stop() reports and exits
+      await stopEverything()
+      process.exitCode = code
+    },
+    async (err: unknown) => {
+      if (stopping) return // a run cut short by Ctrl-C
+      console.error(`bcache-bench: ${err instanceof Error ? err.message : String(err)}`)
+      await stopEverything()
+      process.exit(1)
+    }
+  )
+}

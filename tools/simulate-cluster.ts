@@ -4,18 +4,16 @@
  * clock, the in-memory network, the nodes and the report being filled; each
  * phase is one function that advances virtual time and writes its part.
  */
-import { Membership, TransmitQueue, silentLogger, type Clock, type MembershipDelegate, type MembershipTuning } from '../lib/membership-entry.js'
+import { Membership, TransmitQueue, silentLogger, suspicionTimeoutBounds, type Clock, type MembershipDelegate, type MembershipTuning } from '../lib/membership-entry.js'
+import { epidemicRounds } from './epidemic-model.js'
 import { ManualClock, MemoryNetwork, seededRandom } from '../lib/testing.js'
 import type { SimulationReport } from './simulate-report.js'
+import { counters, memoryAfterGc, packetsOut, rates, trafficRates } from './simulate-measures.js'
 import { runFor, runUntil, settle } from './wait.js'
 
 const STEP_MS = 10
 const RUMOR = Buffer.from('bcache-simulated-rumor')
 const EMPTY = new Uint8Array(0)
-
-type AliveMsg = Extract<Parameters<Membership['receive']>[0], { addr: string; incarnation: number; nodeId: string }>
-// MsgType.Alive (5); the wire enum is not part of the public entry.
-const ALIVE = 5 as AliveMsg['type']
 
 /** A delegate carrying one rumor: infection style, retransmit-limited. */
 class RumorDelegate implements MembershipDelegate {
@@ -108,7 +106,8 @@ export function createSim(n: number, seed: number, net: { lossRate: number; minD
       const transport = network.bind()
       const m = new Membership(
         { transport, clock, random: seededRandom(Math.floor(rootRandom() * 2 ** 31)), logger: silentLogger },
-        { ...tuning, nodeId: id, advertiseAddr: transport.address }
+        // maxMembers: room for every node, the joiner and the dead victim (the default is 10,000).
+        { ...tuning, nodeId: id, advertiseAddr: transport.address, maxMembers: Math.max(10_000, n + 16) }
       )
       const d = new RumorDelegate(clock, tuning.retransmitMult, () => m.numLive(), () => { sim.reached++ })
       m.setDelegate(d)
@@ -119,15 +118,30 @@ export function createSim(n: number, seed: number, net: { lossRate: number; minD
   return sim
 }
 
-/** 1. Bootstrap: pre-seed every table, start, let the alive broadcasts drain. */
+/** Pre-seeds every node's table with every other node (bootstrap-only entry point: nothing queued, no events). */
+export function preseed(sim: Sim): void {
+  const { n, nodes, log } = sim
+  log(`N=${n}: pre-seeding ${n}×${n - 1} member records`)
+  const members = nodes.map(({ m }) => ({ nodeId: m.nodeId, addr: m.address, incarnation: m.incarnation }))
+  for (let i = 0; i < n; i++) {
+    nodes[i]!.m.preseedForBootstrap(members)
+    if (n >= 1000 && (i + 1) % Math.floor(n / 10) === 0) log(`N=${n}:   ${i + 1}/${n} tables`)
+  }
+}
+
+/** 1. Bootstrap: pre-seed every table, start, let the start-up self-announcements drain. */
 export async function bootstrap(sim: Sim): Promise<void> {
   const { n, nodes, clock, report, log } = sim
-  log(`N=${n}: pre-seeding ${n}×${n - 1} member records`)
-  const alive: AliveMsg[] = nodes.map(({ m }) => ({ type: ALIVE, incarnation: m.incarnation, nodeId: m.nodeId, addr: m.address }))
-  for (let i = 0; i < n; i++) {
-    const m = nodes[i]!.m
-    for (let j = 0; j < n; j++) if (j !== i) m.receive(alive[j]!, alive[j]!.addr)
-    if (n >= 1000 && (i + 1) % Math.floor(n / 10) === 0) log(`N=${n}:   ${i + 1}/${n} tables`)
+  const before = await memoryAfterGc()
+  preseed(sim)
+  const after = await memoryAfterGc()
+  if (before !== undefined && after !== undefined) {
+    const m = report.memory
+    m.bytesPerRecord = (after.heapUsed + after.external - before.heapUsed - before.external) / (n * (n - 1))
+    m.heapMiB = after.heapUsed / 2 ** 20
+    m.externalMiB = after.external / 2 ** 20
+    m.rssMiB = after.rss / 2 ** 20
+    log(`N=${n}: member records ${m.bytesPerRecord.toFixed(1)} B each (heap ${m.heapMiB.toFixed(0)} MiB, typed arrays/external ${m.externalMiB.toFixed(0)} MiB, RSS ${m.rssMiB.toFixed(0)} MiB)`)
   }
   report.heapMiB = process.memoryUsage().heapUsed / 2 ** 20
   for (const { m } of nodes) m.start()
@@ -190,6 +204,13 @@ async function disseminate(sim: Sim): Promise<void> {
   dis.reachedAll = times.length === n
   dis.timeToHalfMs = times[Math.ceil(n / 2) - 1] ?? -1
   dis.timeTo99Ms = times[Math.ceil(0.99 * n) - 1] ?? -1
+  dis.timeTo9999Ms = times[Math.ceil(0.9999 * n) - 1] ?? -1
+  dis.rounds99 = dis.timeTo99Ms < 0 ? -1 : Math.ceil(dis.timeTo99Ms / tuning.gossipIntervalMs)
+  dis.rounds9999 = dis.timeTo9999Ms < 0 ? -1 : Math.ceil(dis.timeTo9999Ms / tuning.gossipIntervalMs)
+  const loss = report.lossPercent / 100
+  const r99 = epidemicRounds(0.99, tuning.gossipNodes, n, loss)
+  const r9999 = epidemicRounds(0.9999, tuning.gossipNodes, n, loss)
+  dis.model = { rounds99: r99, rounds9999: r9999, ms99: r99 * tuning.gossipIntervalMs, ms9999: r9999 * tuning.gossipIntervalMs }
   if (dis.reachedAll) {
     dis.timeToAllMs = times[n - 1]!
     dis.rounds = Math.ceil(dis.timeToAllMs / tuning.gossipIntervalMs)
@@ -204,8 +225,13 @@ async function quietPeriod(sim: Sim, ev: Events): Promise<void> {
   const quietSeconds = report.quiet.seconds
   sim.phase = 'quiet'
   const sent = packetsOut(nodes)
-  await runFor(clock, quietSeconds * 1000, STEP_MS)
+  const traffic = counters(nodes)
+  for (let done = 0; done < quietSeconds; done += 10) {
+    await runFor(clock, Math.min(10, quietSeconds - done) * 1000, STEP_MS)
+    if (n >= 5000) log(`N=${n}:   quiet ${Math.min(quietSeconds, done + 10)}/${quietSeconds} s virtual`)
+  }
   report.load.quiet = rates(sent, packetsOut(nodes), quietSeconds * 1000)
+  report.load.quietTraffic = trafficRates(traffic, counters(nodes), quietSeconds * 1000)
   report.quiet.falselyDeadNodes = ev.falselyDead.size
   report.quiet.suspicions = ev.suspected.size
   log(`N=${n}: quiet ${quietSeconds} s: ${report.quiet.falseDeaths} false deaths, ${ev.suspected.size} suspicions, ${report.load.quiet.avg.toFixed(2)} msg/s/node`)
@@ -221,11 +247,15 @@ async function detectFailure(sim: Sim, ev: Events): Promise<void> {
   const survivors = nodes.length
   await runUntil(clock, () => ev.detectedAt.length >= survivors, 120_000, STEP_MS)
   const delays = ev.detectedAt.map((t) => t - killedAt).sort((a, b) => a - b)
+  const bounds = suspicionTimeoutBounds(sim.tuning.suspicionMult, sim.tuning.suspicionMaxTimeoutMult, n, sim.tuning.probeIntervalMs)
   report.failureDetection = {
     detectedBy: delays.length,
     survivors,
     allDetectedMs: delays.length === survivors ? delays[survivors - 1]! : -1,
-    medianMs: delays[Math.floor(delays.length / 2)] ?? -1
+    medianMs: delays[Math.floor(delays.length / 2)] ?? -1,
+    firstMs: delays[0] ?? -1,
+    suspicionMinMs: bounds.minMs,
+    suspicionMaxMs: bounds.maxMs
   }
   log(`N=${n}: failure detected by ${delays.length}/${survivors}, all after ${report.failureDetection.allDetectedMs.toFixed(0)} ms`)
 }
@@ -256,21 +286,4 @@ export async function measure(sim: Sim, membershipEvents: boolean): Promise<void
     await spreadJoin(sim, ev)
   }
   await settle(sim.clock, Promise.all(sim.nodes.map(({ m }) => m.shutdown())), 60_000, STEP_MS)
-}
-
-function packetsOut(nodes: readonly SimNode[]): number[] {
-  return nodes.map(({ m }) => m.stats().packetsOut)
-}
-
-/** Datagrams per node per virtual second between two snapshots of the same nodes. */
-function rates(before: readonly number[], after: readonly number[], ms: number): { avg: number; max: number } {
-  if (ms <= 0) return { avg: 0, max: 0 }
-  let sum = 0
-  let max = 0
-  for (let i = 0; i < before.length; i++) {
-    const d = after[i]! - before[i]!
-    sum += d
-    if (d > max) max = d
-  }
-  return { avg: (sum / before.length) * 1000 / ms, max: max * 1000 / ms }
 }

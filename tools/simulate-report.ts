@@ -13,9 +13,9 @@ export interface SimulationReport {
   seed: number
   tuning: { profile: string; gossipIntervalMs: number; gossipNodes: number; retransmitMult: number; probeIntervalMs: number }
   bootstrap: {
-    /** Member tables were pre-seeded with `membership.receive(alive)` (no join through a seed). */
+    /** Member tables were pre-seeded with `membership.preseedForBootstrap` (no join through a seed, nothing queued). */
     method: 'pre-seeded'
-    /** Virtual ms until every node's membership broadcast queue drained after pre-seeding. */
+    /** Virtual ms until every node's membership broadcast queue (its start-up self-announcement) drained. */
     drainMs: number
     drained: boolean
   }
@@ -30,13 +30,21 @@ export interface SimulationReport {
     /** `ceil(log2 N) + 3`. */
     boundRounds: number
     withinBound: boolean
-    /** Virtual ms until half / 99 % of nodes had it. */
+    /** Virtual ms until half / 99 % / 99.99 % of nodes had it (-1 if never). */
     timeToHalfMs: number
     timeTo99Ms: number
+    timeTo9999Ms: number
+    /** `ceil(time / gossipIntervalMs)` for 99 % and 99.99 %. */
+    rounds99: number
+    rounds9999: number
+    /** Serf's epidemic model at the same fan-out, N and loss (tools/epidemic-model.ts): whole rounds, and × gossipIntervalMs. */
+    model: { rounds99: number; rounds9999: number; ms99: number; ms9999: number }
   }
   /** Datagrams sent per node per second of virtual time. */
   load: {
     quiet: { avg: number; max: number }
+    /** Quiet period, per node per virtual second: datagrams and bytes out and in (averages; max of datagrams out). */
+    quietTraffic: { packetsOut: number; packetsIn: number; bytesOut: number; bytesIn: number; maxPacketsOut: number }
     /** From injection until every delegate queue emptied. */
     dissemination: { avg: number; max: number; windowMs: number }
   }
@@ -49,12 +57,23 @@ export interface SimulationReport {
     /** Members that became suspect during the quiet period (refuted or not). */
     suspicions: number
   }
-  /** One node shut down (no leave) after the quiet period. Absent when not measured. */
-  failureDetection?: { detectedBy: number; survivors: number; allDetectedMs: number; medianMs: number }
+  /**
+   * One node shut down (no leave) after the quiet period. Absent when not
+   * measured. `suspicionMinMs`/`suspicionMaxMs`: the dynamic suspicion
+   * timeout's bounds at this N (Lifeguard; shrinks toward the minimum with
+   * independent confirmations).
+   */
+  failureDetection?: { detectedBy: number; survivors: number; allDetectedMs: number; medianMs: number; firstMs: number; suspicionMinMs: number; suspicionMaxMs: number }
   /** A new node joins through node 0 after that. Absent when not measured. */
   joinSpread?: { knownBy: number; of: number; allKnowMs: number }
   /** Heap in use after the cluster was built, MiB. */
   heapMiB: number
+  /**
+   * Memory of the N×(N−1) member records, measured around pre-seeding after
+   * a full GC (only when node runs with --expose-gc; -1 otherwise): heap +
+   * external (typed arrays) per record, and the process's RSS after.
+   */
+  memory: { bytesPerRecord: number; heapMiB: number; externalMiB: number; rssMiB: number; peakRssMiB: number }
   wallSeconds: number
 }
 
@@ -86,6 +105,38 @@ export function formatTable(reports: readonly SimulationReport[]): string {
       r.joinSpread === undefined ? '-' : r.joinSpread.knownBy === r.joinSpread.of ? r.joinSpread.allKnowMs.toFixed(0) : `${r.joinSpread.knownBy}/${r.joinSpread.of}`,
       r.heapMiB.toFixed(0),
       r.wallSeconds.toFixed(1)
+    ]
+    lines.push(cells.map((c, i) => pad(c, widths[i]!)).join('  '))
+  }
+  return lines.join('\n')
+}
+
+/**
+ * The scale table: spread to 99 % / 99.99 % measured beside Serf's epidemic
+ * model, quiet-period traffic per node, false positives, failure detection
+ * against the suspicion timeout, memory per member record, peak RSS.
+ */
+export function formatScaleTable(reports: readonly SimulationReport[]): string {
+  const head = ['N', 'loss%', '99% ms (r)', 'model 99%', '99.99% ms (r)', 'model 99.99%', 'dgram/s out', 'dgram/s in', 'B/s out', 'B/s in',
+    'false +', 'detect ms', 'susp min-max ms', 'B/record', 'peak RSS MiB']
+  const widths = head.map((h) => Math.max(h.length, 6))
+  const lines = [head.map((h, i) => pad(h, widths[i]!)).join('  ')]
+  const at = (ms: number, rounds: number): string => ms < 0 ? '-' : `${ms.toFixed(0)} (${rounds})`
+  for (const r of reports) {
+    if (r.skipped !== undefined) continue
+    const d = r.dissemination
+    const q = r.load.quietTraffic
+    const f = r.failureDetection
+    const cells = [
+      String(r.nodes), String(r.lossPercent),
+      at(d.timeTo99Ms, d.rounds99), at(d.model.ms99, d.model.rounds99),
+      at(d.timeTo9999Ms, d.rounds9999), at(d.model.ms9999, d.model.rounds9999),
+      q.packetsOut.toFixed(2), q.packetsIn.toFixed(2), q.bytesOut.toFixed(0), q.bytesIn.toFixed(0),
+      String(r.quiet.falselyDeadNodes),
+      f === undefined ? '-' : f.detectedBy === f.survivors ? `${f.firstMs.toFixed(0)}-${f.allDetectedMs.toFixed(0)}` : `${f.detectedBy}/${f.survivors}`,
+      f === undefined ? '-' : `${f.suspicionMinMs.toFixed(0)}-${f.suspicionMaxMs.toFixed(0)}`,
+      r.memory.bytesPerRecord < 0 ? '-' : r.memory.bytesPerRecord.toFixed(1),
+      r.memory.peakRssMiB.toFixed(0)
     ]
     lines.push(cells.map((c, i) => pad(c, widths[i]!)).join('  '))
   }

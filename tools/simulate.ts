@@ -7,10 +7,10 @@
  * How a run goes, for one cluster size N:
  * 1. Bootstrap. Joining N nodes through one seed is O(N²) state transfer
  *    through that seed, so instead every node's member table is pre-seeded
- *    through the public `membership.receive(alive)` with an alive
- *    message for every other node (their real incarnations and addresses).
- *    The table re-broadcasts each of those, as it would after a real join, so
- *    the nodes then run until every membership broadcast queue has drained;
+ *    with every other node (their real incarnations and addresses) through
+ *    `membership.preseedForBootstrap`, the bootstrap-only entry point: no
+ *    re-broadcast is queued for them, so the cluster starts quiet. The nodes
+ *    then run until their start-up self-announcements have drained;
  *    measurements start from that quiet, fully-formed cluster.
  * 2. Dissemination. One payload is injected at node 0 through the delegate
  *    seam. Each node's delegate, on first receipt, queues it in its own
@@ -25,15 +25,17 @@
  *    push-pull join); time until every member knows it.
  *
  * Memory is the limit: every node holds every member, N² records in all
- * (about 450–600 bytes per record while the bootstrap broadcasts are queued). A size
- * whose estimate does not fit the V8 heap is reported as skipped, not run.
+ * (about 27 bytes each in the roster's typed arrays, plus the probers'
+ * probe orders on the V8 heap). A size whose estimate does not fit is
+ * reported as skipped, not run.
  */
 import { pathToFileURL } from 'node:url'
 import { parseArgs } from 'node:util'
+import { totalmem } from 'node:os'
 import { getHeapStatistics } from 'node:v8'
 import { resolveTuning, type MembershipTuning, type ProfileName } from '../lib/membership-entry.js'
 import { bootstrap, createSim, measure } from './simulate-cluster.js'
-import { formatTable, type SimulationReport } from './simulate-report.js'
+import { formatScaleTable, formatTable, type SimulationReport } from './simulate-report.js'
 
 export type { SimulationReport } from './simulate-report.js'
 
@@ -64,12 +66,17 @@ export interface SimulationOptions {
 }
 
 /**
- * Estimated heap per member record (one node's view of one member) while the
- * bootstrap broadcasts are queued: the record, two map entries, the id slot,
- * the queued encoded alive message and its queue node. Measured ~450 bytes at
- * N = 1000 (428 MiB heap); rounded up for the peak while they drain.
+ * Estimated memory per member record (one node's view of one member): the
+ * roster's typed-array columns (~27 B measured at N = 1,000 and 2,000, see
+ * benchmarks/README.md) plus their spare capacity; off the V8 heap.
  */
-const BYTES_PER_RECORD = 600
+const RECORD_BYTES = 40
+/**
+ * Estimated V8 heap per member record: each node's prober keeps its
+ * shuffled probe order (one pointer per member, and the list it is rebuilt
+ * from).
+ */
+const HEAP_BYTES_PER_RECORD = 24
 /** Runs one simulated cluster of `opts.nodes` nodes and reports what it measured. */
 export async function runSimulation(opts: SimulationOptions): Promise<SimulationReport> {
   const wallStart = performance.now()
@@ -96,6 +103,7 @@ export async function runSimulation(opts: SimulationOptions): Promise<Simulation
   await bootstrap(sim)
   await measure(sim, opts.membershipEvents !== false)
   report.wallSeconds = (performance.now() - wallStart) / 1000
+  report.memory.peakRssMiB = process.resourceUsage().maxRSS / 1024
   return report
 }
 
@@ -106,21 +114,34 @@ function emptyReport(n: number, lossPercent: number, latencyMs: [number, number]
     nodes: n, lossPercent, latencyMs, seed,
     tuning: { profile, gossipIntervalMs: tuning.gossipIntervalMs, gossipNodes: tuning.gossipNodes, retransmitMult: tuning.retransmitMult, probeIntervalMs: tuning.probeIntervalMs },
     bootstrap: { method: 'pre-seeded', drainMs: -1, drained: false },
-    dissemination: { reached: 0, reachedAll: false, timeToAllMs: -1, rounds: -1, boundRounds: Math.ceil(Math.log2(n)) + 3, withinBound: false, timeToHalfMs: -1, timeTo99Ms: -1 },
-    load: { quiet: { avg: 0, max: 0 }, dissemination: { avg: 0, max: 0, windowMs: 0 } },
+    dissemination: {
+      reached: 0, reachedAll: false, timeToAllMs: -1, rounds: -1, boundRounds: Math.ceil(Math.log2(n)) + 3, withinBound: false,
+      timeToHalfMs: -1, timeTo99Ms: -1, timeTo9999Ms: -1, rounds99: -1, rounds9999: -1, model: { rounds99: -1, rounds9999: -1, ms99: -1, ms9999: -1 }
+    },
+    load: {
+      quiet: { avg: 0, max: 0 }, dissemination: { avg: 0, max: 0, windowMs: 0 },
+      quietTraffic: { packetsOut: 0, packetsIn: 0, bytesOut: 0, bytesIn: 0, maxPacketsOut: 0 }
+    },
     quiet: { seconds: quietSeconds, falseDeaths: 0, falselyDeadNodes: 0, suspicions: 0 },
     heapMiB: 0,
+    memory: { bytesPerRecord: -1, heapMiB: -1, externalMiB: -1, rssMiB: -1, peakRssMiB: -1 },
     wallSeconds: 0
   }
 }
 
-/** Why `n` nodes cannot run in this heap, or undefined when they can. */
+/** Why `n` nodes cannot run in this process's memory, or undefined when they can. */
 function heapShortfall(n: number): string | undefined {
-  const needBytes = n * n * BYTES_PER_RECORD
+  const records = n * n
   const heapLimit = getHeapStatistics().heap_size_limit
-  if (needBytes <= 0.85 * heapLimit) return undefined
-  return `needs ~${gib(needBytes)} GiB of heap for ${n}×${n} member records; limit is ${gib(heapLimit)} GiB ` +
-    `(raise with node --max-old-space-size=MiB; the N² records are inherent to full-membership SWIM)`
+  if (records * HEAP_BYTES_PER_RECORD > 0.85 * heapLimit) {
+    return `needs ~${gib(records * HEAP_BYTES_PER_RECORD)} GiB of V8 heap for ${n}×${n} member records; limit is ${gib(heapLimit)} GiB ` +
+      '(raise with node --max-old-space-size=MiB; bcache-bench --simulate sets it itself)'
+  }
+  if (records * RECORD_BYTES > 0.85 * totalmem()) {
+    return `needs ~${gib(records * RECORD_BYTES)} GiB for ${n}×${n} member records; this machine has ${gib(totalmem())} GiB ` +
+      '(the N² records are inherent to full-membership SWIM)'
+  }
+  return undefined
 }
 
 function gib(bytes: number): string {
@@ -130,7 +151,9 @@ function gib(bytes: number): string {
 const usage = `usage: node dist/tools/simulate.js [--nodes 10,100,1000] [--loss PERCENT] [--latency MIN-MAX]
   [--seed 1] [--quiet-seconds 60] [--profile lan|local|wan] [--gossip-nodes K]
   [--gossip-interval MS] [--retransmit-mult M] [--no-membership-events] [--json]
-Large N needs a larger heap: node --max-old-space-size=16384 dist/tools/simulate.js --nodes 3000`
+Bytes per member record need --expose-gc; 10,000 nodes a larger heap:
+  node --expose-gc --max-old-space-size=6626 dist/tools/simulate.js --nodes 10000
+(bcache-bench --simulate adds both flags itself)`
 
 function num(name: string, v: string | undefined): number | undefined {
   if (v === undefined) return undefined
@@ -190,6 +213,7 @@ async function main(): Promise<void> {
         `probe every ${t.probeIntervalMs} ms; loss ${values.loss} %, latency ${latencyMs[0]}-${latencyMs[1]} ms, seed ${values.seed}, quiet ${values['quiet-seconds']} s (virtual)`)
     }
     console.log(formatTable(reports))
+    console.log(`\n${formatScaleTable(reports)}`)
   }
 }
 

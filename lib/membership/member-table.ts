@@ -22,8 +22,9 @@
  *   so it usually outranks its previous life at once).
  * Every accepted change is re-broadcast (infection-style dissemination).
  *
- * The storage (live count, random sampling) is `member-roster.ts`; the
- * record itself is `member.ts`.
+ * The storage (typed-array columns, live count, random sampling) is
+ * `member-roster.ts`; the record it hands out (a snapshot) is `member.ts`.
+ * Pending suspicions are kept here, by node id, beside the roster.
  */
 import type { Clock } from '../clock.js'
 import type { Logger } from '../logger.js'
@@ -69,6 +70,14 @@ export interface MemberTableLimits {
   tags?: Tags
 }
 
+/** A member as {@link MemberTable.preseedForBootstrap} takes it: what its alive message would say. */
+export interface BootstrapMember {
+  nodeId: string
+  addr: string
+  incarnation: number
+  tags?: Tags
+}
+
 /**
  * Suspect and dead messages with a higher incarnation are ignored (counted
  * `incarnation-range`): a refutation must always be able to outrank an
@@ -84,7 +93,8 @@ export const DEFAULT_MAX_MEMBERS = 10_000
 export class MemberTable {
   /** Every member, ourselves included; the live count includes us while we are up. */
   private readonly roster: MemberRoster
-  readonly self: Member
+  /** Pending suspicion timers, by node id, while that member is Suspect. */
+  private readonly suspicions = new Map<string, Suspicion>()
   /** True once a graceful leave started: accusations are no longer refuted. */
   leaving = false
   /** Addresses of members reaped while dead: push-pull keeps trying them (reaped-addresses.ts). */
@@ -95,15 +105,24 @@ export class MemberTable {
     private readonly config: MembershipConfig & MemberTableLimits
   ) {
     this.roster = new MemberRoster(c.clock)
-    this.self = {
+    this.roster.add({
       nodeId: config.nodeId,
       addr: config.advertiseAddr,
       incarnation: Math.floor(c.clock.now() / 1000),
       state: MemberState.Alive,
       stateChangeMs: c.clock.now(),
       tags: config.tags ?? NO_TAGS
-    }
-    this.roster.add(this.self)
+    })
+  }
+
+  /** Our own record, as of now (a snapshot: read it again after a change). */
+  get self(): Member {
+    return this.roster.get(this.config.nodeId)!
+  }
+
+  /** Our node id (cheaper than `self.nodeId`). */
+  get selfId(): string {
+    return this.config.nodeId
   }
 
   get(nodeId: string): Member | undefined {
@@ -112,13 +131,18 @@ export class MemberTable {
 
   /** Whether a member at `addr` is in the table (any state). O(members): for periodic use only. */
   hasAddress(addr: string): boolean {
-    for (const m of this.roster.all()) if (m.addr === addr) return true
-    return false
+    return this.roster.hasAddress(addr)
   }
 
   /** Every member, ourselves included. */
   all(): IterableIterator<Member> {
     return this.roster.all()
+  }
+
+  /** Node ids of the members believed up (alive or suspect), ourselves excluded; builds no records. */
+  liveIds(): string[] {
+    const selfId = this.selfId
+    return this.roster.nodeIdsWhere((state) => state <= MemberState.Suspect).filter((id) => id !== selfId)
   }
 
   /** Members in the table (any state, ourselves included). */
@@ -136,7 +160,8 @@ export class MemberTable {
    * `filter`; O(count) on large tables (see {@link MemberRoster.sample}).
    */
   sample(count: number, random: () => number, filter: (m: Member) => boolean): Member[] {
-    return this.roster.sample(count, random, (m) => m !== this.self && filter(m))
+    const selfId = this.config.nodeId
+    return this.roster.sample(count, random, (m) => m.nodeId !== selfId && filter(m))
   }
 
   /** Announces ourselves (at start, and after a refute). */
@@ -147,15 +172,15 @@ export class MemberTable {
 
   /** Replaces our tags: a new incarnation, announced like a refute (bounds checked by the caller). */
   setSelfTags(tags: Tags): void {
-    this.self.tags = tags
-    this.self.incarnation = Math.min(Number.MAX_SAFE_INTEGER, this.self.incarnation + 1)
+    this.roster.update(this.selfId, { tags, incarnation: Math.min(Number.MAX_SAFE_INTEGER, this.self.incarnation + 1) })
     this.broadcastSelf()
   }
 
   handleAlive(msg: AliveMsg): void {
-    if (msg.nodeId === this.self.nodeId) {
-      if (msg.incarnation < this.self.incarnation) return
-      if (msg.incarnation === this.self.incarnation && msg.addr === this.self.addr) return
+    if (msg.nodeId === this.selfId) {
+      const self = this.self
+      if (msg.incarnation < self.incarnation) return
+      if (msg.incarnation === self.incarnation && msg.addr === self.addr) return
       this.refute(msg.incarnation)
       return
     }
@@ -172,15 +197,12 @@ export class MemberTable {
     if (msg.incarnation <= m.incarnation && !(gone && msg.addr !== m.addr)) return
     const tags = msg.tags ?? NO_TAGS
     const changed = m.state !== MemberState.Alive || m.addr !== msg.addr || !sameTags(m.tags, tags)
-    m.suspicion?.cancel()
-    m.suspicion = undefined
-    m.incarnation = msg.incarnation
-    m.addr = msg.addr
-    m.tags = tags
-    this.roster.setState(m, MemberState.Alive)
+    this.endSuspicion(m.nodeId)
+    this.roster.update(m.nodeId, { incarnation: msg.incarnation, addr: msg.addr, tags })
+    this.roster.setState(m.nodeId, MemberState.Alive)
     this.broadcast(msg)
-    if (gone) this.c.emit('join', memberInfo(m))
-    else if (changed) this.c.emit('update', memberInfo(m))
+    if (gone) this.c.emit('join', this.infoOf(m.nodeId))
+    else if (changed) this.c.emit('update', this.infoOf(m.nodeId))
   }
 
   /** An alive message about a member we do not know: a join, unless the table is full. */
@@ -196,68 +218,90 @@ export class MemberTable {
     this.c.emit('join', memberInfo(fresh))
   }
 
+  /**
+   * **Bootstrap only** — for a simulator that builds a formed cluster
+   * without running N joins (`tools/simulate-cluster.ts`); production nodes
+   * never call it. Adds each member not held yet as alive, as a join would,
+   * but without the rest of a join: no re-broadcast is queued and no `join`
+   * event is emitted, so a cluster seeded this way starts quiet instead of
+   * draining N² broadcasts. Known members and ourselves are skipped;
+   * `maxMembers` still applies. Returns how many were added.
+   */
+  preseedForBootstrap(members: readonly BootstrapMember[]): number {
+    this.roster.reserve(this.roster.size() + members.length)
+    const max = this.config.maxMembers ?? DEFAULT_MAX_MEMBERS
+    const now = this.c.clock.now()
+    let added = 0
+    for (const p of members) {
+      if (this.roster.size() >= max) break
+      if (this.roster.has(p.nodeId)) continue
+      this.roster.add({ nodeId: p.nodeId, addr: p.addr, incarnation: p.incarnation, state: MemberState.Alive, stateChangeMs: now, tags: p.tags ?? NO_TAGS })
+      added++
+    }
+    return added
+  }
+
   handleSuspect(msg: SuspectMsg): void {
     if (msg.incarnation > MAX_ACCUSED_INCARNATION) return this.c.onDrop?.('incarnation-range')
     const m = this.roster.get(msg.nodeId)
     if (m === undefined || msg.incarnation < m.incarnation) return
-    if (m === this.self) {
+    if (m.nodeId === this.selfId) {
       if (!this.leaving) this.refute(msg.incarnation)
       return
     }
-    if (m.state === MemberState.Suspect && m.suspicion !== undefined) {
+    const pending = this.suspicions.get(m.nodeId)
+    if (m.state === MemberState.Suspect && pending !== undefined) {
       // Same or newer incarnation, already suspected: maybe a confirmation.
-      if (m.suspicion.confirm(msg.fromId)) this.broadcast(msg)
+      if (pending.confirm(msg.fromId)) this.broadcast(msg)
       return
     }
     if (m.state !== MemberState.Alive) return
-    m.incarnation = msg.incarnation
-    this.roster.setState(m, MemberState.Suspect)
-    this.startSuspicion(m, msg.fromId)
+    this.roster.update(m.nodeId, { incarnation: msg.incarnation })
+    this.roster.setState(m.nodeId, MemberState.Suspect)
+    this.startSuspicion(m.nodeId, msg.incarnation, msg.fromId)
     this.broadcast(msg)
-    this.c.emit('update', memberInfo(m))
-    if (msg.fromId !== this.self.nodeId) this.c.onPeerSuspects?.(m)
+    const now = this.roster.get(m.nodeId)!
+    this.c.emit('update', memberInfo(now))
+    if (msg.fromId !== this.selfId) this.c.onPeerSuspects?.(now)
   }
 
   handleDead(msg: DeadMsg): void {
     if (msg.incarnation > MAX_ACCUSED_INCARNATION) return this.c.onDrop?.('incarnation-range')
     const m = this.roster.get(msg.nodeId)
     if (m === undefined || msg.incarnation < m.incarnation || m.state >= MemberState.Dead) return
-    if (m === this.self) {
+    if (m.nodeId === this.selfId) {
       if (!this.leaving) this.refute(msg.incarnation)
       return
     }
-    m.suspicion?.cancel()
-    m.suspicion = undefined
-    m.incarnation = msg.incarnation
-    this.roster.setState(m, msg.fromId === msg.nodeId ? MemberState.Left : MemberState.Dead)
+    this.endSuspicion(m.nodeId)
+    const state = msg.fromId === msg.nodeId ? MemberState.Left : MemberState.Dead
+    this.roster.update(m.nodeId, { incarnation: msg.incarnation })
+    this.roster.setState(m.nodeId, state)
     this.broadcast(msg)
-    this.c.emit(m.state === MemberState.Left ? 'leave' : 'fail', memberInfo(m))
+    this.c.emit(state === MemberState.Left ? 'leave' : 'fail', this.infoOf(m.nodeId))
   }
 
   /** We suspect `m` (our own probe failed). */
   suspectFromProbe(m: Member): void {
-    this.handleSuspect({ type: MsgType.Suspect, incarnation: m.incarnation, nodeId: m.nodeId, fromId: this.self.nodeId })
+    this.handleSuspect({ type: MsgType.Suspect, incarnation: m.incarnation, nodeId: m.nodeId, fromId: this.selfId })
   }
 
   /** Starts a graceful leave: marks ourselves left and returns the message to spread. */
   leave(): DeadMsg {
     this.leaving = true
-    this.roster.setState(this.self, MemberState.Left)
-    return { type: MsgType.Dead, incarnation: this.self.incarnation, nodeId: this.self.nodeId, fromId: this.self.nodeId }
+    this.roster.setState(this.selfId, MemberState.Left)
+    const self = this.self
+    return { type: MsgType.Dead, incarnation: self.incarnation, nodeId: self.nodeId, fromId: self.nodeId }
   }
 
   /** Removes dead and left members whose state changed more than `reapDeadAfterMs` ago. */
   reap(): number {
     const cutoff = this.c.clock.now() - this.config.reapDeadAfterMs
-    let n = 0
-    for (const m of this.roster.all()) {
-      if (m !== this.self && m.state >= MemberState.Dead && m.stateChangeMs <= cutoff) {
-        this.roster.remove(m.nodeId)
-        if (m.state === MemberState.Dead) this.reaped.remember(m.addr)
-        n++
-      }
-    }
-    return n
+    const selfId = this.selfId
+    const gone = this.roster.removeWhere((m) => m.nodeId !== selfId && m.state >= MemberState.Dead && m.stateChangeMs <= cutoff)
+    // Oldest position last in `gone` (removeWhere runs backwards): remember in table order.
+    for (let i = gone.length - 1; i >= 0; i--) if (gone[i]!.state === MemberState.Dead) this.reaped.remember(gone[i]!.addr)
+    return gone.length
   }
 
   /** Addresses of members reaped while dead, oldest first. */
@@ -267,40 +311,50 @@ export class MemberTable {
 
   /** Cancels every suspicion timer (on shutdown). */
   stop(): void {
-    for (const m of this.roster.all()) {
-      m.suspicion?.cancel()
-      m.suspicion = undefined
-    }
+    for (const s of this.suspicions.values()) s.cancel()
+    this.suspicions.clear()
   }
 
   private refute(accusedIncarnation: number): void {
     // Clamped: an alive claim about us at 2^53 - 1 (forged) cannot make our own broadcast unencodable.
-    this.self.incarnation = Math.min(Number.MAX_SAFE_INTEGER, Math.max(this.self.incarnation, accusedIncarnation) + 1)
+    const incarnation = Math.min(Number.MAX_SAFE_INTEGER, Math.max(this.self.incarnation, accusedIncarnation) + 1)
+    this.roster.update(this.selfId, { incarnation })
     this.c.awareness.applyDelta(1)
     this.broadcastSelf()
   }
 
-  private startSuspicion(m: Member, fromId: string): void {
+  private startSuspicion(nodeId: string, incarnation: number, fromId: string): void {
     const n = this.numLive()
     const { minMs, maxMs } = suspicionTimeoutBounds(this.config.suspicionMult, this.config.suspicionMaxTimeoutMult, n, this.config.probeIntervalMs)
     // Expect suspicionMult − 2 independent confirmations, unless the cluster
     // is too small to provide them (then the timeout is simply the minimum).
     let k = this.config.suspicionMult - 2
     if (n - 2 < k) k = 0
-    const incarnation = m.incarnation
-    m.suspicion = new Suspicion({ clock: this.c.clock }, {
+    this.suspicions.set(nodeId, new Suspicion({ clock: this.c.clock }, {
       fromId,
       k,
       minMs,
       maxMs,
       onTimeout: () => {
-        if (m.state !== MemberState.Suspect || m.incarnation !== incarnation) return
+        const m = this.roster.get(nodeId)
+        if (m === undefined || m.state !== MemberState.Suspect || m.incarnation !== incarnation) return
         this.c.logger.info(`membership: ${m.nodeId} at ${m.addr} declared dead after suspicion timeout`)
-        const dead: DeadMsg = { type: MsgType.Dead, incarnation, nodeId: m.nodeId, fromId: this.self.nodeId }
+        const dead: DeadMsg = { type: MsgType.Dead, incarnation, nodeId: m.nodeId, fromId: this.selfId }
         this.handleDead(dead)
         this.c.onDeclaredDead?.(encodeMessage(dead))
       }
-    })
+    }))
+  }
+
+  /** Cancels and forgets the pending suspicion of `nodeId`, if any. */
+  private endSuspicion(nodeId: string): void {
+    this.suspicions.get(nodeId)?.cancel()
+    this.suspicions.delete(nodeId)
+  }
+
+  /** The public view of `nodeId`'s record as of now. */
+  private infoOf(nodeId: string): MemberInfo {
+    return memberInfo(this.roster.get(nodeId)!)
   }
 
   private broadcast(msg: AliveMsg | SuspectMsg | DeadMsg): void {

@@ -1,9 +1,8 @@
 /**
- * A member's record, as the member table keeps it, and its public snapshot.
+ * A member's record, as the member table hands it out, and its public snapshot.
  */
 import { MemberState } from '../wire/messages.js'
 import type { Tags } from '../wire/tags.js'
-import type { Suspicion } from './suspicion.js'
 
 /** A snapshot of one member, as `members()` reports it. */
 export interface MemberInfo {
@@ -18,18 +17,22 @@ export interface MemberInfo {
 /** The membership events, in the names `Membership` emits them under. */
 export type MemberEvent = 'join' | 'update' | 'leave' | 'fail'
 
-/** A member's record. Mutable; owned by the table. */
+/**
+ * A member's record as of the moment the table handed it out: a value, not
+ * a live view. The roster (`member-roster.ts`) keeps records in typed
+ * arrays and builds one of these on demand; changes go through the table's
+ * rules (`member-table.ts`), never through this object. Read it again from
+ * the table after anything may have changed it.
+ */
 export interface Member {
-  nodeId: string
-  addr: string
-  incarnation: number
-  state: MemberState
+  readonly nodeId: string
+  readonly addr: string
+  readonly incarnation: number
+  readonly state: MemberState
   /** Clock time of the last state change (for reaping and gossip-to-the-dead). */
-  stateChangeMs: number
+  readonly stateChangeMs: number
   /** Its tags, as its latest accepted alive message said (replaced with its incarnation). */
-  tags: Tags
-  /** Pending suspicion while state is Suspect. */
-  suspicion?: Suspicion | undefined
+  readonly tags: Tags
 }
 
 const stateNames = ['alive', 'suspect', 'dead', 'left'] as const

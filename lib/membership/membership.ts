@@ -30,7 +30,7 @@ import { Awareness } from './awareness.js'
 import type { Cluster, Peer, StreamTagHandler } from './cluster.js'
 import { nullDelegate, type MembershipDelegate } from './delegate.js'
 import { Dissemination } from './dissemination.js'
-import { MemberTable, memberInfo, type MemberEvent, type MemberInfo, type MemberTableLimits } from './member-table.js'
+import { MemberTable, memberInfo, type BootstrapMember, type MemberEvent, type MemberInfo, type MemberTableLimits } from './member-table.js'
 import { joinWithRetry, type JoinOptions, type PeerSource } from './join.js'
 export type { JoinOptions } from './join.js'
 import { PeerRefresh } from './peer-refresh.js'
@@ -235,7 +235,8 @@ export class Membership extends EventEmitter<MembershipEvents> implements Cluste
 
   livePeers(): Peer[] {
     const out: Peer[] = []
-    for (const m of this.table.all()) if (m !== this.table.self && m.state <= MemberState.Suspect) out.push({ nodeId: m.nodeId, address: m.addr, suspect: m.state === MemberState.Suspect })
+    const selfId = this.table.selfId
+    for (const m of this.table.all()) if (m.nodeId !== selfId && m.state <= MemberState.Suspect) out.push({ nodeId: m.nodeId, address: m.addr, suspect: m.state === MemberState.Suspect })
     return out
   }
 
@@ -278,6 +279,20 @@ export class Membership extends EventEmitter<MembershipEvents> implements Cluste
    */
   receive(msg: PacketMsg, from: string): void {
     this.receiver.dispatch(msg, from)
+  }
+
+  /**
+   * **Bootstrap only — for simulators, never for production nodes.** Fills
+   * the member table with `members` as alive (their real ids, addresses and
+   * incarnations) without queuing a re-broadcast or emitting `join` for each,
+   * so N nodes seeded this way start as a formed, quiet cluster instead of
+   * draining N² broadcasts (`tools/simulate-cluster.ts`). The SWIM rules are
+   * unchanged afterwards. Before start(); returns how many were added
+   * (see {@link MemberTable.preseedForBootstrap}).
+   */
+  preseedForBootstrap(members: readonly BootstrapMember[]): number {
+    if (this.running) throw new InvalidStateError('preseedForBootstrap() must be called before start()')
+    return this.table.preseedForBootstrap(members)
   }
 
   /** Lifeguard health score (0 = healthy). */

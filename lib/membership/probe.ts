@@ -118,7 +118,7 @@ export class Probe {
     if (this.done) return
     const { table, random, send } = this.h.c
     const t = this.target
-    const relays = table.sample(this.h.config.indirectChecks, random, (m) => m !== t && m.state === MemberState.Alive)
+    const relays = table.sample(this.h.config.indirectChecks, random, (m) => m.nodeId !== t.nodeId && m.state === MemberState.Alive)
     this.expectedNacks = relays.length
     if (relays.length > 0) this.h.stats.indirectProbes++
     const self = table.self
@@ -156,8 +156,8 @@ export class Probe {
     this.h.stats.probeFailures++
     awareness.applyDelta(this.failurePenalty())
     // Only accuse if nothing changed meanwhile (e.g. it refuted, or it is gone).
-    const t = this.target
-    if (t.incarnation === this.incarnation && t.state <= MemberState.Suspect) table.suspectFromProbe(t)
+    const t = table.get(this.target.nodeId)
+    if (t !== undefined && t.incarnation === this.incarnation && t.state <= MemberState.Suspect) table.suspectFromProbe(t)
   }
 
   /**

@@ -78,7 +78,7 @@ export class Prober {
 
   /** Answers a ping for us; one meant for another node id (a stale address) is dropped through `drop`. */
   handlePing(msg: PingMsg, drop: (reason: string) => void): void {
-    if (msg.targetId !== this.c.table.self.nodeId) {
+    if (msg.targetId !== this.c.table.selfId) {
       drop('wrong-node')
       return
     }
@@ -131,12 +131,11 @@ export class Prober {
     for (let attempts = 0; attempts < 2; attempts++) {
       while (this.next < this.order.length) {
         const m = table.get(this.order[this.next++]!)
-        if (m !== undefined && m !== table.self && m.state <= MemberState.Suspect) return m
+        if (m !== undefined && m.nodeId !== table.selfId && m.state <= MemberState.Suspect) return m
       }
       // End of a cycle: reap the long dead and reshuffle.
       table.reap()
-      this.order = []
-      for (const m of table.all()) if (m !== table.self && m.state <= MemberState.Suspect) this.order.push(m.nodeId)
+      this.order = table.liveIds()
       shuffle(this.order, this.c.random)
       this.next = 0
       if (this.order.length === 0) return undefined

@@ -152,7 +152,7 @@ export function tableState(table: MemberTable): PushNodeState[] {
  * must not kill a member that others can still reach; our own probes decide.
  */
 export function mergeRemoteTable(table: MemberTable, nodes: readonly PushNodeState[]): void {
-  const selfId = table.self.nodeId
+  const selfId = table.selfId
   for (const n of nodes) {
     switch (n.state) {
       case MemberState.Alive:

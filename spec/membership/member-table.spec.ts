@@ -115,4 +115,26 @@ describe('MemberTable rules', () => {
       })
     }
   })
+
+  describe('preseedForBootstrap (the simulator\'s quiet bootstrap)', () => {
+    it('adds members as alive with no broadcast and no event; known ones, ourselves and the limit are respected; the rules apply after', () => {
+      const f = new TableFixture({}).addPeers(1)
+      const seeded = [SELF_ID, 'p1', 'q1', 'q2', 'q3'].map((nodeId, i) => ({ nodeId, addr: `10.0.2.${i}:7946`, incarnation: 5, ...(i === 4 ? { tags: { zone: 'b' } } : {}) }))
+      expect(f.table.preseedForBootstrap(seeded)).to.equal(3)
+      expect(f.queued()).to.deep.equal([])
+      expect(f.events).to.deep.equal([])
+      expect(f.table.size()).to.equal(5)
+      expect(f.table.numLive()).to.equal(5)
+      expect(f.table.get('p1')!.incarnation, 'a known member is not overwritten').to.equal(1)
+      expect(f.table.self.addr).to.equal(SELF_ADDR)
+      expect(f.table.get('q3')).to.deep.include({ nodeId: 'q3', addr: '10.0.2.4:7946', incarnation: 5, tags: { zone: 'b' } })
+      ;(f.config as { maxMembers?: number }).maxMembers = 6
+      expect(f.table.preseedForBootstrap(['r1', 'r2', 'r3'].map((nodeId) => ({ nodeId, addr: `${nodeId}:1`, incarnation: 1 }))), 'maxMembers').to.equal(1)
+      expect(f.table.size()).to.equal(6)
+      f.table.handleSuspect({ type: MsgType.Suspect, incarnation: 5, nodeId: 'q1', fromId: 'p1' })
+      expect(f.state('q1')).to.equal('suspect')
+      expect(f.queued()).to.have.length(1)
+      f.table.stop()
+    })
+  })
 })

@@ -85,9 +85,11 @@ describe('tools/bench-chart', () => {
       nodes, lossPercent: 10, latencyMs: [1, 5], seed: 1,
       tuning: { profile: 'lan', gossipIntervalMs: 200, gossipNodes, retransmitMult: 4, probeIntervalMs: 1000 },
       bootstrap: { method: 'pre-seeded', drainMs: 1, drained: true },
-      dissemination: { reached: nodes, reachedAll: ms > 0, timeToAllMs: ms, rounds: 3, boundRounds: 7, withinBound: true, timeToHalfMs: 1, timeTo99Ms: 1 },
-      load: { quiet: { avg: 2, max: 3 }, dissemination: { avg: rate, max: rate, windowMs: 100 } },
-      quiet: { seconds: 60, falseDeaths: 0, falselyDeadNodes: 0, suspicions: 0 }, heapMiB: 10, wallSeconds: 1
+      dissemination: { reached: nodes, reachedAll: ms > 0, timeToAllMs: ms, rounds: 3, boundRounds: 7, withinBound: true, timeToHalfMs: 1, timeTo99Ms: 1,
+        timeTo9999Ms: 1, rounds99: 1, rounds9999: 1, model: { rounds99: 1, rounds9999: 1, ms99: 200, ms9999: 200 } },
+      load: { quiet: { avg: 2, max: 3 }, dissemination: { avg: rate, max: rate, windowMs: 100 }, quietTraffic: { packetsOut: 2, packetsIn: 2, bytesOut: 100, bytesIn: 100, maxPacketsOut: 3 } },
+      quiet: { seconds: 60, falseDeaths: 0, falselyDeadNodes: 0, suspicions: 0 }, heapMiB: 10, wallSeconds: 1,
+      memory: { bytesPerRecord: -1, heapMiB: -1, externalMiB: -1, rssMiB: -1, peakRssMiB: 1 }
     })
     const svg = renderSimulationChart([sim(10, 1, 600, 7), sim(100, 1, 1000, 7), sim(10, 3, 300, 11), sim(100, 3, -1, 11)], 'sub')
     expect(svg).to.include('N = 10:')
