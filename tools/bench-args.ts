@@ -114,6 +114,8 @@ Simulation
                           engine for --nodes LIST sizes on an in-memory network
                           with virtual time (dissemination rounds, msg/s,
                           false deaths, detection and join times)
+  --simulate-replication  what one write costs on 10..1000 real cache nodes in
+                          virtual time (own flags: --simulate-replication --help)
 
 Output
   --json                  print the report as JSON on stdout (no table)

@@ -51,7 +51,9 @@ export interface ReplicationReport {
     visibleMs: { p50: number; p99: number; max: number }
     /** Virtual ms after the last write until every write was on every node (-1: cap hit). */
     drainMs: number
-    /** Write phase plus drain, virtual ms: the window the per-write figures are measured over. */
+    /** Virtual ms after the drain until datagram traffic was back near idle (-1: cap hit). */
+    tailMs: number
+    /** Write phase, drain and tail, virtual ms: the window the per-write figures are measured over. */
     windowMs: number
   }
   /** Per write: the window's traffic minus each node's own idle rate over the window, divided by the writes. */
@@ -127,7 +129,7 @@ export function formatReplicationReports(reports: readonly ReplicationReport[]):
   for (const r of reports) {
     const w = r.writes
     lines.push(`N=${r.nodes}, ${r.writers} writers, ${r.rate} writes/s for ${r.seconds} s (${w.issued} writes, ${r.valueBytes}-byte values), profile ${r.profile}, latency ${r.latencyMs[0]}-${r.latencyMs[1]} ms, seed ${r.seed}`)
-    lines.push(`  visible on every node: ${w.reachedAll}/${w.issued} writes, p50 ${w.visibleMs.p50} ms, p99 ${w.visibleMs.p99} ms, max ${w.visibleMs.max} ms (virtual); drain ${w.drainMs} ms`)
+    lines.push(`  visible on every node: ${w.reachedAll}/${w.issued} writes, p50 ${w.visibleMs.p50} ms, p99 ${w.visibleMs.p99} ms, max ${w.visibleMs.max} ms (virtual); drain ${w.drainMs} ms, tail ${w.tailMs} ms`)
     lines.push(`  per write (window ${w.windowMs} ms, idle subtracted):`)
     lines.push(head)
     lines.push(row('writer node-0', r.perWrite.writer), row('others (mean)', r.perWrite.othersMean), row('max node', r.perWrite.max))

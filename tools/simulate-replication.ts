@@ -16,8 +16,11 @@
  *    Every node's `set` event (local or remote) counts the key's holders;
  *    when all N hold it, the virtual time since its `set` is its
  *    "visible on every node" time. Then time runs until every write is
- *    everywhere (the drain) and `TAIL_MS` more, so gossip retransmissions
- *    and the next anti-entropy rounds are inside the window.
+ *    everywhere (the drain), and on until every node's datagram bytes per
+ *    second are back near its idle rate (the tail: a hot writer's gossip
+ *    feed holds up to `maxQueuedDeltas` deltas, each piggybacked
+ *    `deltaRetransmitMult·ceil(log10(N+1))` times, and drains at the rate
+ *    gossip packets leave), so retransmissions are inside the window.
  * 4. Per write: each node's traffic over that window minus its own idle
  *    rate times the window, divided by the writes.
  * 5. Idle after: `idleSeconds` more, now with the data (and its write
@@ -58,8 +61,10 @@ export interface ReplicationSimulationOptions {
 }
 
 const STEP_MS = 1
-/** Time after the drain still inside the per-write window (gossip retransmissions, an anti-entropy round). */
-const TAIL_MS = 5_000
+/** Shortest tail after the drain (an anti-entropy round or two, the first gossip retransmissions). */
+const MIN_TAIL_MS = 5_000
+/** Longest tail. */
+const MAX_TAIL_MS = 300_000
 /** Most virtual time the drain may take. */
 const DRAIN_CAP_MS = 120_000
 
@@ -128,7 +133,7 @@ async function writePhase(c: ReplicationCluster, wl: Workload, idle: readonly Tr
   await runFor(clock, writeMs, STEP_MS)
   const drainMs = await runUntil(clock, () => visible.length === wl.writes, DRAIN_CAP_MS, STEP_MS, 10)
   log(`N=${n}: ${visible.length}/${wl.writes} writes on every node; drain ${drainMs} ms`)
-  await runFor(clock, TAIL_MS, STEP_MS)
+  const tailMs = await quietTail(c, idle)
   const windowMs = clock.now() - t0
   const perNode = nodes.map((node, i) =>
     divided(minusScaled(trafficBetween(counts0[i]!, countsOf(node)), idle[i]!, windowMs / 1000), wl.writes))
@@ -136,13 +141,31 @@ async function writePhase(c: ReplicationCluster, wl: Workload, idle: readonly Tr
   visible.sort((a, b) => a - b)
   const q = (p: number): number => visible.length === 0 ? -1 : visible[Math.min(visible.length - 1, Math.ceil(p * visible.length) - 1)]!
   return {
-    writes: { issued: wl.writes, reachedAll: visible.length, visibleMs: { p50: ms(q(0.5)), p99: ms(q(0.99)), max: ms(q(1)) }, drainMs, windowMs },
+    writes: { issued: wl.writes, reachedAll: visible.length, visibleMs: { p50: ms(q(0.5)), p99: ms(q(0.99)), max: ms(q(1)) }, drainMs, tailMs, windowMs },
     perWrite: roundedSpread(perNode),
     replication: {
       pushDatagrams: repl1.pushDatagrams - repl0.pushDatagrams, pushBatches: repl1.pushBatches - repl0.pushBatches,
       pushStreams: repl1.pushStreams - repl0.pushStreams, antiEntropyRounds: repl1.antiEntropyRounds - repl0.antiEntropyRounds,
       antiEntropyBytesOut: repl1.antiEntropyBytesOut - repl0.antiEntropyBytesOut
     }
+  }
+}
+
+/**
+ * Runs {@link MIN_TAIL_MS}, then one virtual second at a time until, in the
+ * last second, no node sent more datagram bytes than twice its idle rate
+ * plus 200 (stream bytes are left out: digests stay larger once the data
+ * and its origins are there). Returns the tail's length, or -1 at the cap.
+ */
+async function quietTail(c: ReplicationCluster, idle: readonly TrafficFigures[]): Promise<number> {
+  const start = c.clock.now()
+  await runFor(c.clock, MIN_TAIL_MS - 1000, STEP_MS)
+  for (;;) {
+    const a = c.nodes.map(countsOf)
+    await runFor(c.clock, 1000, STEP_MS)
+    const quiet = c.nodes.every((node, i) => countsOf(node).udpBytesOut - a[i]!.udpBytesOut <= 2 * idle[i]!.udpBytesOut + 200)
+    if (quiet) return c.clock.now() - start
+    if (c.clock.now() - start >= MAX_TAIL_MS) return -1
   }
 }
 
