@@ -60,6 +60,7 @@ export interface ReplicationReport {
   perWrite: NodeSpread
   /** Cluster-wide replication counters over the window. */
   replication: { pushDatagrams: number; pushBatches: number; pushStreams: number; antiEntropyRounds: number; antiEntropyBytesOut: number }
+  /** Heap used after the bootstrap (garbage of earlier runs in the process included unless run with --expose-gc). */
   heapMiB: number
   /** Not a result (a busy machine changes it): how long the run took. */
   wallSeconds: number

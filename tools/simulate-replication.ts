@@ -48,7 +48,11 @@ export interface ReplicationSimulationOptions {
   seconds?: number
   /** Characters per value. @default 100 */
   valueBytes?: number
-  /** Each idle phase, virtual seconds. @default 10 */
+  /**
+   * Each idle phase, virtual seconds. Shorter than `pushPullIntervalMs`
+   * (30 s on lan), a window may hold every node's membership push-pull or
+   * none of them (they start in step after the bootstrap). @default 30
+   */
   idleSeconds?: number
   /** @default 1 */
   seed?: number
@@ -77,13 +81,15 @@ export async function runReplicationSimulation(opts: ReplicationSimulationOption
   const seconds = opts.seconds ?? 5
   if (!(rate > 0) || !(seconds > 0)) throw new RangeError(`rate and seconds must be > 0, got ${rate} and ${seconds}`)
   const writes = Math.max(1, Math.round(rate * seconds))
-  const idleSeconds = opts.idleSeconds ?? 10
+  const idleSeconds = opts.idleSeconds ?? 30
   const latencyMs = opts.latencyMs ?? [1, 5]
   const profile = opts.profile ?? 'lan'
   const seed = opts.seed ?? 1
   const log = opts.progress ?? ((): void => {})
   const c = await startCluster({ nodes: n, seed, profile, latencyMs, maxKeys: writes + 1000, log })
   const bootstrapSeconds = (c.clock.now() - 1_700_000_000_000) / 1000
+  // with node --expose-gc, garbage of earlier runs in this process is not counted
+  ;(globalThis as { gc?: () => void }).gc?.()
   const heapMiB = Math.round(process.memoryUsage().heapUsed / 2 ** 20)
   const before = await idlePhase(c, idleSeconds)
   log(`N=${n}: idle ${idleSeconds} s measured; writing ${writes} keys`)

@@ -75,7 +75,7 @@ describe('tools/simulate-replication', function () {
     expect(wantsReplicationSimulation(argv)).to.equal(true)
     expect(wantsReplicationSimulation(['--simulate'])).to.equal(false)
     const cfg = parseReplicationArgs(argv)
-    expect(cfg).to.include({ rate: 200, seconds: 3, seed: 7, valueBytes: 100, idleSeconds: 10, profile: 'lan', json: false })
+    expect(cfg).to.include({ rate: 200, seconds: 3, seed: 7, valueBytes: 100, idleSeconds: 30, profile: 'lan', json: false })
     expect(cfg.nodes).to.deep.equal([10, 100])
     expect(cfg.writers).to.deep.equal(['hot'])
     expect(parseReplicationArgs(['--simulate-replication']).writers).to.deep.equal(['uniform', 'hot'])
