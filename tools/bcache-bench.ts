@@ -5,7 +5,9 @@
  * chart can be written, runs every combination of the swept tuning options
  * on a fresh cluster (bench-run.ts), prints a table or JSON, and writes an
  * SVG chart (bench-chart.ts). `--simulate` hands over to the in-memory
- * simulator (simulate.ts), with the same table/JSON/chart outputs.
+ * simulator (simulate.ts), with the same table/JSON/chart outputs;
+ * `--simulate-replication` to the cost-of-a-write simulator
+ * (simulate-replication.ts), with its own flags (replication-args.ts).
  *
  * Every node it starts is stopped on success, on error and on Ctrl-C. On
  * Ctrl-C the runs that finished are still reported (table or JSON, and the
@@ -17,7 +19,10 @@ import { formatTable, renderChart, renderSimulationChart } from './bench-chart.j
 import { progressWriter } from './bench-progress.js'
 import { runOne, stopEverything, type RunReport } from './bench-run.js'
 import { missingSimulationFlags, respawnWithFlags } from './simulate-respawn.js'
+import { parseReplicationArgs, REPLICATION_USAGE, wantsReplicationSimulation, type ReplicationConfig } from './replication-args.js'
+import { formatReplicationReports } from './replication-report.js'
 import { runSimulation, type SimulationReport } from './simulate.js'
+import { runReplicationSimulation, type ReplicationReport } from './simulate-replication.js'
 import { formatScaleTable, formatTable as formatSimulationTable } from './simulate-report.js'
 
 /** Set while a sweep runs: reports what finished so far (Ctrl-C calls it after the nodes are stopped). */
@@ -99,7 +104,43 @@ async function bench(cfg: BenchConfig, chartPath: string | undefined): Promise<v
   printRuns(cfg, runs, subtitle, chartPath, false)
 }
 
+async function simulateReplication(cfg: ReplicationConfig): Promise<void> {
+  const reports: ReplicationReport[] = []
+  const print = (interrupted: boolean): void => {
+    if (cfg.json) console.log(JSON.stringify({ simulateReplication: true, reports, ...(interrupted ? { interrupted: true } : {}) }, null, 2))
+    else console.log(`${interrupted ? `interrupted: ${reports.length} run(s) finished\n` : ''}${formatReplicationReports(reports)}`)
+  }
+  reportSoFar = () => print(true)
+  for (const writers of cfg.writers) {
+    for (const nodes of cfg.nodes) {
+      if (stopping) return
+      reports.push(await runReplicationSimulation({
+        nodes, writers, rate: cfg.rate, seconds: cfg.seconds, valueBytes: cfg.valueBytes, idleSeconds: cfg.idleSeconds, seed: cfg.seed, profile: cfg.profile,
+        progress: (line) => console.error(`[simulate-replication ${writers}] ${line}`)
+      }))
+    }
+  }
+  reportSoFar = undefined
+  print(false)
+}
+
+/** `--simulate-replication` and its own flags. */
+async function replicationMain(argv: string[]): Promise<number> {
+  let cfg: ReplicationConfig
+  try {
+    cfg = parseReplicationArgs(argv)
+  } catch (err) {
+    if (!(err instanceof UsageError)) throw err
+    console.error(`bcache-bench: ${err.message}\nRun bcache-bench --simulate-replication --help for the options.`)
+    return 2
+  }
+  if (cfg.help) console.log(REPLICATION_USAGE)
+  else await simulateReplication(cfg)
+  return 0
+}
+
 async function main(argv: string[]): Promise<number> {
+  if (wantsReplicationSimulation(argv)) return replicationMain(argv)
   let cfg: BenchConfig
   let chartPath: string | undefined
   try {

@@ -118,6 +118,8 @@ Simulation
                           member record); up to 10,000 nodes (~6 min CPU).
                           Re-runs node with --expose-gc and, from 3,000 nodes,
                           a larger --max-old-space-size by itself
+  --simulate-replication  what one write costs on 10..1000 real cache nodes in
+                          virtual time (own flags: --simulate-replication --help)
 
 Output
   --json                  print the report as JSON on stdout (no table)
