@@ -38,6 +38,8 @@ export class Bcache<V = unknown> extends EventEmitter<BcacheEvents> {
   private readonly now: () => number
   /** The store's live entries: `get` reads them directly (the hot path). */
   private readonly live: LiveEntries
+  /** The clock of the TTL checks of reads (clock.ts `coarseNow`: may lag `now` a little, never leads). */
+  private readonly readNow: () => number
   private closed = false
   private statsTicker: Ticker | undefined
 
@@ -46,6 +48,7 @@ export class Bcache<V = unknown> extends EventEmitter<BcacheEvents> {
     this.events = new KeyEvents(this as unknown as EventEmitter, p.logger)
     const clock = p.clock
     this.now = () => clock.now()
+    this.readNow = clock.coarseNow === undefined ? this.now : clock.coarseNow.bind(clock)
     this.live = p.store.live
     for (const e of ['join', 'update', 'leave', 'fail'] as const) p.membership.on(e, (m) => this.emit(e, m))
   }
@@ -113,7 +116,7 @@ export class Bcache<V = unknown> extends EventEmitter<BcacheEvents> {
 
   /** The value of `key`, or undefined. Local and synchronous: no network. */
   get(key: string): V | undefined {
-    const v = this.live.get(key, this.now) as V | undefined
+    const v = this.live.get(key, this.readNow) as V | undefined
     if (v === undefined) this.counters.misses++
     else this.counters.hits++
     return v
@@ -121,7 +124,7 @@ export class Bcache<V = unknown> extends EventEmitter<BcacheEvents> {
 
   /** Whether `key` has a live, unexpired value here. Counts no hit, changes no recency. */
   has(key: string): boolean {
-    return this.p.store.has(key, this.now)
+    return this.p.store.has(key, this.readNow)
   }
 
   /**
@@ -129,7 +132,7 @@ export class Bcache<V = unknown> extends EventEmitter<BcacheEvents> {
    * key's LRU recency alone (lru-cache's `peek`). An expired key is missing.
    */
   peek(key: string): V | undefined {
-    return this.p.store.peekValue(key, this.now) as V | undefined
+    return this.p.store.peekValue(key, this.readNow) as V | undefined
   }
 
   /**
