@@ -8,14 +8,6 @@
  * refuse: a turn of 20,000 writes is many batches, not one 20 MB frame).
  * Datagram-pushed deltas also feed the gossip queue (gossip-feed.ts).
  *
- * A burst does not wait for the end of its turn: once a turn has written
- * {@link BATCH_TARGET_BYTES} of deltas (far past the datagram limit, so
- * they go by stream in any case), that batch is handed to the push streams
- * at once, while the writer's loop goes on. The socket write is synchronous
- * when the kernel has room, so a receiver in another process applies the
- * first batches while the writer still writes the last: a burst becomes
- * visible after about the longer of the two, not their sum.
- *
  * Pacing: datagrams are also paced over time, by a token bucket of
  * {@link PUSH_DATAGRAMS_PER_SEC} per second (bursts up to
  * {@link PUSH_DATAGRAM_BURST}). A writer that sustains many small turns —
@@ -28,7 +20,7 @@
  */
 import type { Cluster } from '../membership/cluster.js'
 import { userOverhead } from '../wire/codec.js'
-import { BATCH_TARGET_BYTES, encodeBatch, splitBatches } from './delta.js'
+import { encodeBatch, splitBatches } from './delta.js'
 import type { GossipFeed } from './gossip-feed.js'
 import type { PushChannels } from './push-channels.js'
 import type { ReplicationCounters } from './replication-stats.js'
@@ -60,7 +52,6 @@ export class EagerPush {
   /** Deltas written this turn, and their keys (same order), until {@link flush}. */
   private pending: Buffer[] = []
   private pendingKeys: string[] = []
-  private pendingBytes = 0
   private scheduled = false
   private closed = false
   /** Datagrams the pacing allows now (see the file comment), and when it was last topped up. */
@@ -74,8 +65,6 @@ export class EagerPush {
   add(delta: Buffer, key: string): void {
     this.pending.push(delta)
     this.pendingKeys.push(key)
-    this.pendingBytes += delta.length
-    if (this.pendingBytes >= BATCH_TARGET_BYTES) return this.streamNow()
     if (!this.scheduled) {
       this.scheduled = true
       this.c.defer(() => this.flush())
@@ -89,7 +78,6 @@ export class EagerPush {
     const keys = this.pendingKeys
     this.pending = []
     this.pendingKeys = []
-    this.pendingBytes = 0
     if (this.closed || pending.length === 0) return
     const addrs = this.c.cluster.livePeers().map((p) => p.address)
     if (addrs.length === 0) return
@@ -111,18 +99,6 @@ export class EagerPush {
     this.closed = true
     this.pending = []
     this.pendingKeys = []
-    this.pendingBytes = 0
-  }
-
-  /** Streams what is pending now, mid-turn: a burst (see the file comment). */
-  private streamNow(): void {
-    const pending = this.pending
-    this.pending = []
-    this.pendingKeys = []
-    this.pendingBytes = 0
-    if (this.closed) return
-    const addrs = this.c.cluster.livePeers().map((p) => p.address)
-    if (addrs.length > 0) this.stream(pending, addrs)
   }
 
   /** Takes `n` datagrams from the pacing budget, if it has them. */

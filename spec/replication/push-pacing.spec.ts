@@ -51,25 +51,3 @@ describe('Eager push pacing (cluster)', function () {
     expect(b!.stats().keys).to.equal(1000)
   })
 })
-
-describe('Eager push of a burst (cluster)', function () {
-  this.timeout(60_000)
-  let cluster: CacheCluster
-
-  afterEach(async () => {
-    await cluster?.closeAll()
-  })
-
-  // Defect (latency): a burst was sent only when the writer's turn ended, so a
-  // receiver could start applying only after the writer's whole loop.
-  it('hands a burst to the push streams while the turn is still writing, and every write arrives', async () => {
-    cluster = new CacheCluster(63)
-    const [a, b] = await cluster.start(2)
-    const value = 'v'.repeat(100)
-    for (let i = 0; i < 1000; i++) a!.set(`k${i}`, value)
-    expect(a!.stats().replication.pushBatches, 'batches sent before the turn ended').to.be.greaterThan(0)
-    for (let i = 1000; i < 5000; i++) a!.set(`k${i}`, value)
-    await cluster.run(1000)
-    expect(b!.stats().keys).to.equal(5000)
-  })
-})
