@@ -321,12 +321,13 @@ export class Bcache<V = unknown> extends EventEmitter<BcacheEvents> {
   private write(key: string, value: V, ttl: number | undefined): Buffer {
     this.checkOpen()
     checkKey(key, this.opts.maxKeyBytes)
-    const expiresAt = expiryOf(ttl ?? this.opts.ttl, this.now())
+    const now = this.now()
+    const expiresAt = expiryOf(ttl ?? this.opts.ttl, now)
     const bytes = packValue(value) // transient: write() copies it into the delta
     checkValueSize(key, bytes, this.opts.maxValueBytes, this.opts.maxBytes)
     this.counters.sets++
     // A primitive is kept as given (immutable, and it round-trips exactly); an object as its bytes.
-    const delta = this.p.replicator.write(key, bytes, expiresAt, typeof value === 'object' && value !== null ? undefined : value)
+    const delta = this.p.replicator.write(key, bytes, expiresAt, typeof value === 'object' && value !== null ? undefined : value, now)
     this.events.emit('set', key, 'local')
     return delta
   }

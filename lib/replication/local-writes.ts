@@ -49,11 +49,12 @@ export class LocalWriter {
    * A local write of `bytes` (encoded value), or a delete when `bytes` is
    * undefined. Visible locally at once; pushed at the end of this turn.
    * `bytes` is copied before this returns, or not kept (it may be a transient encoder buffer).
+   * `nowMs`: the clock reading the caller already made for this write.
    * Returns the write's encoded delta (the bytes the eager push sends; do not change them).
    */
-  write(key: string, bytes: Buffer | undefined, expiresAt: number, primitive: unknown = NOT_DECODED): Buffer {
+  write(key: string, bytes: Buffer | undefined, expiresAt: number, primitive: unknown = NOT_DECODED, nowMs?: number): Buffer {
     const { store, origin } = this.c
-    const now = this.c.clock.now()
+    const now = nowMs ?? this.c.clock.now() // the caller's reading saves a clock call on the hot path
     const { wall, counter } = this.c.hlc.tickAbove(now, store.versionFloor(key))
     const version = { wall, counter, origin }
     const seq = store.nextSeq(origin)

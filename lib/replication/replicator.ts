@@ -151,8 +151,8 @@ export class Replicator implements MembershipDelegate {
   }
 
   /** A local write (encoded value `bytes`, or a delete when undefined); see local-writes.ts. Returns its delta. */
-  write(key: string, bytes: Buffer | undefined, expiresAt: number, primitive?: unknown): Buffer {
-    return this.writer.write(key, bytes, expiresAt, primitive)
+  write(key: string, bytes: Buffer | undefined, expiresAt: number, primitive?: unknown, nowMs?: number): Buffer {
+    return this.writer.write(key, bytes, expiresAt, primitive, nowMs)
   }
 
   /** Waits until `target` nodes hold the local write `delta` (from {@link write}); see acked-writes.ts. */

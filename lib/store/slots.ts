@@ -70,7 +70,7 @@ export class Slots {
    * Every change of the index goes through this class, which forgets it.
    */
   private memoKey: string | undefined = undefined
-  private memoHandle = 0
+  private memoHandle: number | undefined = undefined
 
   /** @param maxSlots - most keys ever held (the columns never grow past it). */
   constructor(private readonly maxSlots: number) {
@@ -94,10 +94,8 @@ export class Slots {
   find(key: string): number | undefined {
     if (key === this.memoKey) return this.memoHandle
     const h = this.index.get(key)
-    if (h !== undefined) {
-      this.memoKey = key
-      this.memoHandle = h
-    }
+    this.memoKey = key // a miss too: a write of a new key looks it up three times
+    this.memoHandle = h
     return h
   }
 
@@ -110,6 +108,7 @@ export class Slots {
 
   /** A free slot for `key`, linked as the most recent; the caller fills its columns and sets the handle. */
   add(key: string): number {
+    this.memoKey = undefined
     let s = this.free.pop()
     if (s === undefined) {
       s = this.keys.length
