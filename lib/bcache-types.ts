@@ -105,6 +105,8 @@ export interface BcacheEvents {
   update: [MemberInfo]
   leave: [MemberInfo]
   fail: [MemberInfo]
+  /** Replication toward every peer caught up after a `set` returned false (see `set`). */
+  drain: []
   /** A write applied: this node's `set` (`origin: 'local'`) or a peer's (`'remote'`). */
   set: [KeyEvent]
   /** A delete applied: this node's `delete`, or a peer's that reached this node's store. */

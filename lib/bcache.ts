@@ -67,7 +67,8 @@ export class Bcache<V = unknown> extends EventEmitter<BcacheEvents> {
       setValue: (key, value, ttl) => cache!.set(key, value, ttl === undefined ? {} : { ttl }),
       keepFilled: (key, value, ttl, floor) => cache!.keepFilled(key, value, ttl, floor),
       onEvict: (key, reason) => cache?.events.emit(reason === 'capacity' ? 'evict' : 'expire', key, 'local'),
-      onRemoteApplied: (key, tombstone) => cache?.events.emit(tombstone ? 'delete' : 'set', key, 'remote')
+      onRemoteApplied: (key, tombstone) => cache?.events.emit(tombstone ? 'delete' : 'set', key, 'remote'),
+      onDrain: () => cache?.emit('drain')
     })
     cache = new Bcache<V>(opts, parts)
     parts.membership.start()
@@ -94,9 +95,17 @@ export class Bcache<V = unknown> extends EventEmitter<BcacheEvents> {
     return this.p.membership.nodeId
   }
 
-  /** Writes `key`; visible locally at once, replicated to every node. */
-  set(key: string, value: V, options?: SetOptions): void {
+  /**
+   * Writes `key`; visible locally at once, replicated to every node.
+   * Returns false, as `stream.write` does, when replication toward some
+   * peer is backed up (its push stream is above its high-water mark): the
+   * write is applied and will be sent, but a writer producing flat out
+   * should wait for the `'drain'` event before it writes more, or it
+   * outruns its slowest receiver (README "Backpressure").
+   */
+  set(key: string, value: V, options?: SetOptions): boolean {
     this.write(key, value, options?.ttl)
+    return !this.p.replicator.backedUp()
   }
 
   /**

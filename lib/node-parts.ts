@@ -44,6 +44,8 @@ export interface NodeHooks<V> {
   onEvict: (key: string, reason: EvictReason) => void
   /** A peer's write or delete changed the store. */
   onRemoteApplied: (key: string, tombstone: boolean) => void
+  /** Replication toward every peer caught up after `set` returned false. */
+  onDrain: () => void
 }
 
 /** The parts of one node, wired. */
@@ -80,7 +82,7 @@ export async function assembleNode<V>(
   const store = new VersionedStore({ maxKeys: opts.maxKeys, maxBytes: opts.maxBytes, deletionDelayMs: opts.deletionDelay, onEvict: hooks.onEvict })
   const membership = new Membership({ transport, clock, random, logger }, { ...tuning, nodeId, advertiseAddr: opts.advertiseAddr ?? transport.address, maxMembers: opts.maxMembers, tags: opts.tags })
   const replicator = new Replicator(
-    { store, cluster: membership, clock, random, logger, defer, origin: writeOrigin(nodeId, clock.now(), random), onRemoteApplied: hooks.onRemoteApplied },
+    { store, cluster: membership, clock, random, logger, defer, origin: writeOrigin(nodeId, clock.now(), random), onRemoteApplied: hooks.onRemoteApplied, onDrain: hooks.onDrain },
     { ...tuning, maxSyncs: opts.maxSyncs, maxStreamQueueBytes: opts.maxStreamQueueBytes, maxValueBytes: opts.maxValueBytes, deletionDelayMs: opts.deletionDelay, invalidate }
   )
   membership.setDelegate(replicator)

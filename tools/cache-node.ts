@@ -61,9 +61,22 @@ async function fill(cache: Bcache<string>, r: Req): Promise<unknown> {
   return { ms: epochNow() - t0 }
 }
 
+/** Resolves on the cache's next `'drain'` (or after 1 s, so a lost event cannot stall a benchmark). */
+function drained(cache: Bcache<string>): Promise<void> {
+  return new Promise((resolve) => {
+    const done = (): void => {
+      clearTimeout(timer)
+      cache.off('drain', done)
+      resolve()
+    }
+    const timer = setTimeout(done, 1000)
+    cache.on('drain', done)
+  })
+}
+
 /**
  * Writes keys 0..count-1 at `rate` sets/s (null: flat out, `chunk`
- * per turn), in 1 ms timer ticks; stops early after `seconds` if given. Returns the send time of each key if
+ * per turn, waiting for `'drain'` when `set` says replication is backed up), in 1 ms timer ticks; stops early after `seconds` if given. Returns the send time of each key if
  * `times`, and the rate achieved.
  */
 async function paced(cache: Bcache<string>, r: Req): Promise<unknown> {
@@ -75,11 +88,13 @@ async function paced(cache: Bcache<string>, r: Req): Promise<unknown> {
   let i = 0
   while (i < count && epochNow() - t0 < stopAt) {
     const due = Number.isFinite(rate) ? Math.min(count, Math.floor(((epochNow() - t0) * rate) / 1000) + 1) : Math.min(count, i + chunk)
+    let backedUp = false
     for (; i < due; i++) {
-      cache.set(keyOf(prefix, i), valueFor(prefix, i, tag, bytes))
+      backedUp = !cache.set(keyOf(prefix, i), valueFor(prefix, i, tag, bytes)) || backedUp
       if (times !== undefined) times[i] = epochNow()
     }
     if (Number.isFinite(rate)) await sleep(1)
+    else if (backedUp) await drained(cache) // flat out: as fast as the slowest receiver takes it
     else await immediate()
   }
   const ms = epochNow() - t0

@@ -7,6 +7,12 @@
  * - **Initial**: right after joining, from the seeds, before `create()`
  *   resolves. While it runs this node refuses rounds others open (each
  *   would send it the whole state again).
+ * - **Not toward a peer being pushed to**: while this node's push channel
+ *   toward the chosen peer is congested, the periodic round is skipped. The
+ *   push stream is already delivering what the round would find missing
+ *   (writes in flight are "missing" too), and a round then sends them a
+ *   second time, costing both nodes the CPU the stream needs; under a flat-
+ *   out write load that doubled the work. The next interval tries again.
  * - **Admission**: at most `maxSyncs` rounds served at once; one asked
  *   beyond is refused (stream destroyed, counted `anti-entropy-busy`) and
  *   the peer retries at its next interval.
@@ -27,6 +33,8 @@ export interface AntiEntropySchedulerComponents {
   logger: Logger
   drops: DropCounts
   round: AntiEntropyContext
+  /** Whether this node's push channel toward `addr` is congested (see the file comment). */
+  pushingTo?: (addr: string) => boolean
 }
 
 export interface AntiEntropySchedule {
@@ -117,7 +125,7 @@ export class AntiEntropyScheduler {
   private periodic(): void {
     if (this.busy()) return
     const [peer] = this.c.cluster.sampleAlive(1)
-    if (peer === undefined) return
+    if (peer === undefined || this.c.pushingTo?.(peer.address) === true) return
     this.sync(peer.address).catch((err) => this.c.logger.debug(`replication: anti-entropy with ${peer.address} failed: ${String(err)}`))
   }
 

@@ -79,6 +79,8 @@ export interface AntiEntropyStats {
   bytesIn: number
   entriesOut: number
   entriesIn: number
+  /** Entries received in rounds that were new here (applied): the writes anti-entropy repaired. */
+  applied: number
   /** Entries not sent because their value is larger than the peer accepts. */
   tooLargeForPeer: number
 }

@@ -19,6 +19,13 @@
  * holds (`push-stalled`), and so is the channel of a member that left or
  * failed. So what one peer can make us hold is about one high-water mark,
  * one batch and `maxQueuedBytes`.
+ *
+ * **Backpressure.** While any channel is congested, {@link PushChannels.backedUp}
+ * is true, and when the last one drains, the `onDrain` callback runs: the
+ * facade's `set` returns false and emits `'drain'`, as `stream.write` does,
+ * so a writer producing flat out can wait for its slowest receiver instead
+ * of outrunning it into `push-backlog` drops (and taking the CPU its peers
+ * need to apply its writes).
  */
 import type { Clock, Timer } from '../clock.js'
 import type { DropCounts } from '../drop-counts.js'
@@ -42,6 +49,8 @@ interface Channel {
 export interface PushChannelsComponents {
   /** Opens a push stream to `addr` whose first frame carries `firstBatch`. */
   open: (addr: string, firstBatch: Buffer) => Promise<StreamConn>
+  /** Called when no channel is congested any more (see the file comment). */
+  onDrain?: () => void
   clock: Clock
   logger: Logger
   drops: DropCounts
@@ -56,6 +65,8 @@ export interface PushChannelLimits {
 
 export class PushChannels {
   private readonly channels = new Map<string, Channel>()
+  /** Channels congested now. */
+  private congestedCount = 0
 
   constructor(private readonly c: PushChannelsComponents, private readonly limits: PushChannelLimits) {}
 
@@ -70,6 +81,16 @@ export class PushChannels {
     if (ch.queuedBytes + batch.length > this.limits.maxQueuedBytes) return this.c.drops.count('push-backlog')
     ch.queue.push(batch)
     ch.queuedBytes += batch.length
+  }
+
+  /** Whether some channel is congested: a writer should wait for `onDrain` (see the file comment). */
+  backedUp(): boolean {
+    return this.congestedCount !== 0
+  }
+
+  /** Whether the channel toward `addr` is congested now. */
+  congestedToward(addr: string): boolean {
+    return this.channels.get(addr)?.congested === true
   }
 
   /** Bytes queued toward every peer (excluding what the connections themselves buffer). */
@@ -104,8 +125,9 @@ export class PushChannels {
     if (timer !== undefined) this.c.clock.clearTimeout(timer)
     for (const [addr, ch] of all) {
       if (this.channels.get(addr) === ch) this.channels.delete(addr)
+      const clean = !ch.congested // before end(), which clears it
       this.end(ch)
-      if (ch.conn !== undefined && ch.queue.length === 0 && !ch.congested) ch.conn.close()
+      if (ch.conn !== undefined && clean) ch.conn.close()
       else ch.conn?.destroy()
     }
   }
@@ -153,6 +175,7 @@ export class PushChannels {
   private congest(addr: string, ch: Channel): void {
     if (ch.congested) return
     ch.congested = true
+    this.congestedCount++
     ch.stallTimer = this.c.clock.setTimeout(() => {
       if (this.channels.get(addr) !== ch) return
       this.c.drops.count('push-stalled')
@@ -161,11 +184,18 @@ export class PushChannels {
     }, this.limits.stallMs)
     ch.conn!.drain().then(() => {
       if (this.channels.get(addr) !== ch || !ch.congested) return
-      ch.congested = false
+      this.uncongest(ch)
       if (ch.stallTimer !== undefined) this.c.clock.clearTimeout(ch.stallTimer)
       ch.stallTimer = undefined
       this.pump(addr, ch)
+      if (this.congestedCount === 0) this.c.onDrain?.()
     }, () => {})
+  }
+
+  private uncongest(ch: Channel): void {
+    if (!ch.congested) return
+    ch.congested = false
+    this.congestedCount--
   }
 
   /** Resolves once `ch` holds nothing more than its connection drains. */
@@ -179,6 +209,10 @@ export class PushChannels {
   private end(ch: Channel): void {
     if (ch.stallTimer !== undefined) this.c.clock.clearTimeout(ch.stallTimer)
     ch.stallTimer = undefined
+    if (ch.congested) {
+      this.uncongest(ch)
+      if (this.congestedCount === 0) this.c.onDrain?.()
+    }
     if (ch.queue.length > 0) this.c.drops.count('push-dropped', ch.queue.length)
     ch.queue = []
     ch.queuedBytes = 0

@@ -53,6 +53,8 @@ export interface ReplicatorComponents {
   origin: string
   /** Called after a peer's write or delete changed the store (see remote-merge.ts). */
   onRemoteApplied?: (key: string, tombstone: boolean) => void
+  /** Every push channel drained after some was congested (push-channels.ts). */
+  onDrain?: () => void
 }
 
 /** Settings of the replication layer, all resolved by the facade. */
@@ -102,6 +104,7 @@ export class Replicator implements MembershipDelegate {
         stats.pushStreams++
         return cluster.openStream(addr, StreamTag.Push, batch)
       },
+      onDrain: () => c.onDrain?.(),
       clock, logger: c.logger, drops: this.drops
     }, { maxQueuedBytes: config.maxStreamQueueBytes, stallMs: config.tcpTimeoutMs })
     this.push = new EagerPush({ cluster, channels: this.channels, gossip: this.gossip, stats, defer: c.defer, now: () => clock.now() }, room)
@@ -109,9 +112,15 @@ export class Replicator implements MembershipDelegate {
     this.merge = new RemoteMerge({ store, clock, hlc: this.hlc, waiters: this.waiters, stats, drops: this.drops, onApplied: c.onRemoteApplied, invalidate: config.invalidate === true }, config.maxValueBytes)
     this.ae = new AntiEntropyScheduler({
       cluster, clock, random: c.random, logger: c.logger, drops: this.drops,
+      pushingTo: (addr) => this.channels.congestedToward(addr),
       round: {
         store, clock, timeoutMs: config.tcpTimeoutMs, stats: stats.antiEntropy, maxValueBytes: config.maxValueBytes, invalidate: config.invalidate === true,
-        applyBatch: (frame, start) => this.merge.acceptBatch(frame, start, 'anti-entropy'),
+        applyBatch: (frame, start) => {
+          const before = stats.applied
+          const n = this.merge.acceptBatch(frame, start, 'anti-entropy')
+          stats.antiEntropy.applied += stats.applied - before
+          return n
+        },
         onDigest: (bytes) => { stats.digestBytes = bytes },
         queue: { maxBytes: config.maxStreamQueueBytes, onOverflow: () => this.drops.count('queue-overflow') }
       }
@@ -177,6 +186,11 @@ export class Replicator implements MembershipDelegate {
   keepLocal(key: string, bytes: Buffer, primitive: unknown, expiresAt: number, floor: Version | undefined): boolean {
     if (primitive === undefined) primitive = NOT_DECODED // an object: kept as its bytes
     return this.c.store.putLocal(key, bytes, primitive, expiresAt, floor, this.c.origin, this.c.clock.now())
+  }
+
+  /** Whether a peer's push channel is congested: writers should wait for `onDrain` (push-channels.ts). */
+  backedUp(): boolean {
+    return this.channels.backedUp()
   }
 
   /** Acknowledged writes still waiting (tests). */

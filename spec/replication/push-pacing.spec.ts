@@ -1,6 +1,7 @@
 import { expect } from 'chai'
 import { PUSH_DATAGRAMS_PER_SEC, PUSH_DATAGRAM_BURST } from '../../lib/replication/eager-push.js'
 import { CacheCluster } from '../support/cache-cluster.js'
+import { addClusterNode } from '../support/cluster-node.js'
 
 describe('Eager push pacing (cluster)', function () {
   this.timeout(60_000)
@@ -49,5 +50,43 @@ describe('Eager push pacing (cluster)', function () {
     expect(a!.stats().replication.pushBatches).to.equal(0)
     await cluster.run(500)
     expect(b!.stats().keys).to.equal(1000)
+  })
+})
+
+describe('Backpressure: set() returns false and drain follows (cluster)', function () {
+  this.timeout(60_000)
+  let cluster: CacheCluster
+
+  afterEach(async () => {
+    await cluster?.closeAll()
+  })
+
+  // Defect: a writer producing flat out had no way to know its receivers
+  // were behind; it outran them into push-backlog drops (anti-entropy then
+  // repaired most writes) and took the CPU its peers needed.
+  it('while a peer does not read, set() returns false; once it reads again, drain is emitted and set() returns true', async () => {
+    cluster = new CacheCluster(64)
+    const a = await cluster.add({ nodeId: 'a' })
+    const { node: b, transport: bt } = await addClusterNode(cluster, { nodeId: 'b' }, { seed: 2 })
+    await cluster.until(() => a.members().filter((m) => m.state === 'alive').length === 2, 10_000)
+    let drains = 0
+    a.on('drain', () => { drains++ })
+    bt.pauseReading()
+    const value = 'v'.repeat(1000)
+    let accepted = true
+    let n = 0
+    for (let turn = 0; turn < 50 && accepted; turn++) {
+      for (let i = 0; i < 500; i++) accepted = a.set(`k${n++}`, value) && accepted
+      await cluster.run(5)
+    }
+    expect(accepted, 'set() said "backed up"').to.equal(false)
+    expect(a.set('one-more', value)).to.equal(false)
+    expect(drains).to.equal(0)
+    bt.resumeReading()
+    expect(await cluster.until(() => drains > 0, 10_000), 'drain emitted').to.be.at.least(0)
+    expect(a.set('after-drain', 'x')).to.equal(true)
+    await cluster.run(3000)
+    expect(b.get('after-drain')).to.equal('x')
+    expect(a.stats().dropped['push-backlog'] ?? 0, 'the writer stopped before the queue overflowed').to.equal(0)
   })
 })
