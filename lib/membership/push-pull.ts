@@ -8,7 +8,8 @@
  *   `DuplicateNodeIdError` rather than two nodes fighting over one id.
  * - **Repair.** Every `pushPullIntervalMs` (stretched by `log2(N/32)` beyond
  *   32 members, as memberlist does) one random alive member is asked, to
- *   repair what datagram loss hid.
+ *   repair what datagram loss hid — digest first ({@link PushPull.repair}):
+ *   two nodes that agree exchange two digests, not two tables.
  * - **Reconnection.** The same round also tries one member we hold dead (a
  *   partition longer than `gossipToTheDeadMs` heals this way), one address
  *   of a member reaped while dead (a partition longer than
@@ -32,6 +33,7 @@ import type { MembershipDelegate } from './delegate.js'
 import type { JoinAttempt, SeedFailure } from './join.js'
 import type { MemberTable } from './member-table.js'
 import { exchange, pushPullMsg } from './streams.js'
+import { tableDigest } from './table-digest.js'
 
 /** What {@link PushPull} needs from the engine. */
 export interface PushPullComponents {
@@ -69,6 +71,24 @@ export class PushPull {
     return { ok: results.length - failures.length, failures }
   }
 
+  /**
+   * The periodic repair with `addr`, digest first (table-digest.ts): our
+   * digest and no rows; a peer whose table is the same answers so, and the
+   * round is done. Otherwise (a different table, or an older node that
+   * answers with its table anyway) we merge its table and run a full
+   * exchange, so it learns ours too.
+   */
+  async repair(addr: string): Promise<void> {
+    const digest = tableDigest(tableState(this.c.table))
+    const req: PushPullMsg = { ...pushPullMsg(MsgType.PushPull, false, [], this.c.delegate().localState(false)), digest }
+    const reply = await exchange(this.c.transport, this.c.clock, addr, req, this.config.tcpTimeoutMs)
+    if (reply.type !== MsgType.PushPullReply) throw new DecodeError('type', `expected a push-pull reply from ${addr}`)
+    this.c.counters.pushPulls++
+    if (reply.nodes.length === 0 && reply.digest === digest) return
+    this.merge(reply.nodes, reply.userState, false)
+    await this.exchange(addr, false)
+  }
+
   /** One push-pull exchange with `addr`; merges what comes back. */
   async exchange(addr: string, join: boolean): Promise<void> {
     const req = pushPullMsg(MsgType.PushPull, join, tableState(this.c.table), this.c.delegate().localState(join))
@@ -81,7 +101,13 @@ export class PushPull {
 
   /** The answering side: replies with our state on `conn`, closes it, then merges the request. */
   answer(conn: StreamConn, msg: PushPullMsg): void {
-    const reply = pushPullMsg(MsgType.PushPullReply, msg.join, tableState(this.c.table), this.c.delegate().localState(msg.join))
+    const rows = tableState(this.c.table)
+    let reply = pushPullMsg(MsgType.PushPullReply, msg.join, rows, this.c.delegate().localState(msg.join))
+    if (msg.digest !== undefined && msg.nodes.length === 0 && !msg.join) {
+      // a digest-first repair (see repair): "same", or our table
+      const digest = tableDigest(rows)
+      if (digest === msg.digest) reply = { ...reply, nodes: [], digest }
+    }
     conn.send(encodeFrame(reply))
     conn.close()
     this.c.counters.pushPulls++
@@ -94,7 +120,7 @@ export class PushPull {
    */
   periodic(seeds: readonly string[]): void {
     const attempt = (addr: string): void => {
-      void this.exchange(addr, false).catch((err) => this.c.logger.debug(`membership: push-pull with ${addr} failed: ${String(err)}`))
+      void this.repair(addr).catch((err) => this.c.logger.debug(`membership: push-pull with ${addr} failed: ${String(err)}`))
     }
     const { table, random } = this.c
     const [peer] = table.sample(1, random, (m) => m.state === MemberState.Alive)

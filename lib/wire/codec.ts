@@ -4,7 +4,7 @@
  * A message is a msgpack array `[type, ...fields]`, fields in the order of
  * its interface in `messages.ts` (Ping = `[0, seq, targetId, sourceId,
  * sourceAddr]`, PushPull = `[8, join, [[nodeId, addr, incarnation, state],
- * ...], userState]`, User = `[7, payload]`); Buffers travel as msgpack bin.
+ * ...], userState, digest?]`, User = `[7, payload]`); Buffers travel as msgpack bin.
  * Tags (tags.ts) are appended to Alive and push-pull rows only when present.
  *
  * - Datagrams (`packet.ts`): a 4-byte header and one msgpack array of
@@ -74,7 +74,7 @@ function toArray(msg: Msg): unknown[] {
     case MsgType.PushPull:
     case MsgType.PushPullReply: {
       const rows = msg.nodes.map((n) => hasTags(n.tags) ? [n.nodeId, n.addr, n.incarnation, n.state, tagsToWire(n.tags)] : [n.nodeId, n.addr, n.incarnation, n.state])
-      return [msg.type, msg.join, rows, msg.userState]
+      return msg.digest === undefined ? [msg.type, msg.join, rows, msg.userState] : [msg.type, msg.join, rows, msg.userState, msg.digest]
     }
     case MsgType.UserStream: return [msg.type, msg.tag, msg.payload]
     default: throw new TypeError(`unknown message type: ${String((msg as { type: unknown }).type)}`)

@@ -113,6 +113,13 @@ export interface PushPullMsg {
   nodes: PushNodeState[]
   /** Opaque delegate state (empty when the delegate has none). */
   userState: Buffer
+  /**
+   * A digest of the sender's whole table (membership/table-digest.ts). On a
+   * request with no rows: "here is my digest; send your table only if yours
+   * differs". On a reply with no rows: "same as yours". Appended field:
+   * older nodes ignore it (and answer with their table).
+   */
+  digest?: number
 }
 
 /** Opens an application stream: everything after this frame belongs to the delegate. */

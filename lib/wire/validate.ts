@@ -236,7 +236,9 @@ function pushPull(a: unknown[], limits: DecodeLimits, type: PushPullMsg['type'])
   const nodes: PushNodeState[] = new Array(rows.length)
   for (let i = 0; i < rows.length; i++) nodes[i] = nodeRow(rows[i], limits)
   const userState = bin(a[3], limits.maxUserPayloadBytes, 'PushPull.userState')
-  return { type, join, nodes, userState }
+  if (a[4] === undefined) return { type, join, nodes, userState }
+  if (typeof a[4] !== 'number' || !Number.isSafeInteger(a[4]) || a[4] < 0) throw bad('PushPull.digest')
+  return { type, join, nodes, userState, digest: a[4] }
 }
 
 function nodeRow(row: unknown, limits: DecodeLimits): PushNodeState {

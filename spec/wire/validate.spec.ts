@@ -119,10 +119,11 @@ describe('message validation', () => {
     it('ignores extra trailing fields (forward compatibility), even nested ones', () => {
       const [p] = decodePacket(packetOf([0, 1, 'b', 'a', 'a:1', 'future', [1, [2, null]], 3.5]))
       expect(p).to.deep.equal({ type: MsgType.Ping, seq: 1, targetId: 'b', sourceId: 'a', sourceAddr: 'a:1' })
-      const f = decodeFrame(frameOf([9, false, [['a', 'a:1', 1, 0, 'extra']], Buffer.from([5]), 42]))
+      // index 4 of a push-pull is its (appended) table digest; what follows it is ignored
+      const f = decodeFrame(frameOf([9, false, [['a', 'a:1', 1, 0, 'extra']], Buffer.from([5]), 42, 'future']))
       expect(f).to.deep.equal({
         type: MsgType.PushPullReply, join: false,
-        nodes: [{ nodeId: 'a', addr: 'a:1', incarnation: 1, state: 0 }], userState: Buffer.from([5])
+        nodes: [{ nodeId: 'a', addr: 'a:1', incarnation: 1, state: 0 }], userState: Buffer.from([5]), digest: 42
       })
     })
 
