@@ -7,6 +7,38 @@ import { describeValue, finiteIn, knownKeys, object, oneOf, optionMessage, posit
 import { sizeOf } from './store/entry.js'
 import { MAX_EXPIRES_AT } from './replication/delta.js'
 import { isWellFormed, utf8Within } from './wire/utf8.js'
+import { packValue } from './store/value-codec.js'
+
+/** The limits a write is checked against (the resolved create options). */
+export interface WriteLimits {
+  maxKeyBytes: number
+  /** Default TTL, ms (0: none). */
+  ttl: number
+  maxValueBytes: number
+  maxBytes: number
+}
+
+/** A write as `set` checked it. */
+export interface CheckedWrite {
+  /** The encoded value: transient (a view into the encoder's scratch space, valid until the next encode). */
+  bytes: Buffer
+  expiresAt: number
+  /** The value itself when it is a primitive (kept as given: immutable, exact round trip), else undefined (kept as its bytes). */
+  primitive: unknown
+}
+
+/**
+ * Checks and encodes a write of `value` to `key` at `nowMs` — one
+ * definition for `set`, `setAcked` and a fill kept in invalidation mode.
+ * Throws `TypeError`/`RangeError` before anything changes.
+ */
+export function checkedWrite(limits: WriteLimits, key: string, value: unknown, ttl: number | undefined, nowMs: number): CheckedWrite {
+  checkKey(key, limits.maxKeyBytes)
+  const expiresAt = expiryOf(ttl ?? limits.ttl, nowMs)
+  const bytes = packValue(value)
+  checkValueSize(key, bytes, limits.maxValueBytes, limits.maxBytes)
+  return { bytes, expiresAt, primitive: typeof value === 'object' && value !== null ? undefined : value }
+}
 
 /** A cache key: a non-empty, well-formed string of at most `maxKeyBytes` UTF-8 bytes. */
 export function checkKey(key: unknown, maxKeyBytes: number): asserts key is string {

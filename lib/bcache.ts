@@ -5,20 +5,19 @@
  */
 import { channel } from 'node:diagnostics_channel'
 import { EventEmitter } from 'node:events'
-import { checkAckedSetOptions, checkKey, checkValueSize, clearPrefixOf, expiryOf, type ClearOptions } from './api-checks.js'
+import { checkAckedSetOptions, checkKey, checkedWrite, clearPrefixOf, type ClearOptions } from './api-checks.js'
 import { KeyEvents } from './bcache-events.js'
 import { resolveOptions, type BcacheOptions, type ResolvedOptions } from './bcache-options.js'
 import { Ticker } from './clock.js'
-import { mergeCounts } from './drop-counts.js'
 import { ClosedError } from './errors.js'
-import { snapshotHistogram } from './histogram.js'
 import { checkFillCallOptions } from './fill/filler-options.js'
 import { fillOrStale } from './fill/stale-fill.js'
 import type { MemberInfo } from './membership/member-table.js'
 import { needsRefresh } from './membership/peer-source.js'
 import { assembleNode, type BcacheComponents, type NodeParts } from './node-parts.js'
+import { nodeStats } from './node-stats.js'
 import type { LiveEntries } from './store/live-entries.js'
-import { packValue, type Version } from './store/versioned-store.js'
+import type { Version } from './store/versioned-store.js'
 import type { Keyring } from './transport/keyring.js'
 
 import type { AckedSetOptions, BcacheEvents, BcacheStats, FillCallOptions, FillerFn, SetOptions } from './bcache-types.js'
@@ -271,25 +270,7 @@ export class Bcache<V = unknown> extends EventEmitter<BcacheEvents> {
   }
 
   stats(): BcacheStats {
-    const { store, membership, replicator, filler, transport } = this.p
-    const m = membership.stats()
-    const r = replicator.stats()
-    const { dropped: transportDropped, ...t } = transport.stats()
-    return {
-      nodeId: this.nodeId,
-      keys: store.size(),
-      bytes: store.bytes(),
-      tombstones: store.tombstones(),
-      expiryMarkers: store.expiryMarkers(),
-      ...this.counters,
-      evictions: store.stats.evictions,
-      expirations: store.stats.expirations,
-      fills: { ...filler.stats, durationMs: snapshotHistogram(filler.stats.durationMs) },
-      replication: { ...r, lagMs: snapshotHistogram(r.lagMs) },
-      membership: m,
-      transport: t,
-      dropped: mergeCounts(m.dropped, r.dropped, transportDropped)
-    }
+    return nodeStats(this.nodeId, this.p, this.counters)
   }
 
   /** Leaves the cluster gracefully and releases every socket and timer. Idempotent. */
@@ -329,14 +310,10 @@ export class Bcache<V = unknown> extends EventEmitter<BcacheEvents> {
   /** The write of `set` and `setAcked`; returns its delta. */
   private write(key: string, value: V, ttl: number | undefined): Buffer {
     this.checkOpen()
-    checkKey(key, this.opts.maxKeyBytes)
     const now = this.now()
-    const expiresAt = expiryOf(ttl ?? this.opts.ttl, now)
-    const bytes = packValue(value) // transient: write() copies it into the delta
-    checkValueSize(key, bytes, this.opts.maxValueBytes, this.opts.maxBytes)
+    const w = checkedWrite(this.opts, key, value, ttl, now)
     this.counters.sets++
-    // A primitive is kept as given (immutable, and it round-trips exactly); an object as its bytes.
-    const delta = this.p.replicator.write(key, bytes, expiresAt, typeof value === 'object' && value !== null ? undefined : value, now)
+    const delta = this.p.replicator.write(key, w.bytes, w.expiresAt, w.primitive, now)
     this.events.emit('set', key, 'local')
     return delta
   }
@@ -344,11 +321,8 @@ export class Bcache<V = unknown> extends EventEmitter<BcacheEvents> {
   /** A filled value in invalidation mode: checked like a write, kept here only (replication/invalidation.ts). */
   private keepFilled(key: string, value: V, ttl: number | undefined, floor: Version | undefined): void {
     this.checkOpen()
-    checkKey(key, this.opts.maxKeyBytes)
-    const expiresAt = expiryOf(ttl ?? this.opts.ttl, this.now())
-    const bytes = packValue(value)
-    checkValueSize(key, bytes, this.opts.maxValueBytes, this.opts.maxBytes)
-    this.p.replicator.keepLocal(key, bytes, typeof value === 'object' && value !== null ? undefined : value, expiresAt, floor)
+    const w = checkedWrite(this.opts, key, value, ttl, this.now())
+    this.p.replicator.keepLocal(key, w.bytes, w.primitive, w.expiresAt, floor)
   }
 
   private checkOpen(): void {

@@ -31,15 +31,9 @@ import type { OriginIndex } from './origin-index.js'
 import type { SeqRanges } from './seq-ranges.js'
 import { Slots } from './slots.js'
 import type { EvictReason, StoreStats } from './store-stats.js'
-import { decodeValue, encodeHeldScalar, isScalarBytes } from './value-codec.js'
+import { decodeValue } from './value-codec.js'
+import { NOT_YET, entryAt, storeValue, versionAt } from './slot-entries.js'
 import type { Version } from './version.js'
-
-/**
- * `vals` of an object value not decoded yet. Private to this module, so a
- * cached value can never be mistaken for it; an object, so the hot path's
- * comparison is a plain pointer comparison.
- */
-const NOT_YET: object = Object.freeze({ notDecoded: true })
 
 export interface LiveEntriesHooks {
   origins: OriginIndex
@@ -118,13 +112,13 @@ export class LiveEntries {
   /** The live entry of `key` (a new object, bytes included), without touching recency or expiry. */
   peek(key: string): Entry | undefined {
     const slot = this.slotOf(key)
-    return slot === undefined ? undefined : this.entryAt(slot)
+    return slot === undefined ? undefined : entryAt(this.s, this.h.origins, slot)
   }
 
   /** The version of `key`'s live entry (a new object), if any. */
   versionOf(key: string): Version | undefined {
     const slot = this.slotOf(key)
-    return slot === undefined ? undefined : this.versionAt(slot)
+    return slot === undefined ? undefined : versionAt(this.s, this.h.origins, slot)
   }
 
   /** Whether `v` is newer than the version of `key`'s live entry (true when there is none). Allocates nothing. */
@@ -171,7 +165,7 @@ export class LiveEntries {
     s.origin[slot] = origins.hold(entry.version.origin, nowMs)
     s.seq[slot] = entry.seq
     s.expiresAt[slot] = expiresAt
-    this.setValue(slot, entry.value, bytes)
+    storeValue(this.s, slot, entry.value, bytes)
     s.size[slot] = size
     this.liveBytes += size
     s.setHandle(key, expiresAt === 0 ? slot : ~slot)
@@ -201,7 +195,7 @@ export class LiveEntries {
   *versions(): Generator<KeyVersion, void, undefined> {
     for (const h of this.s.index.values()) {
       const slot = h < 0 ? ~h : h
-      yield { key: this.s.keys[slot]!, version: this.versionAt(slot) }
+      yield { key: this.s.keys[slot]!, version: versionAt(this.s, this.h.origins, slot) }
     }
   }
 
@@ -220,7 +214,7 @@ export class LiveEntries {
       const slot = h < 0 ? ~h : h
       const theirs = byId.get(s.origin[slot]!)
       if (theirs === undefined || s.seq[slot] === 0) continue // seq 0: a local value, never sent (VersionedStore.putLocal)
-      if (theirs === null || !theirs.has(s.seq[slot]!)) out.push(this.entryAt(slot))
+      if (theirs === null || !theirs.has(s.seq[slot]!)) out.push(entryAt(this.s, this.h.origins, slot))
     }
   }
 
@@ -252,47 +246,6 @@ export class LiveEntries {
     return this.decoded(slot)
   }
 
-  private setValue(slot: number, value: unknown, bytes: Buffer): void {
-    const s = this.s
-    if (value !== NOT_DECODED && (typeof value !== 'object' || value === null)) {
-      s.vals[slot] = value // a primitive as the writer gave it
-      if (s.raws.size !== 0) s.raws.delete(slot)
-      return
-    }
-    if (value === NOT_DECODED && isScalarBytes(bytes)) {
-      try {
-        s.vals[slot] = decodeValue(bytes)
-        if (s.raws.size !== 0) s.raws.delete(slot)
-        return
-      } catch {
-        // malformed: kept as bytes, dropped and counted on first read like any undecodable value
-      }
-    }
-    s.vals[slot] = value === NOT_DECODED ? NOT_YET : value
-    s.raws.set(slot, bytes.toString('latin1'))
-  }
-
-  private versionAt(slot: number): Version {
-    const s = this.s
-    return { wall: s.wall[slot]!, counter: s.counter[slot]!, origin: this.h.origins.byNumber(s.origin[slot]!).origin }
-  }
-
-  /** The entry in `slot` as a new object (bytes encoded again for a scalar). */
-  private entryAt(slot: number): Entry {
-    const s = this.s
-    const raw = s.raws.get(slot)
-    const v = s.vals[slot]
-    return {
-      key: s.keys[slot]!,
-      bytes: raw !== undefined ? Buffer.from(raw, 'latin1') : encodeHeldScalar(v),
-      value: v === NOT_YET ? NOT_DECODED : v,
-      version: this.versionAt(slot),
-      seq: s.seq[slot]!,
-      expiresAt: s.expiresAt[slot]!,
-      tombstone: false
-    }
-  }
-
   /** Whether the entry in `slot` (which has a TTL) has expired at `now()`; if so it is expired here and now. */
   private expiredNow(slot: number, now: () => number): boolean {
     const t = now()
@@ -303,7 +256,7 @@ export class LiveEntries {
 
   /** TTL expiry of the entry in `slot` at `nowMs`: removed, counted, reported, handed to `onExpired`. */
   private expire(slot: number, nowMs: number): void {
-    const e = this.entryAt(slot)
+    const e = entryAt(this.s, this.h.origins, slot)
     this.unaccount(slot, false)
     this.s.remove(slot)
     this.h.onExpired(e, nowMs)
