@@ -95,6 +95,8 @@ async function setAndBurst(nodes: CacheProcess[], solo: CacheProcess): Promise<v
   console.log(`burst of ${nSets} sets visible everywhere: median ${fmt(median(burst), 1)} ms (min ${fmt(Math.min(...burst), 1)}, max ${fmt(Math.max(...burst), 1)}) (target <= 100 ms)`)
 }
 
+const maxOf = (xs: readonly number[]): number => xs.reduce((m, x) => (x > m ? x : m), -Infinity)
+
 async function lag(nodes: CacheProcess[]): Promise<void> {
   const [w, ...readers] = nodes
   const rate = Number(values['lag-rate']), count = Number(values['lag-count'])
@@ -110,12 +112,12 @@ async function lag(nodes: CacheProcess[]): Promise<void> {
       if (x.seen !== count) throw new Error(`lag round ${r}: only ${x.seen} of ${count} keys arrived`)
       for (let i = 0; i < count; i++) lags.push(x.times![i]! - p.times![i]!)
     }
-    all.push(...lags)
+    for (const x of lags) all.push(x) // not push(...lags): 100k arguments overflow the stack
     console.log(`  lag round ${r + 1}: ${count} sets at ${fmt(p.rate, 0)}/s; per-key lag p50 ${fmt(quantile(lags, 0.5))} ms, ` +
-      `p99 ${fmt(quantile(lags, 0.99))} ms, max ${fmt(Math.max(...lags))} ms; reader poll turns ${ws.map((x) => x.turns).join('/')}`)
+      `p99 ${fmt(quantile(lags, 0.99))} ms, max ${fmt(maxOf(lags))} ms; reader poll turns ${ws.map((x) => x.turns).join('/')}`)
   }
   console.log(`replication lag at ${rate} sets/s (both readers, all rounds): p50 ${fmt(quantile(all, 0.5))} ms, p99 ${fmt(quantile(all, 0.99))} ms, ` +
-    `max ${fmt(Math.max(...all))} ms (target p99 <= 5 ms)`)
+    `max ${fmt(maxOf(all))} ms (target p99 <= 5 ms at 10k sets/s, <= 20 ms at 50k)`)
 }
 
 async function sustained(nodes: CacheProcess[]): Promise<void> {
