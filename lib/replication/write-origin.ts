@@ -11,17 +11,18 @@
  * random (a simulator, or tests) would otherwise share an origin and drop
  * each other's writes as duplicates. Node ids are unique in a cluster (a
  * duplicate is refused at join), and the start time tells a restart apart
- * from its previous life. 12 hex digits (48 bits) keep every delta short.
+ * from its previous life. 48 bits of the hash, as 8 base64url characters
+ * (12 hex digits before: the same 48 bits, 4 bytes more in every delta).
  */
 import { createHash } from 'node:crypto'
 import type { Random } from '../random.js'
 
 /** Length of an origin id, in characters. */
-export const ORIGIN_CHARS = 12
+export const ORIGIN_CHARS = 8
 
 /** The write origin of a process start of `nodeId` at `nowMs`. */
 export function writeOrigin(nodeId: string, nowMs: number, random: Random): string {
   const h = createHash('sha256')
   h.update(`${nodeId}\0${nowMs}\0${random()}\0${random()}`)
-  return h.digest('hex').slice(0, ORIGIN_CHARS)
+  return h.digest('base64url').slice(0, ORIGIN_CHARS)
 }
