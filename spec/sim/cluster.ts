@@ -88,7 +88,7 @@ export class SimCluster {
       {
         listenAddr: undefined as unknown as string, peers, nodeId, statsInterval: 0,
         maxKeys: config.maxKeys, maxBytes: config.maxBytes, deletionDelay: config.deletionDelay,
-        profile: config.profile, maxValueBytes: config.maxValueBytes, maxFrameBytes: config.maxFrameBytes
+        profile: config.profile, maxValueBytes: config.maxValueBytes, maxFrameBytes: config.maxFrameBytes, mode: config.mode
       },
       { transport, clock, random: seededRandom(seed), defer: (fn) => this.base.setTimeout(fn, 0) }
     )

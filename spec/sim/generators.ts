@@ -12,7 +12,7 @@
 import fc from 'fast-check'
 import type { Fault, NodeConfig, Op, Scenario, ValueSpec } from './model.js'
 
-export const FAMILIES = ['baseline', 'configs', 'ttl', 'bursts', 'values', 'tombstones', 'stall', 'random', 'skew', 'fill', 'churn', 'acked'] as const
+export const FAMILIES = ['baseline', 'configs', 'ttl', 'bursts', 'values', 'tombstones', 'stall', 'random', 'skew', 'fill', 'churn', 'acked', 'invalidate'] as const
 export type Family = (typeof FAMILIES)[number] | 'mixed'
 
 /** Keys of ordinary writes: a small pool, so writes to one key collide. */
@@ -49,7 +49,9 @@ const SHAPES: Record<(typeof FAMILIES)[number], Shape> = {
   fill: { w: { fill: 8, set: 2 }, nodes: [3, 5], ops: [4, 16] },
   churn: { w: { set: 8, del: 2, clear: 1, crash: 2, close: 1, restart: 2, join: 2, fault: 1, heal: 1 }, nodes: [3, 5], ops: [10, 30] },
   // acknowledged writes among crashes, closes and faults: a resolved one survives unless as many nodes went down
-  acked: { w: { setAcked: 8, set: 2, del: 1, crash: 3, close: 1, restart: 1, fault: 2, heal: 2 }, nodes: [3, 5], ops: [10, 30], config: { maxKeys: fc.constant(100_000), maxBytes: fc.constant(0) } }
+  acked: { w: { setAcked: 8, set: 2, del: 1, crash: 3, close: 1, restart: 1, fault: 2, heal: 2 }, nodes: [3, 5], ops: [10, 30], config: { maxKeys: fc.constant(100_000), maxBytes: fc.constant(0) } },
+  // mode: 'invalidate': writes travel as invalidations; no node may read a value older than the newest write it heard of
+  invalidate: { w: { set: 10, del: 2, clear: 1, burst: 1, crash: 1, restart: 1, fault: 3, heal: 2 }, nodes: [3, 5], ops: [10, 30], config: { mode: fc.constant('invalidate'), maxKeys: fc.constant(100_000), maxBytes: fc.constant(0) }, burst: [[50, 300], [10, 200]] }
 }
 
 function configArb(shape: Shape): fc.Arbitrary<NodeConfig> {
@@ -66,7 +68,8 @@ function configArb(shape: Shape): fc.Arbitrary<NodeConfig> {
     offsetMs: pick('offsetMs', fc.integer({ min: -2000, max: 2000 })),
     drift: pick('drift', fc.constantFrom(1, 1, 1.0001, 0.9999, 1.001)),
     randomSeed: pick('randomSeed', fc.constant(0)),
-    streamHighWaterBytes: pick('streamHighWaterBytes', fc.constantFrom(64 * 1024, 16 * 1024))
+    streamHighWaterBytes: pick('streamHighWaterBytes', fc.constantFrom(64 * 1024, 16 * 1024)),
+    mode: pick('mode', fc.constant('replicate' as const)) // last, and a constant: draws nothing, so other families' seeds are unchanged
   })
 }
 

@@ -95,6 +95,7 @@ function candidates(writes: WriteRec[]): WriteRec[] {
 
 /** True when every live node reads what it should for every key (the quiescence test). */
 export function converged(sim: SimCluster, o: Oracle): boolean {
+  if (invalidating(sim)) return invalidationViolations(sim, o, () => false) === 0
   const live = sim.live()
   const room = roomFor(sim, o)
   for (const [key, info] of keyInfos(o)) {
@@ -111,7 +112,8 @@ export function checkAcksSettled(o: Oracle): void {
 
 /** Checks every final-state invariant; violations go to the oracle. */
 export function checkFinal(sim: SimCluster, o: Oracle): void {
-  checkValues(sim, o)
+  if (invalidating(sim)) invalidationViolations(sim, o, (what, detail) => o.violate(what, detail))
+  else checkValues(sim, o)
   checkMemory(sim, o)
   checkFills(o)
 }
@@ -154,6 +156,36 @@ function checkValues(sim: SimCluster, o: Oracle): void {
   }
 }
 
+function invalidating(sim: SimCluster): boolean {
+  return sim.all.length > 0 && sim.all[0]!.config.mode === 'invalidate'
+}
+
+/**
+ * Invalidation mode (no values travel): once every node heard of every
+ * write, a node reads either nothing or a value it wrote itself that is one
+ * of the writes that may have won (the newest acknowledged one, or an
+ * at-risk one above it) — never a value older than the newest write it has
+ * heard of. Returns how many reads break that; each goes to `report`.
+ */
+function invalidationViolations(sim: SimCluster, o: Oracle, report: (what: string, detail: string) => void): number {
+  const live = sim.live()
+  let bad = 0
+  for (const [key, info] of keyInfos(o)) {
+    const cands = candidates(info.writes)
+    for (const n of live) {
+      const got = canon(n.cache.get(key))
+      if (got === 'u') continue
+      if (cands.some((w) => !w.del && w.node === n.idx && explains(w, n, got, live))) continue
+      bad++
+      if (bad <= 20) {
+        const older = info.writes.find((w) => !w.del && w.canon === got)
+        report('invalidated', `${JSON.stringify(key)} on #${n.idx} (${n.nodeId}) reads ${short(got)}${older ? ` (w${older.id} from #${older.node})` : ''}, want nothing or its own newest write`)
+      }
+    }
+  }
+  return bad
+}
+
 /** Whether one write explains what every node reads (expiry judged on each node's own clock). */
 function agree(nodes: SimNode[], key: string, cands: WriteRec[]): boolean {
   const reads = nodes.map((n) => canon(n.cache.get(key)))
@@ -167,7 +199,9 @@ function short(c: string): string {
 
 function checkMemory(sim: SimCluster, o: Oracle): void {
   const now = sim.base.now()
-  const deletedKeys = new Set(o.writes.filter((w) => w.del).map((w) => w.key)).size
+  // in invalidation mode every write is a tombstone on the other nodes (an invalidation), kept as long
+  const deletedKeys = new Set(o.writes.filter((w) => w.del || invalidating(sim)).map((w) => w.key)).size
+  const lastDeleteAt = invalidating(sim) ? Math.max(o.lastDeleteAt, ...o.writes.map((w) => w.at)) : o.lastDeleteAt
   const minFrame = Math.min(...sim.all.map((n) => n.config.maxFrameBytes))
   for (const n of sim.all) {
     const peak = n.transport.peakStreamUnreadBytes()
@@ -177,9 +211,9 @@ function checkMemory(sim: SimCluster, o: Oracle): void {
     if (tooLarge > 0) o.violate('frames-within-limit', `#${n.idx} (maxFrameBytes ${n.config.maxFrameBytes}) refused ${tooLarge} frames a peer sent above its limit`)
     if (!n.alive) continue
     const s = n.cache.stats()
-    const purgeDone = now - o.lastDeleteAt >= n.config.deletionDelay + 8000
+    const purgeDone = now - lastDeleteAt >= n.config.deletionDelay + 8000
     const tombBound = purgeDone ? 200 : deletedKeys + 200
-    if (s.tombstones > tombBound) o.violate('tombstones-reclaimed', `#${n.idx} holds ${s.tombstones} tombstones, bound ${tombBound} (${deletedKeys} keys deleted, last ${Math.round(now - o.lastDeleteAt)} ms ago, deletionDelay ${n.config.deletionDelay})`)
+    if (s.tombstones > tombBound) o.violate('tombstones-reclaimed', `#${n.idx} holds ${s.tombstones} tombstones, bound ${tombBound} (${deletedKeys} keys deleted, last ${Math.round(now - lastDeleteAt)} ms ago, deletionDelay ${n.config.deletionDelay})`)
     const r = s.replication as unknown as Record<string, unknown>
     const queued = r.pushQueuedBytes
     // Bounded per peer (maxStreamQueueBytes, 8 MiB by default) beyond each connection's own buffer.

@@ -28,6 +28,8 @@ export interface NodeConfig {
   randomSeed: number
   /** Stream high-water mark of this node's transport. */
   streamHighWaterBytes: number
+  /** What writes carry to the other nodes (every node of a scenario has the same). */
+  mode: 'replicate' | 'invalidate'
 }
 
 /** A value as generated: `wrap` puts it in `{ w: writeId, v }` so the write can be identified. */

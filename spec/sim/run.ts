@@ -51,7 +51,7 @@ export async function runScenario(scenario: Scenario): Promise<Oracle> {
 }
 
 function describe(c: Scenario['nodes'][number]): string {
-  return `maxKeys=${c.maxKeys} maxBytes=${c.maxBytes} deletionDelay=${c.deletionDelay} ${c.profile} maxValueBytes=${c.maxValueBytes} maxFrameBytes=${c.maxFrameBytes} offset=${c.offsetMs}ms drift=${c.drift} seed=${c.randomSeed}`
+  return `maxKeys=${c.maxKeys} maxBytes=${c.maxBytes} deletionDelay=${c.deletionDelay} ${c.profile} maxValueBytes=${c.maxValueBytes} maxFrameBytes=${c.maxFrameBytes} offset=${c.offsetMs}ms drift=${c.drift} seed=${c.randomSeed}${c.mode === 'invalidate' ? ' invalidate' : ''}`
 }
 
 /** Runs until the live nodes agree (checked every second), at most 60 s, and past the tombstone purge window. */

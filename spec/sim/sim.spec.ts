@@ -27,7 +27,8 @@ const GROUPS: Array<{ family: Family; seeds: number[]; catches: string }> = [
   { family: 'skew', seeds: SEEDS, catches: 'a write is visible at once although another clock is minutes ahead' },
   { family: 'fill', seeds: SEEDS, catches: 'a filler\'s value or error reaches every caller promptly, once per cluster' },
   { family: 'churn', seeds: SEEDS, catches: 'close, crash, restart, late join; a duplicate node id is refused' },
-  { family: 'acked', seeds: SEEDS, catches: 'a resolved setAcked survives its writer\'s crash unless as many nodes went down; none stays pending after close' }
+  { family: 'acked', seeds: SEEDS, catches: 'a resolved setAcked survives its writer\'s crash unless as many nodes went down; none stays pending after close' },
+  { family: 'invalidate', seeds: SEEDS, catches: 'mode invalidate: no node reads a value older than the newest write it heard of' }
 ]
 
 describe('whole-cluster simulator (fixed seeds)', function () {
