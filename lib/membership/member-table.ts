@@ -26,13 +26,9 @@
  * `member-roster.ts`; the record it hands out (a snapshot) is `member.ts`.
  * Pending suspicions are kept here, by node id, beside the roster.
  */
-import type { Clock } from '../clock.js'
-import type { Logger } from '../logger.js'
-import type { TransmitQueue } from '../gossip/transmit-queue.js'
 import { encodeMessage } from '../wire/codec.js'
 import { MemberState, MsgType, type AliveMsg, type DeadMsg, type SuspectMsg } from '../wire/messages.js'
 import type { MembershipConfig } from '../options.js'
-import type { Awareness } from './awareness.js'
 import { NO_TAGS, hasTags, sameTags, type Tags } from '../wire/tags.js'
 import { memberInfo, type Member, type MemberEvent, type MemberInfo } from './member.js'
 import { MemberRoster } from './member-roster.js'
@@ -40,54 +36,8 @@ import { ReapedAddresses } from './reaped-addresses.js'
 import { Suspicion, suspicionTimeoutBounds } from './suspicion.js'
 
 export { memberInfo, type Member, type MemberEvent, type MemberInfo } from './member.js'
-
-export interface MemberTableComponents {
-  clock: Clock
-  queue: TransmitQueue
-  awareness: Awareness
-  logger: Logger
-  /** Called for every membership event, after the table changed. */
-  emit: (event: MemberEvent, member: MemberInfo) => void
-  /** Another node accused `m`: probe it soon, so our own verdict confirms or refutes quickly. */
-  onPeerSuspects?: (m: Member) => void
-  /** We declared a member dead: spread the (encoded) news directly, not only by gossip. */
-  onDeclaredDead?: (encoded: Buffer) => void
-  /** Counts a message ignored because of a limit (`max-members`). */
-  onDrop?: (reason: string) => void
-}
-
-/** Limits of the member table (beyond the tuning options). */
-export interface MemberTableLimits {
-  /**
-   * Most members held (any state, ourselves included). An alive message
-   * about a new member beyond it is ignored and counted `max-members`: a
-   * flood of invented members cannot grow memory without bound. Members
-   * already known are still updated; reaping dead ones makes room.
-   * @default 10000
-   */
-  maxMembers?: number
-  /** This node's tags, announced in its alive messages (bounds: wire/tags.ts). @default none */
-  tags?: Tags
-}
-
-/** A member as {@link MemberTable.preseedForBootstrap} takes it: what its alive message would say. */
-export interface BootstrapMember {
-  nodeId: string
-  addr: string
-  incarnation: number
-  tags?: Tags
-}
-
-/**
- * Suspect and dead messages with a higher incarnation are ignored (counted
- * `incarnation-range`): a refutation must always be able to outrank an
- * accusation within safe integers (2^53), so a forged accusation with a huge
- * incarnation cannot leave its target unable to refute.
- */
-export const MAX_ACCUSED_INCARNATION = 2 ** 52
-
-/** Default of {@link MemberTableLimits.maxMembers}. */
-export const DEFAULT_MAX_MEMBERS = 10_000
+export { DEFAULT_MAX_MEMBERS, MAX_ACCUSED_INCARNATION, type BootstrapMember, type MemberTableComponents, type MemberTableLimits } from './member-table-types.js'
+import { DEFAULT_MAX_MEMBERS, MAX_ACCUSED_INCARNATION, type BootstrapMember, type MemberTableComponents, type MemberTableLimits } from './member-table-types.js'
 
 /** The member table: every member's state, changed only by the SWIM rules above. */
 export class MemberTable {
