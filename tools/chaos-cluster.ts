@@ -37,6 +37,8 @@ export interface ChaosSpawnOptions {
   /** Command prefix, e.g. `['ip', 'netns', 'exec', 'ns1']`. */
   wrap?: string[]
   readyTimeoutMs?: number
+  /** The cache's `mode`. @default 'replicate' */
+  mode?: 'replicate' | 'invalidate'
 }
 
 export interface ChaosNode {
@@ -77,7 +79,8 @@ function chaosArgs(opts: ChaosSpawnOptions): string[] {
     '--node-id', opts.nodeId,
     '--listen', opts.listen ?? '127.0.0.1:0',
     '--profile', opts.profile ?? 'local',
-    '--join', (opts.join ?? []).join(',')
+    '--join', (opts.join ?? []).join(','),
+    '--mode', opts.mode ?? 'replicate'
   ]
 }
 
@@ -121,10 +124,11 @@ export async function spawnChaosNode(opts: ChaosSpawnOptions, events: ChaosEvent
 export function spawnChaosCluster(
   n: number,
   events: ChaosEvent[],
-  opts: { prefix?: string; profile?: ChaosSpawnOptions['profile']; listen?: (i: number) => string; wrap?: (i: number) => string[] } = {}
+  opts: { prefix?: string; profile?: ChaosSpawnOptions['profile']; listen?: (i: number) => string; wrap?: (i: number) => string[]; mode?: ChaosSpawnOptions['mode'] } = {}
 ): Promise<ChaosNode[]> {
   const spec = (i: number): ChaosSpawnOptions => ({
     nodeId: `${opts.prefix ?? 'n'}${i}`,
+    ...(opts.mode !== undefined ? { mode: opts.mode } : {}),
     ...(opts.profile !== undefined ? { profile: opts.profile } : {}),
     ...(opts.listen !== undefined ? { listen: opts.listen(i) } : {}),
     ...(opts.wrap !== undefined ? { wrap: opts.wrap(i) } : {})

@@ -18,7 +18,7 @@ import { Bcache } from '../lib/index.js'
 import { FaultTransport, seededRandom, UdpTcpTransport, type PacketFaults } from '../lib/testing.js'
 import { exitWithParent, parseNodeArgs, runNode, send, serveRequests, type Handlers } from './node-child.js'
 
-const args = parseNodeArgs({ 'max-keys': '1000000', seed: undefined }, 'local')
+const args = parseNodeArgs({ 'max-keys': '1000000', seed: undefined, mode: 'replicate' }, 'local')
 
 /** One write the parent asks for; `value` absent = delete. */
 export interface ChaosOp {
@@ -145,6 +145,7 @@ async function main(): Promise<void> {
     ...args.base,
     listenAddr: transport.address,
     maxKeys: Number(args.get('max-keys')),
+    mode: args.get('mode') as 'replicate' | 'invalidate',
     statsInterval: 0
   }, { transport })
   serveRequests(handlers(cache, transport))

@@ -61,6 +61,11 @@ export class WriteChecker {
     this.acknowledged += ops.length
   }
 
+  /** The last value `writer` acknowledged for `key` (null: a delete; undefined: it never wrote it). */
+  lastOf(writer: string, key: string): string | null | undefined {
+    return this.last.get(key)?.get(writer)
+  }
+
   /** Marks a writer whose node was killed: its keys are checked for agreement only. */
   markAtRisk(writer: string): void {
     this.atRisk.add(writer)
