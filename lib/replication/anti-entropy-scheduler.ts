@@ -13,6 +13,9 @@
  *   (writes in flight are "missing" too), and a round then sends them a
  *   second time, costing both nodes the CPU the stream needs; under a flat-
  *   out write load that doubled the work. The next interval tries again.
+ * - **Checked first**: a periodic round starts with the coverage check
+ *   (coverage-check.ts); a peer already in sync costs two small frames,
+ *   not two digests that name every write origin.
  * - **Admission**: at most `maxSyncs` rounds served at once; one asked
  *   beyond is refused (stream destroyed, counted `anti-entropy-busy`) and
  *   the peer retries at its next interval.
@@ -35,6 +38,8 @@ export interface AntiEntropySchedulerComponents {
   round: AntiEntropyContext
   /** Whether this node's push channel toward `addr` is congested (see the file comment). */
   pushingTo?: (addr: string) => boolean
+  /** Whether the member at `addr` has this node's coverage (coverage-check.ts); absent: always run the round. */
+  inSyncWith?: (addr: string) => Promise<boolean>
 }
 
 export interface AntiEntropySchedule {
@@ -126,7 +131,19 @@ export class AntiEntropyScheduler {
     if (this.busy()) return
     const [peer] = this.c.cluster.sampleAlive(1)
     if (peer === undefined || this.c.pushingTo?.(peer.address) === true) return
-    this.sync(peer.address).catch((err) => this.c.logger.debug(`replication: anti-entropy with ${peer.address} failed: ${String(err)}`))
+    this.checkedRound(peer.address).catch((err) => this.c.logger.debug(`replication: anti-entropy with ${peer.address} failed: ${String(err)}`))
+  }
+
+  /** A periodic round: the coverage check, then the full round unless the peer was in sync. */
+  private async checkedRound(addr: string): Promise<void> {
+    let same = false
+    this.initiated++ // no other round starts meanwhile
+    try {
+      same = this.c.inSyncWith !== undefined && await this.c.inSyncWith(addr)
+    } finally {
+      this.initiated--
+    }
+    if (!same && !this.closed) await this.sync(addr)
   }
 
   private serve(conn: StreamConn, digest: Buffer): void {

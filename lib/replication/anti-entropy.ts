@@ -81,6 +81,8 @@ export interface AntiEntropyStats {
   entriesIn: number
   /** Entries received in rounds that were new here (applied): the writes anti-entropy repaired. */
   applied: number
+  /** Periodic rounds that ended at the coverage check: the peer was in sync (coverage-check.ts). */
+  inSync: number
   /** Entries not sent because their value is larger than the peer accepts. */
   tooLargeForPeer: number
 }

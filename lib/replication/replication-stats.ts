@@ -45,7 +45,7 @@ export function newCounters(): ReplicationCounters {
   return {
     deltasOut: 0, deltasIn: 0, applied: 0, stale: 0, duplicates: 0, pushDatagrams: 0, pushBatches: 0, pushPaced: 0, pushStreams: 0, digestBytes: 0,
     acks: { requested: 0, resolved: 0, rejected: 0 },
-    antiEntropy: { rounds: 0, failed: 0, bytesOut: 0, bytesIn: 0, entriesOut: 0, entriesIn: 0, applied: 0, tooLargeForPeer: 0 },
+    antiEntropy: { rounds: 0, failed: 0, bytesOut: 0, bytesIn: 0, entriesOut: 0, entriesIn: 0, applied: 0, inSync: 0, tooLargeForPeer: 0 },
     lagMs: new Histogram()
   }
 }

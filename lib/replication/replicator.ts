@@ -29,6 +29,7 @@ import { PACKET_HEADER_BYTES } from '../wire/codec.js'
 import { StreamTag } from '../wire/stream-tags.js'
 import { AckedWrites, type AckTarget } from './acked-writes.js'
 import { AntiEntropyScheduler } from './anti-entropy-scheduler.js'
+import { CoverageCheck } from './coverage-check.js'
 import { EagerPush } from './eager-push.js'
 import { GossipFeed } from './gossip-feed.js'
 import { LocalWriter } from './local-writes.js'
@@ -89,6 +90,7 @@ export class Replicator implements MembershipDelegate {
   private readonly writer: LocalWriter
   private readonly merge: RemoteMerge
   private readonly ae: AntiEntropyScheduler
+  private readonly coverageCheck: CoverageCheck
   private readonly upkeep: StoreUpkeep
   private readonly acked: AckedWrites
   private closed = false
@@ -110,9 +112,11 @@ export class Replicator implements MembershipDelegate {
     this.push = new EagerPush({ cluster, channels: this.channels, gossip: this.gossip, stats, defer: c.defer, now: () => clock.now() }, room)
     this.writer = new LocalWriter({ store, clock, hlc: this.hlc, push: this.push, waiters: this.waiters, stats, origin: c.origin, invalidate: config.invalidate === true })
     this.merge = new RemoteMerge({ store, clock, hlc: this.hlc, waiters: this.waiters, stats, drops: this.drops, onApplied: c.onRemoteApplied, invalidate: config.invalidate === true }, config.maxValueBytes)
+    this.coverageCheck = new CoverageCheck({ cluster, clock, coverage: () => store.coverage(), stats: stats.antiEntropy, timeoutMs: config.tcpTimeoutMs })
     this.ae = new AntiEntropyScheduler({
       cluster, clock, random: c.random, logger: c.logger, drops: this.drops,
       pushingTo: (addr) => this.channels.congestedToward(addr),
+      inSyncWith: (addr) => this.coverageCheck.same(addr),
       round: {
         store, clock, timeoutMs: config.tcpTimeoutMs, stats: stats.antiEntropy, maxValueBytes: config.maxValueBytes, invalidate: config.invalidate === true,
         applyBatch: (frame, start) => {

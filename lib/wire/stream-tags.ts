@@ -13,5 +13,7 @@ export const enum StreamTag {
   /** Fill lease requests, releases and failure notices (fill/lease-client.ts). */
   Lease = 3,
   /** Acknowledged writes: one delta in, one "held" reply out (replication/acked-writes.ts). */
-  Ack = 4
+  Ack = 4,
+  /** The first step of a periodic anti-entropy round: same coverage or not (replication/coverage-check.ts). */
+  CoverageCheck = 5
 }

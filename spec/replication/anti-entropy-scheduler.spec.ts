@@ -35,7 +35,7 @@ describe('AntiEntropyScheduler', () => {
       cluster, clock, random: () => 0.5, logger: silentLogger, drops: new DropCounts(),
       round: {
         store: new VersionedStore({ maxKeys: 10, deletionDelayMs: 0 }), clock, applyBatch: () => 0, timeoutMs: 1000, maxValueBytes: 1000,
-        stats: { rounds: 0, failed: 0, bytesOut: 0, bytesIn: 0, entriesOut: 0, entriesIn: 0, applied: 0, tooLargeForPeer: 0 }
+        stats: { rounds: 0, failed: 0, bytesOut: 0, bytesIn: 0, entriesOut: 0, entriesIn: 0, applied: 0, inSync: 0, tooLargeForPeer: 0 }
       } satisfies AntiEntropyContext,
       pushingTo: () => congested
     }, { antiEntropyIntervalMs: 1000, maxSyncs: 2 })

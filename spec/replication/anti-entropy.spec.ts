@@ -15,7 +15,7 @@ function context(store: VersionedStore, clock: ManualClock, batchBytes?: number)
     clock,
     timeoutMs: 5_000,
     ...(batchBytes === undefined ? {} : { batchBytes }),
-    stats: { rounds: 0, failed: 0, bytesOut: 0, bytesIn: 0, entriesOut: 0, entriesIn: 0, applied: 0, tooLargeForPeer: 0 },
+    stats: { rounds: 0, failed: 0, bytesOut: 0, bytesIn: 0, entriesOut: 0, entriesIn: 0, applied: 0, inSync: 0, tooLargeForPeer: 0 },
     maxValueBytes: 1 << 20,
     applyBatch: (frame, start) => {
       const deltas = decodeBatch(frame, start)
