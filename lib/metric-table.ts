@@ -78,6 +78,7 @@ export const METRICS: readonly MetricDef[] = [
   c('anti_entropy.received_bytes', 'Bytes received in anti-entropy rounds.', (s) => s.replication.antiEntropy.bytesIn, 'By'),
   c('anti_entropy.entries_sent', 'Entries sent in anti-entropy rounds.', (s) => s.replication.antiEntropy.entriesOut),
   c('anti_entropy.entries_received', 'Entries received in anti-entropy rounds.', (s) => s.replication.antiEntropy.entriesIn),
+  c('anti_entropy.in_sync', 'Periodic anti-entropy rounds that ended at the coverage check (peer in sync).', (s) => s.replication.antiEntropy.inSync),
   c('anti_entropy.repaired', 'Entries received in anti-entropy rounds that were new here.', (s) => s.replication.antiEntropy.applied),
   c('membership.packets_in', 'Datagrams received.', (s) => s.membership.packetsIn),
   c('membership.packets_out', 'Datagrams sent.', (s) => s.membership.packetsOut),
