@@ -19,6 +19,7 @@ import { nodeStats } from './node-stats.js'
 import type { LiveEntries } from './store/live-entries.js'
 import type { Version } from './store/versioned-store.js'
 import type { Keyring } from './transport/keyring.js'
+import { withRelayTag } from './replication/relay-push.js'
 
 import type { AckedSetOptions, BcacheEvents, BcacheStats, FillCallOptions, FillerFn, SetOptions } from './bcache-types.js'
 
@@ -266,7 +267,7 @@ export class Bcache<V = unknown> extends EventEmitter<BcacheEvents> {
    */
   setTags(tags: Record<string, string>): void {
     this.checkOpen()
-    this.p.membership.setTags(tags)
+    this.p.membership.setTags(withRelayTag(tags)) // replication/relay-push.ts: the relay gate
   }
 
   stats(): BcacheStats {
