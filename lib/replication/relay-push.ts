@@ -146,6 +146,7 @@ export class RelayPush {
   private capable: Set<string> | undefined
   private capableAt = -Infinity
   private pending: Pending | undefined
+  private closed = false
 
   /** @param fanoutFloor - `tuning.eagerFanout`. */
   constructor(private readonly c: RelayPushComponents, private readonly fanoutFloor: number) {
@@ -209,17 +210,23 @@ export class RelayPush {
     if (p === undefined) return
     if (p.from !== from) return this.finish()
     if (key !== undefined) {
-      p.payloads.push(payload)
+      p.payloads.push(Buffer.from(payload)) // a copy: the gossip feed keeps it, not the whole datagram
       p.keys.push(key)
     }
     if (--p.left === 0) this.finish()
+  }
+
+  /** Forgets a relay request being received (the node closes). */
+  close(): void {
+    this.closed = true
+    this.pending = undefined
   }
 
   /** Forwards what the pending relay request holds to this node's group (see the file comment). */
   private finish(): void {
     const p = this.pending
     this.pending = undefined
-    if (p === undefined || p.payloads.length === 0) return
+    if (p === undefined || p.payloads.length === 0 || this.closed) return
     const { cluster } = this.c
     const group = relayGroup(cluster.nodeId, p.k)
     const to: string[] = []

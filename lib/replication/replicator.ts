@@ -159,6 +159,7 @@ export class Replicator implements MembershipDelegate {
     this.acked.close()
     this.push.flush()
     this.push.close()
+    this.relay.close()
     this.ae.close()
     this.upkeep.close()
     this.gossip.reset()
