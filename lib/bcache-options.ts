@@ -59,7 +59,7 @@ export interface BcacheOptions {
    * Change them at runtime with `cache.setTags()`. The key `bcache.relay`
    * is reserved: the node adds `'bcache.relay': '1'` when the tags leave
    * room for it, announcing relayed eager push (`tuning.eagerFanout`); set
-   * it to `'0'` to opt the node out.
+   * it to `'0'` to opt the node out. It is not shown in `members()`.
    * @default {}
    */
   tags?: Record<string, string>

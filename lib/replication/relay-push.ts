@@ -28,7 +28,8 @@
  *   {@link RELAY_TAG}` = "1"` (added to the user's tags when they leave
  *   room for it; an operator may set it to anything else to opt a node
  *   out). A writer relays only while every live peer announces it;
- *   otherwise it pushes directly to every peer, as before.
+ *   otherwise it pushes directly to every peer, as before. The facade
+ *   hides the key from `members()` and member events ({@link withoutRelayTag}).
  * - **Bursts and stream pushes** (eager-push.ts) stay direct to every peer.
  *
  * A malformed header is dropped and counted (`relay-header`); it never
@@ -65,6 +66,13 @@ export function withRelayTag<T>(tags: T): T {
   if (Object.hasOwn(tags, RELAY_TAG)) return tags
   const out = { ...tags, [RELAY_TAG]: RELAY_VERSION }
   return tagsProblem(Object.entries(out)) === undefined ? out : tags
+}
+
+/** `m` without {@link RELAY_TAG} in its tags: what the facade shows users (the key is reserved, see the file comment). */
+export function withoutRelayTag<M extends { readonly tags: Tags }>(m: M): M {
+  if (!Object.hasOwn(m.tags, RELAY_TAG)) return m
+  const { [RELAY_TAG]: _, ...rest } = m.tags
+  return { ...m, tags: Object.freeze(rest) }
 }
 
 /** The relay group of `nodeId` among `k` (FNV-1a, 32 bits, of its UTF-16 code units, mod `k`). */

@@ -55,7 +55,7 @@ describe('Relayed eager push (cluster)', function () {
     cluster = new CacheCluster(opts.seed, { tuning: { eagerFanout: 3, ...(opts.antiEntropyIntervalMs === undefined ? {} : { antiEntropyIntervalMs: opts.antiEntropyIntervalMs }) } })
     for (let i = 0; i < n; i++) await cluster.add(i === opts.optOut ? { tags: { [RELAY_TAG]: '0' } } : {})
     const ok = await cluster.until(() => cluster.nodes.every((a) => {
-      const alive = a.members().filter((m) => m.state === 'alive')
+      const alive = parts(a).membership.members().filter((m) => m.state === 'alive')
       return alive.length === n && (opts.optOut !== undefined || alive.every((m) => m.tags[RELAY_TAG] === '1'))
     }), 30_000)
     expect(ok, 'cluster formed').to.be.at.least(0)
@@ -88,6 +88,7 @@ describe('Relayed eager push (cluster)', function () {
     expect(relayed / writes, 'datagrams relays forwarded per write').to.be.at.least(9 - 4)
     expect(holdsAll(nodes, writes), 'every node holds every write within 20 ms').to.equal(true)
     for (const n of nodes) expect(n.stats().replication.dropped).to.not.have.property('relay-header-field')
+    for (const m of w.members()) expect(m.tags, 'the reserved tag is hidden from users').to.not.have.property(RELAY_TAG)
   })
 
   it('a relay request the network loses is repaired from the relays\' gossip feeds (no anti-entropy)', async () => {
