@@ -56,7 +56,10 @@ export interface BcacheOptions {
   /**
    * Metadata of this node (zone, version, role…), shown to every node in
    * `members()`; at most 16 tags and 512 UTF-8 bytes of keys and values.
-   * Change them at runtime with `cache.setTags()`.
+   * Change them at runtime with `cache.setTags()`. The key `bcache.relay`
+   * is reserved: the node adds `'bcache.relay': '1'` when the tags leave
+   * room for it, announcing relayed eager push (`tuning.eagerFanout`); set
+   * it to `'0'` to opt the node out. It is not shown in `members()`.
    * @default {}
    */
   tags?: Record<string, string>

@@ -19,6 +19,7 @@ import { nodeStats } from './node-stats.js'
 import type { LiveEntries } from './store/live-entries.js'
 import type { Version } from './store/versioned-store.js'
 import type { Keyring } from './transport/keyring.js'
+import { withRelayTag, withoutRelayTag } from './replication/relay-push.js'
 
 import type { AckedSetOptions, BcacheEvents, BcacheStats, FillCallOptions, FillerFn, SetOptions } from './bcache-types.js'
 
@@ -49,7 +50,7 @@ export class Bcache<V = unknown> extends EventEmitter<BcacheEvents> {
     this.now = () => clock.now()
     this.readNow = clock.coarseNow === undefined ? this.now : clock.coarseNow.bind(clock)
     this.live = p.store.live
-    for (const e of ['join', 'update', 'leave', 'fail'] as const) p.membership.on(e, (m) => this.emit(e, m))
+    for (const e of ['join', 'update', 'leave', 'fail'] as const) p.membership.on(e, (m) => this.emit(e, withoutRelayTag(m)))
   }
 
   /**
@@ -257,7 +258,7 @@ export class Bcache<V = unknown> extends EventEmitter<BcacheEvents> {
 
   /** Every known member, this node included, with its `tags`. */
   members(): MemberInfo[] {
-    return this.p.membership.members()
+    return this.p.membership.members().map(withoutRelayTag) // the relay gate's tag is reserved (relay-push.ts)
   }
 
   /**
@@ -266,7 +267,7 @@ export class Bcache<V = unknown> extends EventEmitter<BcacheEvents> {
    */
   setTags(tags: Record<string, string>): void {
     this.checkOpen()
-    this.p.membership.setTags(tags)
+    this.p.membership.setTags(withRelayTag(tags)) // replication/relay-push.ts: the relay gate
   }
 
   stats(): BcacheStats {

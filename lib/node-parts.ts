@@ -16,6 +16,7 @@ import { peerSource, systemResolver, type Resolver } from './membership/peer-sou
 import { defaultNodeId } from './membership/start.js'
 import type { Random } from './random.js'
 import { Replicator } from './replication/replicator.js'
+import { withRelayTag } from './replication/relay-push.js'
 import { writeOrigin } from './replication/write-origin.js'
 import { VersionedStore, type EvictReason, type Version } from './store/versioned-store.js'
 import { SecureTransport, secureOverhead } from './transport/secure-transport.js'
@@ -80,9 +81,9 @@ export async function assembleNode<V>(
   const nodeId = opts.nodeId ?? defaultNodeId()
   const invalidate = opts.mode === 'invalidate' // replication/invalidation.ts
   const store = new VersionedStore({ maxKeys: opts.maxKeys, maxBytes: opts.maxBytes, deletionDelayMs: opts.deletionDelay, onEvict: hooks.onEvict })
-  const membership = new Membership({ transport, clock, random, logger }, { ...tuning, nodeId, advertiseAddr: opts.advertiseAddr ?? transport.address, maxMembers: opts.maxMembers, tags: opts.tags })
+  const membership = new Membership({ transport, clock, random, logger }, { ...tuning, nodeId, advertiseAddr: opts.advertiseAddr ?? transport.address, maxMembers: opts.maxMembers, tags: withRelayTag(opts.tags) })
   const replicator = new Replicator(
-    { store, cluster: membership, clock, random, logger, defer, origin: writeOrigin(nodeId, clock.now(), random), onRemoteApplied: hooks.onRemoteApplied, onDrain: hooks.onDrain },
+    { store, cluster: membership, clock, random, logger, defer, origin: writeOrigin(nodeId, clock.now(), random), onRemoteApplied: hooks.onRemoteApplied, onDrain: hooks.onDrain, memberTags: () => membership.members() },
     { ...tuning, maxSyncs: opts.maxSyncs, maxStreamQueueBytes: opts.maxStreamQueueBytes, maxValueBytes: opts.maxValueBytes, deletionDelayMs: opts.deletionDelay, invalidate }
   )
   membership.setDelegate(replicator)

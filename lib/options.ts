@@ -142,6 +142,18 @@ export interface ReplicationTuning {
    * @default 4096
    */
   maxQueuedDeltas: number
+  /**
+   * Floor of the eager push's fan-out `k = max(eagerFanout, ceil(sqrt(N)))`.
+   * A writer with at most `k` live peers pushes each turn to every one of
+   * them (one hop); beyond it, to one relay in each of `k` groups, which
+   * forwards to its group (two hops: the writer sends `k` datagrams per
+   * turn instead of N − 1, visibility takes one more link delay). Relaying
+   * needs every live member to announce the `bcache.relay` tag
+   * (docs/eager-push-at-scale.md). Raise it to keep one hop in larger
+   * clusters at the writer's expense.
+   * @default 32
+   */
+  eagerFanout: number
 }
 
 /** Every tuning option: membership plus replication. */
@@ -153,6 +165,7 @@ const lan: Tuning = {
   antiEntropyIntervalMs: 2000,
   deltaRetransmitMult: 2,
   maxQueuedDeltas: 4096,
+  eagerFanout: 32,
   probeIntervalMs: 1000,
   probeTimeoutMs: 500,
   indirectChecks: 3,
@@ -222,6 +235,7 @@ const checks: Record<keyof Tuning, Check> = {
   antiEntropyIntervalMs: int(0, DAY),
   deltaRetransmitMult: int(0, 1000),
   maxQueuedDeltas: int(0, 10_000_000),
+  eagerFanout: int(1, 65_535),
   probeIntervalMs: int(1, DAY),
   probeTimeoutMs: int(1, DAY),
   indirectChecks: int(0, 64),

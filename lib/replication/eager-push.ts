@@ -7,6 +7,8 @@
  * batches of about `BATCH_TARGET_BYTES` (never one frame a receiver would
  * refuse: a turn of 20,000 writes is many batches, not one 20 MB frame).
  * Datagram-pushed deltas also feed the gossip queue (gossip-feed.ts).
+ * Past a fan-out, datagrams go to one relay per group instead of to every
+ * member (relay-push.ts); bursts and large deltas still stream to every one.
  *
  * Pacing: datagrams are also paced over time, by a token bucket of
  * {@link PUSH_DATAGRAMS_PER_SEC} per second (bursts up to
@@ -23,6 +25,7 @@ import { userOverhead } from '../wire/codec.js'
 import { encodeBatch, splitBatches } from './delta.js'
 import type { GossipFeed } from './gossip-feed.js'
 import type { PushChannels } from './push-channels.js'
+import { encodeRelayHeader, RELAY_HEADER_COST, type RelayPlan, type RelayPush } from './relay-push.js'
 import type { ReplicationCounters } from './replication-stats.js'
 
 /**
@@ -46,6 +49,8 @@ export interface EagerPushComponents {
   defer: (fn: () => void) => void
   /** Milliseconds (the node's clock), for pacing. */
   now: () => number
+  /** Relayed push past the fan-out (relay-push.ts); without it, every member is pushed to directly. */
+  relay?: RelayPush | undefined
 }
 
 export class EagerPush {
@@ -79,9 +84,12 @@ export class EagerPush {
     this.pending = []
     this.pendingKeys = []
     if (this.closed || pending.length === 0) return
-    const addrs = this.c.cluster.livePeers().map((p) => p.address)
-    if (addrs.length === 0) return
-    const { datagrams, large } = this.pack(pending)
+    const peers = this.c.cluster.livePeers()
+    if (peers.length === 0) return
+    const addrs = peers.map((p) => p.address)
+    const plan = this.c.relay?.plan(peers)
+    if (plan !== undefined) return this.flushRelayed(pending, keys, addrs, plan)
+    const { datagrams, large } = this.pack(pending, this.roomBytes)
     if (datagrams.length > MAX_PUSH_DATAGRAMS || !this.take(datagrams.length)) {
       this.c.stats.pushPaced += datagrams.length <= MAX_PUSH_DATAGRAMS ? 1 : 0
       return this.stream(pending, addrs)
@@ -89,6 +97,22 @@ export class EagerPush {
     for (const g of datagrams) {
       this.c.cluster.sendPayloads(addrs, g)
       this.c.stats.pushDatagrams += addrs.length
+    }
+    if (large.length > 0) this.stream(large, addrs)
+    this.c.gossip.enqueue(pending, keys)
+  }
+
+  /** Like {@link flush}, but each datagram goes to the plan's relays, with a relay header, and to its direct members. */
+  private flushRelayed(pending: Buffer[], keys: string[], addrs: readonly string[], plan: RelayPlan): void {
+    const { datagrams, large } = this.pack(pending, this.roomBytes - RELAY_HEADER_COST)
+    if (datagrams.length > MAX_PUSH_DATAGRAMS || !this.take(datagrams.length)) {
+      this.c.stats.pushPaced += datagrams.length <= MAX_PUSH_DATAGRAMS ? 1 : 0
+      return this.stream(pending, addrs)
+    }
+    for (const g of datagrams) {
+      if (plan.relays.length > 0) this.c.cluster.sendPayloads(plan.relays, [encodeRelayHeader(plan.k, g.length), ...g])
+      if (plan.direct.length > 0) this.c.cluster.sendPayloads(plan.direct, g)
+      this.c.stats.pushDatagrams += plan.relays.length + plan.direct.length
     }
     if (large.length > 0) this.stream(large, addrs)
     this.c.gossip.enqueue(pending, keys)
@@ -113,9 +137,8 @@ export class EagerPush {
     return true
   }
 
-  /** Groups deltas into datagrams of at most `roomBytes`; deltas that fit none are `large`. */
-  private pack(deltas: readonly Buffer[]): { datagrams: Buffer[][]; large: Buffer[] } {
-    const room = this.roomBytes
+  /** Groups deltas into datagrams of at most `room` bytes; deltas that fit none are `large`. */
+  private pack(deltas: readonly Buffer[], room: number): { datagrams: Buffer[][]; large: Buffer[] } {
     const datagrams: Buffer[][] = []
     const large: Buffer[] = []
     let group: Buffer[] = []

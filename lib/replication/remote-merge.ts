@@ -39,16 +39,17 @@ export class RemoteMerge {
     private readonly maxValueBytes: number | undefined
   ) {}
 
-  /** A delta piggybacked on, or pushed in, a datagram. */
-  acceptPayload(payload: Buffer): void {
+  /** A delta piggybacked on, or pushed in, a datagram; returns its key if it decoded (applied or not). */
+  acceptPayload(payload: Buffer): string | undefined {
     let d: Delta
     try {
       d = decodeDelta(payload)
     } catch (err) {
       this.c.drops.count(err instanceof DecodeError ? `delta-${err.reason}` : 'delta')
-      return
+      return undefined
     }
     this.accept(d)
+    return d.key
   }
 
   /** A batch of deltas (a push-stream frame, or an anti-entropy frame from `start`); returns how many it held. */

@@ -17,6 +17,8 @@ export interface ReplicationStats {
   pushBatches: number
   /** Turns small enough for datagrams sent over push streams instead, because the datagram pacing budget was spent (eager-push.ts). */
   pushPaced: number
+  /** Datagrams this node forwarded as a relay of another node's push (relay-push.ts; one per member). */
+  relayDatagrams: number
   /** Push streams opened. */
   pushStreams: number
   /** Bytes waiting in push channels toward peers now (bounded; see push-channels.ts). */
@@ -43,7 +45,7 @@ export type ReplicationCounters = Omit<ReplicationStats, 'dropped' | 'pushQueued
 
 export function newCounters(): ReplicationCounters {
   return {
-    deltasOut: 0, deltasIn: 0, applied: 0, stale: 0, duplicates: 0, pushDatagrams: 0, pushBatches: 0, pushPaced: 0, pushStreams: 0, digestBytes: 0,
+    deltasOut: 0, deltasIn: 0, applied: 0, stale: 0, duplicates: 0, pushDatagrams: 0, pushBatches: 0, pushPaced: 0, relayDatagrams: 0, pushStreams: 0, digestBytes: 0,
     acks: { requested: 0, resolved: 0, rejected: 0 },
     antiEntropy: { rounds: 0, failed: 0, bytesOut: 0, bytesIn: 0, entriesOut: 0, entriesIn: 0, applied: 0, inSync: 0, tooLargeForPeer: 0 },
     lagMs: new Histogram()

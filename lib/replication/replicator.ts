@@ -5,6 +5,7 @@
  *
  *   local-writes.ts        a `set`/`delete`: version, seq, encode once, apply
  *   eager-push.ts          the turn's writes to every live member
+ *   relay-push.ts          past a fan-out: through one relay per group
  *   push-channels.ts       bounded per-peer push streams (bursts, large values)
  *   gossip-feed.ts         pushed deltas piggybacked on membership packets
  *   remote-merge.ts        what peers send: validate, apply LWW, wake waiters
@@ -24,6 +25,7 @@ import type { Cluster } from '../membership/cluster.js'
 import type { MembershipDelegate } from '../membership/delegate.js'
 import type { ReplicationTuning } from '../options.js'
 import { HybridClock } from '../store/version.js'
+import type { Tags } from '../wire/tags.js'
 import { NOT_DECODED, type Version, type VersionedStore } from '../store/versioned-store.js'
 import { PACKET_HEADER_BYTES } from '../wire/codec.js'
 import { StreamTag } from '../wire/stream-tags.js'
@@ -34,6 +36,7 @@ import { EagerPush } from './eager-push.js'
 import { GossipFeed } from './gossip-feed.js'
 import { LocalWriter } from './local-writes.js'
 import { PushChannels } from './push-channels.js'
+import { isRelayHeader, RelayPush } from './relay-push.js'
 import { RemoteMerge } from './remote-merge.js'
 import { newCounters, type ReplicationCounters, type ReplicationStats } from './replication-stats.js'
 import { StoreUpkeep } from './upkeep.js'
@@ -56,6 +59,8 @@ export interface ReplicatorComponents {
   onRemoteApplied?: (key: string, tombstone: boolean) => void
   /** Every push channel drained after some was congested (push-channels.ts). */
   onDrain?: () => void
+  /** Every known member with its tags: the gate of relayed push (relay-push.ts); without it, pushes are always direct. */
+  memberTags?: () => Iterable<{ readonly nodeId: string; readonly tags: Tags }>
 }
 
 /** Settings of the replication layer, all resolved by the facade. */
@@ -87,6 +92,7 @@ export class Replicator implements MembershipDelegate {
   private readonly gossip: GossipFeed
   private readonly channels: PushChannels
   private readonly push: EagerPush
+  private readonly relay: RelayPush
   private readonly writer: LocalWriter
   private readonly merge: RemoteMerge
   private readonly ae: AntiEntropyScheduler
@@ -109,7 +115,8 @@ export class Replicator implements MembershipDelegate {
       onDrain: () => c.onDrain?.(),
       clock, logger: c.logger, drops: this.drops
     }, { maxQueuedBytes: config.maxStreamQueueBytes, stallMs: config.tcpTimeoutMs })
-    this.push = new EagerPush({ cluster, channels: this.channels, gossip: this.gossip, stats, defer: c.defer, now: () => clock.now() }, room)
+    this.relay = new RelayPush({ cluster, random: c.random, gossip: this.gossip, drops: this.drops, stats, now: () => clock.now(), defer: c.defer, memberTags: c.memberTags }, config.eagerFanout)
+    this.push = new EagerPush({ cluster, channels: this.channels, gossip: this.gossip, stats, defer: c.defer, now: () => clock.now(), relay: this.relay }, room)
     this.writer = new LocalWriter({ store, clock, hlc: this.hlc, push: this.push, waiters: this.waiters, stats, origin: c.origin, invalidate: config.invalidate === true })
     this.merge = new RemoteMerge({ store, clock, hlc: this.hlc, waiters: this.waiters, stats, drops: this.drops, onApplied: c.onRemoteApplied, invalidate: config.invalidate === true }, config.maxValueBytes)
     this.coverageCheck = new CoverageCheck({ cluster, clock, coverage: () => store.coverage(), stats: stats.antiEntropy, timeoutMs: config.tcpTimeoutMs })
@@ -156,6 +163,7 @@ export class Replicator implements MembershipDelegate {
     this.acked.close()
     this.push.flush()
     this.push.close()
+    this.relay.close()
     this.ae.close()
     this.upkeep.close()
     this.gossip.reset()
@@ -245,8 +253,11 @@ export class Replicator implements MembershipDelegate {
     return this.gossip.take(overheadBytes, limitBytes)
   }
 
-  notifyMsg(payload: Buffer): void {
-    if (!this.closed) this.merge.acceptPayload(payload)
+  notifyMsg(payload: Buffer, from = ''): void {
+    if (this.closed) return
+    if (isRelayHeader(payload)) return this.relay.onHeader(payload, from)
+    const key = this.merge.acceptPayload(payload)
+    this.relay.onDelta(payload, from, key)
   }
 
   localState(): Uint8Array {
