@@ -68,6 +68,7 @@ export const METRICS: readonly MetricDef[] = [
   c('replication.duplicates', 'Peer deltas already held.', (s) => s.replication.duplicates),
   c('replication.push_datagrams', 'Eager-push datagrams sent.', (s) => s.replication.pushDatagrams),
   c('replication.push_batches', 'Batches sent over push streams.', (s) => s.replication.pushBatches),
+  c('replication.relay_datagrams', 'Datagrams this node forwarded as an eager-push relay.', (s) => s.replication.relayDatagrams),
   c('replication.push_paced', 'Turns sent over push streams because the datagram pacing budget was spent.', (s) => s.replication.pushPaced),
   c('acks.requested', 'Acknowledged writes (setAcked) started.', (s) => s.replication.acks.requested),
   c('acks.resolved', 'Acknowledged writes that reached their target.', (s) => s.replication.acks.resolved),
