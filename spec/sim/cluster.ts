@@ -88,7 +88,8 @@ export class SimCluster {
       {
         listenAddr: undefined as unknown as string, peers, nodeId, statsInterval: 0,
         maxKeys: config.maxKeys, maxBytes: config.maxBytes, deletionDelay: config.deletionDelay,
-        profile: config.profile, maxValueBytes: config.maxValueBytes, maxFrameBytes: config.maxFrameBytes, mode: config.mode
+        profile: config.profile, maxValueBytes: config.maxValueBytes, maxFrameBytes: config.maxFrameBytes, mode: config.mode,
+        ...(config.eagerFanout === 32 ? {} : { tuning: { eagerFanout: config.eagerFanout } })
       },
       { transport, clock, random: seededRandom(seed), defer: (fn) => this.base.setTimeout(fn, 0) }
     )

@@ -12,7 +12,7 @@
 import fc from 'fast-check'
 import type { Fault, NodeConfig, Op, Scenario, ValueSpec } from './model.js'
 
-export const FAMILIES = ['baseline', 'configs', 'ttl', 'bursts', 'values', 'tombstones', 'stall', 'random', 'skew', 'fill', 'churn', 'acked', 'invalidate'] as const
+export const FAMILIES = ['baseline', 'configs', 'ttl', 'bursts', 'values', 'tombstones', 'stall', 'random', 'skew', 'fill', 'churn', 'acked', 'invalidate', 'relay'] as const
 export type Family = (typeof FAMILIES)[number] | 'mixed'
 
 /** Keys of ordinary writes: a small pool, so writes to one key collide. */
@@ -51,6 +51,8 @@ const SHAPES: Record<(typeof FAMILIES)[number], Shape> = {
   // acknowledged writes among crashes, closes and faults: a resolved one survives unless as many nodes went down
   acked: { w: { setAcked: 8, set: 2, del: 1, crash: 3, close: 1, restart: 1, fault: 2, heal: 2 }, nodes: [3, 5], ops: [10, 30], config: { maxKeys: fc.constant(100_000), maxBytes: fc.constant(0) } },
   // mode: 'invalidate': writes travel as invalidations; no node may read a value older than the newest write it heard of
+  // relayed eager push (k = max(eagerFanout, ceil(sqrt N)) = 2–3 here): writes through relays among faults and churn
+  relay: { w: { set: 10, del: 2, burst: 1, clear: 1, fault: 3, heal: 2, crash: 1, restart: 1 }, nodes: [4, 7], ops: [10, 40], config: { eagerFanout: fc.constant(1), maxKeys: fc.constant(100_000), maxBytes: fc.constant(0) } },
   invalidate: { w: { set: 10, del: 2, clear: 1, burst: 1, crash: 1, restart: 1, fault: 3, heal: 2 }, nodes: [3, 5], ops: [10, 30], config: { mode: fc.constant('invalidate'), maxKeys: fc.constant(100_000), maxBytes: fc.constant(0) }, burst: [[50, 300], [10, 200]] }
 }
 
@@ -69,7 +71,8 @@ function configArb(shape: Shape): fc.Arbitrary<NodeConfig> {
     drift: pick('drift', fc.constantFrom(1, 1, 1.0001, 0.9999, 1.001)),
     randomSeed: pick('randomSeed', fc.constant(0)),
     streamHighWaterBytes: pick('streamHighWaterBytes', fc.constantFrom(64 * 1024, 16 * 1024)),
-    mode: pick('mode', fc.constant('replicate' as const)) // last, and a constant: draws nothing, so other families' seeds are unchanged
+    mode: pick('mode', fc.constant('replicate' as const)), // last, and constants: draw nothing, so other families' seeds are unchanged
+    eagerFanout: pick('eagerFanout', fc.constant(32))
   })
 }
 

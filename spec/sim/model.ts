@@ -30,6 +30,8 @@ export interface NodeConfig {
   streamHighWaterBytes: number
   /** What writes carry to the other nodes (every node of a scenario has the same). */
   mode: 'replicate' | 'invalidate'
+  /** `tuning.eagerFanout`: below the default, writers push through relays already at a few nodes. */
+  eagerFanout: number
 }
 
 /** A value as generated: `wrap` puts it in `{ w: writeId, v }` so the write can be identified. */

@@ -37,6 +37,8 @@ export async function runScenario(scenario: Scenario): Promise<Oracle> {
   await sim.drive(3000)
   const waited = await untilConverged(sim, o)
   o.log(`quiescence after ${waited} ms`)
+  const relayed = sim.all.reduce((n, x) => n + x.cache.stats().replication.relayDatagrams, 0)
+  if (relayed > 0) o.log(`  ${relayed} datagrams forwarded by relays`)
   checkFinal(sim, o)
   await sim.closeAll()
   await sim.drive(5000, 50)
@@ -51,7 +53,7 @@ export async function runScenario(scenario: Scenario): Promise<Oracle> {
 }
 
 function describe(c: Scenario['nodes'][number]): string {
-  return `maxKeys=${c.maxKeys} maxBytes=${c.maxBytes} deletionDelay=${c.deletionDelay} ${c.profile} maxValueBytes=${c.maxValueBytes} maxFrameBytes=${c.maxFrameBytes} offset=${c.offsetMs}ms drift=${c.drift} seed=${c.randomSeed}${c.mode === 'invalidate' ? ' invalidate' : ''}`
+  return `maxKeys=${c.maxKeys} maxBytes=${c.maxBytes} deletionDelay=${c.deletionDelay} ${c.profile} maxValueBytes=${c.maxValueBytes} maxFrameBytes=${c.maxFrameBytes} offset=${c.offsetMs}ms drift=${c.drift} seed=${c.randomSeed}${c.mode === 'invalidate' ? ' invalidate' : ''}${c.eagerFanout === 32 ? '' : ` eagerFanout=${c.eagerFanout}`}`
 }
 
 /** Runs until the live nodes agree (checked every second), at most 60 s, and past the tombstone purge window. */

@@ -28,6 +28,7 @@ const GROUPS: Array<{ family: Family; seeds: number[]; catches: string }> = [
   { family: 'fill', seeds: SEEDS, catches: 'a filler\'s value or error reaches every caller promptly, once per cluster' },
   { family: 'churn', seeds: SEEDS, catches: 'close, crash, restart, late join; a duplicate node id is refused' },
   { family: 'acked', seeds: SEEDS, catches: 'a resolved setAcked survives its writer\'s crash unless as many nodes went down; none stays pending after close' },
+  { family: 'relay', seeds: SEEDS, catches: 'writes pushed through relays (two hops) still converge under loss, partitions and churn' },
   { family: 'invalidate', seeds: SEEDS, catches: 'mode invalidate: no node reads a value older than the newest write it heard of' }
 ]
 
