@@ -108,11 +108,16 @@ export class Oracle {
     this.trace.push(`  !! ${invariant}: ${detail}`)
   }
 
-  /** Marks the writes of `node` that a crash or close now may lose. */
-  markAtRisk(node: number): void {
+  /**
+   * Marks the writes of `node` that a crash or close now may lose: those of
+   * this turn, those made under faults, and, when its push streams still
+   * held bytes (`streamsSince`), every write made since that time.
+   */
+  markAtRisk(node: number, streamsSince?: number): void {
     for (const w of [...this.writes, ...this.clears]) {
       if (w.node !== node || w.atRisk) continue
-      if (!(w.turn === this.turn || this.faulty || w.epoch !== this.faultEpoch)) continue
+      const inFlight = streamsSince !== undefined && w.at >= streamsSince
+      if (!(w.turn === this.turn || this.faulty || w.epoch !== this.faultEpoch || inFlight)) continue
       const a = w.ack
       if (a?.outcome === 'resolved' && this.downs + 1 - a.downsAtAck! < a.needed) a.saved = true
       else w.atRisk = true

@@ -97,7 +97,15 @@ async function apply(sim: SimCluster, o: Oracle, op: Op, i: number): Promise<voi
     case 'close': {
       if (sim.live().length <= 2) return o.log(`${t} ${op.op} skipped (2 nodes left)`)
       const node = pick(sim, op.node)
-      o.markAtRisk(node.idx)
+      // What its push streams still hold (queued, or sent but unread) a crash loses: those writes
+      // are at risk too, whatever turn made them (README: the at-risk window).
+      const inFlight = node.cache.stats().replication.pushQueuedBytes + node.transport.bufferedBytes()
+      // Relayed pushes (relay family) are as safe as their relays: one that died undetected forwards
+      // nothing, and its group waits for the writer's gossip — which a crash also stops. With a handful
+      // of groups every live holder can be in such a group, so writes within a detection window are at risk.
+      const relayed = node.config.eagerFanout < 32
+      const since = op.op !== 'crash' ? undefined : relayed ? sim.base.now() - 30_000 : inFlight > 0 ? sim.base.now() - 5000 : undefined
+      o.markAtRisk(node.idx, since)
       o.log(`${t} ${op.op} #${node.idx} ${node.nodeId}`)
       return op.op === 'crash' ? sim.crash(node) : sim.close(node)
     }
