@@ -10,6 +10,7 @@
  * other than the documented one escaped, a decoded result is malformed, or
  * a mutated envelope was accepted (a forgery).
  */
+import { decodeRelayHeader, encodeRelayHeader } from '../../lib/replication/relay-push.js'
 import { Packr } from 'msgpackr'
 import { decodeBatch, decodeDelta, encodeBatch, encodeDelta, MAX_KEY_BYTES, type Delta } from '../../lib/replication/delta.js'
 import { serveLease, type LeaseOwner } from '../../lib/fill/lease-client.js'
@@ -119,6 +120,13 @@ export function fuzzTargets(): FuzzTarget[] {
     {
       name: 'seen-vector', corpus: [encodeSeen(seenMap), encodeSeen(new Map())], prefix: Buffer.from([0x92, 0x92]),
       run: (d) => decodeOutcome('seen-vector', d, () => { decodeSeen(d) })
+    },
+    {
+      name: 'relay-header', corpus: [encodeRelayHeader(32, 5), encodeRelayHeader(2, 1)], prefix: Buffer.from([0x93]),
+      run: (d) => decodeOutcome('relay-header', d, () => {
+        const h = decodeRelayHeader(d)
+        if (!(Number.isInteger(h.k) && h.k >= 1 && Number.isInteger(h.count) && h.count >= 1)) throw new Error(`relay header decoded malformed: ${JSON.stringify(h)}`)
+      })
     },
     {
       name: 'lease', prefix: Buffer.from([0x94, 0x00]),
