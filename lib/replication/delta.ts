@@ -90,8 +90,10 @@ function numberBytes(v: number): number {
 
 /** Encoded size of a delta, in bytes. */
 export function deltaSize(key: string, bytes: Uint8Array | undefined, version: Version, seq: number, expiresAt: number, kind?: number): number {
-  const keyLen = Buffer.byteLength(key)
-  const originLen = Buffer.byteLength(version.origin)
+  return sizeWith(Buffer.byteLength(key), Buffer.byteLength(version.origin), bytes, version, seq, expiresAt, kind)
+}
+
+function sizeWith(keyLen: number, originLen: number, bytes: Uint8Array | undefined, version: Version, seq: number, expiresAt: number, kind?: number): number {
   const valueLen = bytes === undefined ? 1 : binHeaderBytes(bytes.length) + bytes.length
   return 1 + strHeaderBytes(keyLen) + keyLen + valueLen + numberBytes(version.wall) + numberBytes(version.counter) +
     strHeaderBytes(originLen) + originLen + numberBytes(seq) + numberBytes(expiresAt) + (kind === undefined ? 0 : numberBytes(kind))
@@ -102,8 +104,12 @@ export function deltaSize(key: string, bytes: Uint8Array | undefined, version: V
  * {@link deltaSize}); returns the position after it.
  */
 export function writeDelta(buf: Buffer, pos: number, key: string, bytes: Uint8Array | undefined, version: Version, seq: number, expiresAt: number, kind?: number): number {
+  return writeWith(buf, pos, key, Buffer.byteLength(key), Buffer.byteLength(version.origin), bytes, version, seq, expiresAt, kind)
+}
+
+function writeWith(buf: Buffer, pos: number, key: string, keyLen: number, originLen: number, bytes: Uint8Array | undefined, version: Version, seq: number, expiresAt: number, kind?: number): number {
   buf[pos++] = kind === undefined ? 0x97 : 0x98
-  pos = writeStr(buf, pos, key, Buffer.byteLength(key))
+  pos = writeStr(buf, pos, key, keyLen)
   if (bytes === undefined) {
     buf[pos++] = 0xc0
   } else {
@@ -116,7 +122,7 @@ export function writeDelta(buf: Buffer, pos: number, key: string, bytes: Uint8Ar
   }
   pos = writeNumber(buf, pos, version.wall)
   pos = writeNumber(buf, pos, version.counter)
-  pos = writeStr(buf, pos, version.origin, Buffer.byteLength(version.origin))
+  pos = writeStr(buf, pos, version.origin, originLen)
   pos = writeNumber(buf, pos, seq)
   pos = writeNumber(buf, pos, expiresAt)
   return kind === undefined ? pos : writeNumber(buf, pos, kind)
@@ -124,8 +130,9 @@ export function writeDelta(buf: Buffer, pos: number, key: string, bytes: Uint8Ar
 
 /** Encodes one delta for `key` (value `bytes`, or a tombstone when undefined; a clear of prefix `key` with `kind` {@link KIND_CLEAR}). */
 export function encodeDelta(key: string, bytes: Uint8Array | undefined, version: Version, seq: number, expiresAt: number, kind?: number): Buffer {
-  const buf = Buffer.allocUnsafe(deltaSize(key, bytes, version, seq, expiresAt, kind))
-  writeDelta(buf, 0, key, bytes, version, seq, expiresAt, kind)
+  const keyLen = Buffer.byteLength(key), originLen = Buffer.byteLength(version.origin) // once, not once per pass
+  const buf = Buffer.allocUnsafe(sizeWith(keyLen, originLen, bytes, version, seq, expiresAt, kind))
+  writeWith(buf, 0, key, keyLen, originLen, bytes, version, seq, expiresAt, kind)
   return buf
 }
 

@@ -111,6 +111,7 @@ export function encodeValue(v: unknown): Buffer {
  *   hole in a sparse array, a string with a lone surrogate, …).
  */
 export function packValue(v: unknown): Buffer {
+  if (typeof v === 'string') return packString(v)
   if (v === undefined) throw new TypeError('cache value must not be undefined (use delete to remove a key)')
   const walk: Walk = { path: [], ancestors: [], negZeros: 0 }
   if (typeof v === 'object' && v !== null) checkObject(v, walk)
@@ -299,12 +300,45 @@ export function isScalarBytes(b: Uint8Array): boolean {
 export function encodeHeldScalar(v: unknown): Buffer {
   if (typeof v !== 'string') return encodeValue(v)
   const n = Buffer.byteLength(v)
-  const h = n < 32 ? 1 : n < 0x100 ? 2 : n < 0x10000 ? 3 : 5
-  const b = Buffer.allocUnsafe(h + n)
+  const b = Buffer.allocUnsafe(strHeaderBytes(n) + n)
+  writeMsgpackStr(b, v, n)
+  return b
+}
+
+/** Bytes of the msgpack str header for an `n`-byte UTF-8 string. */
+function strHeaderBytes(n: number): number {
+  return n < 32 ? 1 : n < 0x100 ? 2 : n < 0x10000 ? 3 : 5
+}
+
+/** Writes `s` (`n` UTF-8 bytes) as msgpack str at the start of `b`; returns the length written. */
+function writeMsgpackStr(b: Buffer, s: string, n: number): number {
+  const h = strHeaderBytes(n)
   if (h === 1) b[0] = 0xa0 | n
   else if (h === 2) { b[0] = 0xd9; b[1] = n }
   else if (h === 3) { b[0] = 0xda; b.writeUInt16BE(n, 1) }
   else { b[0] = 0xdb; b.writeUInt32BE(n, 1) }
-  b.write(v, h, 'utf8')
-  return b
+  b.write(s, h, 'utf8')
+  return h + n
+}
+
+/** Scratch space of {@link packString}; grown on demand up to {@link MAX_STRING_SCRATCH}. */
+let stringScratch = Buffer.allocUnsafe(4096)
+const MAX_STRING_SCRATCH = 1 << 20
+
+/**
+ * {@link packValue} of a string: the lone-surrogate check, then msgpack str
+ * written straight into a scratch buffer (valid until the next
+ * `packValue`, as msgpackr's scratch is). Why not msgpackr: `set` of a string
+ * is the common case, and the check walk's state, the encoder call and its
+ * own scratch cost about as much as the rest of the write path's encoding.
+ */
+function packString(s: string): Buffer {
+  if (!isWellFormed(s)) fail([], LONE_SURROGATE)
+  const n = Buffer.byteLength(s)
+  const total = strHeaderBytes(n) + n
+  if (total > stringScratch.length) {
+    if (total > MAX_STRING_SCRATCH) return encodeHeldScalar(s)
+    stringScratch = Buffer.allocUnsafe(Math.min(MAX_STRING_SCRATCH, 2 ** Math.ceil(Math.log2(total))))
+  }
+  return stringScratch.subarray(0, writeMsgpackStr(stringScratch, s, n))
 }
