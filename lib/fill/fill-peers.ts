@@ -72,7 +72,7 @@ export interface FillPeers {
    * refused. Best effort, one way: a lost release only delays other nodes
    * until the lease expires. Must not throw (a throw is caught and ignored).
    */
-  releaseLease(ownerId: string, key: string, error?: string): void
+  releaseLease(ownerId: string, key: string, error?: string, leaseId?: number): void
   /**
    * Owner side: tells `requesterId`, refused while `holderId` held the lease
    * on `key`, that the holder's fill failed with `message`. Best effort, one

@@ -216,8 +216,8 @@ export class Filler<V> {
    * With `error` (the fill failed), every node refused while it held the
    * lease is told (see `owner-leases.ts`). Never throws.
    */
-  handleLeaseRelease(fromId: string, key: string, error?: string): void {
-    this.leases.release(fromId, key, typeof error === 'string' ? error : undefined)
+  handleLeaseRelease(fromId: string, key: string, error?: string, leaseId?: number): void {
+    this.leases.release(fromId, key, typeof error === 'string' ? error : undefined, leaseId)
   }
 
   /**
@@ -280,6 +280,6 @@ export class Filler<V> {
     if (flight.leaseOwner === undefined) return
     // a timeout is the shared fill's outcome, like an error: the nodes it kept waiting hear of it now
     const failed = how === 'error' || how === 'timeout'
-    this.requester.release(flight.leaseOwner, flight.key, failed ? failureMessage(outcome) : undefined)
+    this.requester.release(flight.leaseOwner, flight.key, failed ? failureMessage(outcome) : undefined, flight.leaseId)
   }
 }

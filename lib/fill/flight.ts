@@ -64,6 +64,8 @@ export function describeKey(key: string): string {
 export class Flight<V> {
   /** The owner that granted this flight the lease; released when it ends. */
   leaseOwner: string | undefined
+  /** The granted lease's id (its `expiresAt` in the owner's clock), sent back with the release. */
+  leaseId: number | undefined
   /** The owner this flight last asked for the lease (itself included). */
   askedOwner: string | undefined
   /** Set once this node runs (or queues) the filler itself: no failure elsewhere applies then. */

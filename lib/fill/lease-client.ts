@@ -8,6 +8,11 @@
  *            `error` (a string) when the fill failed
  *   failed   first frame UserStream{tag: Lease, payload: [2, key, ownerId, holderId, message]},
  *            no reply: owner to a requester it refused, the holder's fill failed
+ *   release of one lease
+ *            first frame UserStream{tag: Lease, payload: [3, key, requesterId, leaseId, error?]},
+ *            no reply: as release, for the lease whose grant said `expiresAt = leaseId`; a
+ *            late release of the same holder's earlier lease then changes nothing (an older
+ *            owner refuses the op and the lease runs out on its own)
  *
  * The receiving side decodes with the wire layer's safe unpacker, validates
  * every field (bad input closes the stream, never throws), cuts messages to
@@ -31,11 +36,12 @@ const packr = new Packr({ useRecords: false, moreTypes: false })
 const OP_REQUEST = 0
 const OP_RELEASE = 1
 const OP_FAILED = 2
+const OP_RELEASE_LEASE = 3
 
 /** What the receiving side answers with: the local filler. */
 export interface LeaseOwner {
   handleLeaseRequest(fromId: string, key: string, leaseMs: number): LeaseReply
-  handleLeaseRelease(fromId: string, key: string, error?: string): void
+  handleLeaseRelease(fromId: string, key: string, error?: string, leaseId?: number): void
   /** Without it, failure notices are dropped (the stream is closed normally). */
   handleLeaseFailure?(ownerId: string, key: string, holderId: string, message: string): unknown
 }
@@ -79,8 +85,10 @@ export class LeaseClient implements FillPeers {
     }
   }
 
-  releaseLease(ownerId: string, key: string, error?: string): void {
-    const msg = error === undefined ? [OP_RELEASE, key, this.selfId] : [OP_RELEASE, key, this.selfId, cut(error)]
+  releaseLease(ownerId: string, key: string, error?: string, leaseId?: number): void {
+    const msg = leaseId !== undefined
+      ? (error === undefined ? [OP_RELEASE_LEASE, key, this.selfId, leaseId] : [OP_RELEASE_LEASE, key, this.selfId, leaseId, cut(error)])
+      : error === undefined ? [OP_RELEASE, key, this.selfId] : [OP_RELEASE, key, this.selfId, cut(error)]
     this.sendOneWay(ownerId, msg, `releasing lease of ${key}`)
   }
 
@@ -121,6 +129,8 @@ export function serveLease(conn: StreamConn, payload: Buffer, owner: LeaseOwner)
     } else if (op === OP_RELEASE && isId(a) && (b === undefined || typeof b === 'string')) {
       if (b === undefined) owner.handleLeaseRelease(a, key)
       else owner.handleLeaseRelease(a, key, cut(b))
+    } else if (op === OP_RELEASE_LEASE && isId(a) && typeof b === 'number' && Number.isFinite(b) && (c === undefined || typeof c === 'string')) {
+      owner.handleLeaseRelease(a, key, c === undefined ? undefined : cut(c), b)
     } else if (op === OP_FAILED && isId(a) && isId(b) && typeof c === 'string') {
       owner.handleLeaseFailure?.(a, key, b, cut(c))
     } else {

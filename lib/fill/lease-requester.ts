@@ -97,7 +97,8 @@ export class LeaseRequester<V> {
       }
       if (reply.granted) {
         flight.leaseOwner = owner
-        if (flight.done) this.release(owner, key) // ended while we asked
+        flight.leaseId = reply.expiresAt
+        if (flight.done) this.release(owner, key, undefined, reply.expiresAt) // ended while we asked
         return RUN
       }
       const waitedMs = clock.now() - startedAt
@@ -111,13 +112,13 @@ export class LeaseRequester<V> {
   }
 
   /** Releases the lease on `key` at `owner` (this node's table when it is the owner); best effort, never throws. */
-  release(owner: string, key: string, error?: string): void {
+  release(owner: string, key: string, error?: string, leaseId?: number): void {
     if (owner === this.c.peers.selfId) {
-      this.c.leases.release(owner, key, error)
+      this.c.leases.release(owner, key, error, leaseId)
       return
     }
     try {
-      this.c.peers.releaseLease(owner, key, error)
+      this.c.peers.releaseLease(owner, key, error, leaseId)
     } catch {
       // best effort: the lease expires on its own
     }

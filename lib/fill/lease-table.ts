@@ -96,7 +96,8 @@ export class LeaseTable {
     } else if (this.leases.size >= this.maxEntries) {
       this.makeRoom(nowMs)
     }
-    const expiresAt = nowMs + leaseMs
+    // The expiry is also the lease's id (a release names it): a new lease of a key never reuses the last one's.
+    const expiresAt = cur !== undefined && nowMs + leaseMs <= cur.expiresAt ? cur.expiresAt + 1 : nowMs + leaseMs
     this.leases.set(key, { holder: requesterId, expiresAt, refused })
     return { granted: true, expiresAt }
   }
@@ -113,11 +114,14 @@ export class LeaseTable {
   /**
    * Like {@link LeaseTable.release}, but returns the requesters refused
    * while the lease was held (possibly none), or `undefined` when
-   * `requesterId` held no lease on `key` (nothing changes then).
+   * `requesterId` held no lease on `key`, or (with `leaseId`) not that
+   * lease (nothing changes then).
    */
-  end(key: string, requesterId: string): string[] | undefined {
+  end(key: string, requesterId: string, leaseId?: number): string[] | undefined {
     const cur = this.leases.get(key)
     if (cur === undefined || cur.holder !== requesterId) return undefined
+    // a late release of an earlier lease of the same holder (its id is that lease's expiry) changes nothing
+    if (leaseId !== undefined && cur.expiresAt !== leaseId) return undefined
     this.leases.delete(key)
     return cur.refused === undefined ? [] : [...cur.refused]
   }

@@ -73,8 +73,8 @@ export class OwnerLeases {
    * `holderId` holds the lease. On a failure, every requester refused while
    * it was held is told, once. Never throws.
    */
-  release(holderId: string, key: string, error?: string): void {
-    const refused = this.table.end(key, holderId)
+  release(holderId: string, key: string, error?: string, leaseId?: number): void {
+    const refused = this.table.end(key, holderId, leaseId)
     if (refused === undefined || error === undefined) return
     const message = cutFailureMessage(error)
     const self = this.c.peers.selfId

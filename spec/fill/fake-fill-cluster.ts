@@ -135,7 +135,7 @@ export class FakeFillNode {
       selfId: id,
       aliveMembers: () => cluster.aliveMembers(),
       requestLease: (ownerId, key, leaseMs, signal) => cluster.requestLease(this.id, ownerId, key, leaseMs, signal),
-      releaseLease: (ownerId, key, error) => cluster.releaseLease(this.id, ownerId, key, error),
+      releaseLease: (ownerId, key, error, leaseId) => cluster.releaseLease(this.id, ownerId, key, error, leaseId),
       notifyFailure: (requesterId, key, holderId, message) => cluster.notifyFailure(this.id, requesterId, key, holderId, message)
     }
     this.filler = new Filler<string>({ clock: cluster.clock, peers, local }, init)
@@ -164,6 +164,8 @@ export class FakeFillCluster {
   readonly nodes = new Map<string, FakeFillNode>()
   /** One-way network delay of lease messages. */
   netDelayMs = 1
+  /** Delay of releases only (default: `netDelayMs`): a release overtaken by a later request. */
+  releaseDelayMs: number | undefined = undefined
   /** Delay before a write reaches the other nodes (0: synchronous). */
   replicationDelayMs = 2
   /** A request to a down node: `refuse` rejects after `netDelayMs`, `hang` never answers. */
@@ -229,12 +231,12 @@ export class FakeFillCluster {
     })
   }
 
-  releaseLease(fromId: string, ownerId: string, key: string, error?: string): void {
+  releaseLease(fromId: string, ownerId: string, key: string, error?: string, leaseId?: number): void {
     this.releases++
     this.clock.setTimeout(() => {
       const owner = this.nodes.get(ownerId)
-      if (owner !== undefined && !owner.down) owner.filler.handleLeaseRelease(fromId, key, error)
-    }, this.netDelayMs)
+      if (owner !== undefined && !owner.down) owner.filler.handleLeaseRelease(fromId, key, error, leaseId)
+    }, this.releaseDelayMs ?? this.netDelayMs)
   }
 
   notifyFailure(ownerId: string, toId: string, key: string, holderId: string, message: string): void {

@@ -47,4 +47,29 @@ describe('Filler (races)', () => {
     expect(c.node('b').pendingWaits()).to.equal(0)
     c.close()
   })
+
+  // Found by the simulator (seed 4115): a holder whose fill failed starts a
+  // new fill of the key before its failed release reached the owner; the
+  // owner renewed its lease, refused another node meanwhile, and then took
+  // the late release for the new lease: that node's callers got the old
+  // error although the new fill succeeded. Releases now name their lease.
+  it("a late release of the holder's earlier failed lease fails nobody refused during its next lease", async () => {
+    const c = new FakeFillCluster(AB)
+    c.netDelayMs = 5
+    c.releaseDelayMs = 40 // the first release is overtaken by the next request
+    const key = keyOwnedBy('b', AB)
+    const first = track(c.node('a').filler.fill(key, () => { throw new Error('boom') }, { timeoutMs: 1000 }))
+    await drive(c.clock, 12)
+    expect(first.status).to.equal('rejected')
+    c.releaseDelayMs = undefined
+    const ok = new TestFiller(c.clock, 30)
+    const second = track(c.node('a').filler.fill(key, ok.fn, { timeoutMs: 2000 }))
+    await drive(c.clock, 12) // a holds the renewed lease and fills
+    const atB = track(c.node('b').filler.fill(key, ok.fn, { timeoutMs: 2000 })) // refused: a holds it
+    await drive(c.clock, 200)
+    expect(second).to.include({ status: 'fulfilled', value: `value:${key}` })
+    expect(atB, 'b waited for a\'s value, not the old failure').to.include({ status: 'fulfilled', value: `value:${key}` })
+    expect(ok.calls).to.equal(1)
+    c.close()
+  })
 })

@@ -124,3 +124,18 @@ describe('LeaseTable', () => {
     })
   }
 })
+
+describe('LeaseTable lease ids', () => {
+  it('a renewed lease never reuses the last expiry (its id), and a release naming an earlier lease changes nothing', () => {
+    const t = new LeaseTable()
+    const first = t.grant('k', 'a', 0, 100)
+    const second = t.grant('k', 'a', 0, 100) // renewed in the same ms
+    expect(first).to.deep.equal({ granted: true, expiresAt: 100 })
+    expect(second).to.deep.equal({ granted: true, expiresAt: 101 })
+    expect(t.grant('k', 'b', 10, 100).granted).to.equal(false)
+    expect(t.end('k', 'a', 100), 'the first lease is over already').to.equal(undefined)
+    expect(t.holder('k', 50)?.holder).to.equal('a')
+    expect(t.end('k', 'a', 101)).to.deep.equal(['b'])
+    expect(t.holder('k', 50)).to.equal(undefined)
+  })
+})

@@ -100,6 +100,8 @@ export function checkFills(o: Oracle): void {
       if (late > PROMPT_MS) o.violate('fill-prompt', `${name}: the caller on #${c.node} got its ${c.outcome} ${Math.round(late)} ms after the filler ended (${c.detail})`)
       // settled before this op's value existed, while another fill of the key ran: that fill's outcome
       if (late < 0 && overlapsOtherFill(o, f, c)) continue
+      // an earlier fill's failure still on its way to the owner when this caller asked: it joined that fill (README)
+      if (c.outcome !== 'value' && failedJustBefore(o, f, c)) continue
       if (f.kind === 'ok' && c.outcome !== 'value') o.violate('fill-value', `${name}: the caller on #${c.node} got an error although the filler succeeded: ${c.detail}`)
     }
   }
@@ -131,6 +133,15 @@ function checkOnce(o: Oracle, f: FillRec, name: string): void {
 function joinedOther(o: Oracle, f: FillRec, c: FillCall): boolean {
   return o.fills.some((g) => g !== f && g.key === f.key &&
     g.calls.some((d) => d.node === c.node && d.startedAt <= c.startedAt && (d.settledAt ?? Infinity) > c.startedAt))
+}
+
+/** Longest a holder's failure can take to reach the key's owner (a release stream's dial and frame). */
+const FAILURE_TRANSIT_MS = 50
+
+/** Whether another fill of the key failed less than one failure transit before `c` asked. */
+function failedJustBefore(o: Oracle, f: FillRec, c: FillCall): boolean {
+  return o.fills.some((g) => g !== f && g.key === f.key && g.kind !== 'ok' &&
+    g.runs.some((r) => r.endedAt !== undefined && r.endedAt <= c.startedAt && c.startedAt - r.endedAt < FAILURE_TRANSIT_MS))
 }
 
 /** Whether a caller of another fill of the same key was pending while `c` was. */
