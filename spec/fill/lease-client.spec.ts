@@ -49,6 +49,14 @@ describe('serveLease (lease stream, receiving side)', () => {
     expect(o.calls).to.deep.equal([['failed', 'owner-1', 'k', 'holder-2', 'db down']])
   })
 
+  it('passes a release naming its lease (op 3) to handleLeaseRelease with the lease id', () => {
+    const o = owner()
+    expect(serve([3, 'k', 'holder-1', 1_700_000_010_184], o).outcome).to.equal('closed')
+    expect(serve([3, 'k', 'holder-1', 1_700_000_010_185, 'boom'], o).outcome).to.equal('closed')
+    expect(o.calls).to.deep.equal([['release', 'holder-1', 'k', undefined, 1_700_000_010_184], ['release', 'holder-1', 'k', 'boom', 1_700_000_010_185]])
+    expect(serve([3, 'k', 'holder-1', 'not a number'], o).outcome).to.equal('destroyed')
+  })
+
   it('cuts long messages to MAX_FAILURE_MESSAGE_CHARS', () => {
     const o = owner()
     const long = 'x'.repeat(MAX_FAILURE_MESSAGE_CHARS + 500)
