@@ -7,16 +7,13 @@
  * with the known name it resembles; options that contradict each other
  * (a value limit no frame can carry) are refused too.
  */
-import { DEFAULT_MAX_FRAME_BYTES } from './transport/framing.js'
 import { silentLogger, type Logger } from './logger.js'
-import { bool, describeValue, finiteIn, intIn, knownKeys, nonNegativeInt, object, oneOf, optionMessage, positiveInt, underPath, withMethods } from './option-checks.js'
+import { FRAME_MARGIN_BYTES, checkValueFitsFrame, resolveLimits } from './limit-options.js'
+import { bool, describeValue, finiteIn, knownKeys, nonNegativeInt, object, oneOf, optionMessage, positiveInt, underPath, withMethods } from './option-checks.js'
 import { checkNodeId, resolveTuning, type ProfileName, type Tuning } from './options.js'
 import { parseAddress } from './transport/transport.js'
 import { resolveFillerInit, type FillerConfig, type FillerInit } from './fill/filler-options.js'
-import { DEFAULT_MAX_MEMBERS } from './membership/member-table.js'
-import { MAX_EXPIRES_AT, MAX_KEY_BYTES } from './replication/delta.js'
-import { DEFAULT_MAX_QUEUED_BYTES } from './transport/frame-queue.js'
-import { MAX_SERVED_ROUNDS } from './replication/anti-entropy-scheduler.js'
+import { MAX_EXPIRES_AT } from './replication/delta.js'
 import { Keyring } from './transport/keyring.js'
 import { checkLabel } from './transport/secure-transport.js'
 import type { PeersOption } from './membership/peer-source.js'
@@ -215,14 +212,6 @@ export interface ResolvedOptions {
   maxStreamQueueBytes: number
 }
 
-/**
- * Room kept in every stream frame besides one value, in bytes: the frame,
- * batch and delta headers, the key (at most {@link MAX_KEY_BYTES}), the
- * version and origin, and the security envelope and label, with a wide
- * margin. The rule checked at `create`:
- * `maxValueBytes <= maxFrameBytes - FRAME_MARGIN_BYTES`.
- */
-export const FRAME_MARGIN_BYTES = 64 * 1024
 
 /**
  * Largest default `ttl` (about 142,000 years): `now + ttl` must stay within
@@ -230,8 +219,6 @@ export const FRAME_MARGIN_BYTES = 64 * 1024
  */
 const MAX_TTL_MS = Math.floor(MAX_EXPIRES_AT / 2)
 
-/** Largest frame a 4-byte length header can announce (see transport/framing.ts). */
-const MAX_FRAME_HEADER_BYTES = 0xffff_ffff
 
 /** Every option name `create` accepts; anything else is refused (a typo must not silently do nothing). */
 const optionNames: Readonly<Record<keyof BcacheOptions, true>> = {
@@ -305,21 +292,4 @@ function resolveSecurity(opts: BcacheOptions): Pick<ResolvedOptions, 'keyring' |
   }
 }
 
-function resolveLimits(opts: BcacheOptions): Pick<ResolvedOptions, 'maxKeyBytes' | 'maxFrameBytes' | 'maxMembers' | 'maxSyncs' | 'maxStreamQueueBytes'> {
-  return {
-    maxKeyBytes: intIn('maxKeyBytes', opts.maxKeyBytes ?? MAX_KEY_BYTES, 1, MAX_KEY_BYTES),
-    maxFrameBytes: intIn('maxFrameBytes', opts.maxFrameBytes ?? DEFAULT_MAX_FRAME_BYTES, FRAME_MARGIN_BYTES + 1, MAX_FRAME_HEADER_BYTES),
-    maxMembers: intIn('maxMembers', opts.maxMembers ?? DEFAULT_MAX_MEMBERS, 2, Number.MAX_SAFE_INTEGER),
-    maxSyncs: positiveInt('maxSyncs', opts.maxSyncs ?? MAX_SERVED_ROUNDS),
-    maxStreamQueueBytes: intIn('maxStreamQueueBytes', opts.maxStreamQueueBytes ?? DEFAULT_MAX_QUEUED_BYTES, 1024, Number.MAX_SAFE_INTEGER)
-  }
-}
-
-/** Refuses a value limit that a stream frame could not carry (it would stop every state transfer). */
-function checkValueFitsFrame(maxValueBytes: number, maxFrameBytes: number): void {
-  const most = maxFrameBytes - FRAME_MARGIN_BYTES
-  if (maxValueBytes > most) {
-    throw new RangeError(optionMessage('maxValueBytes',
-      `(${maxValueBytes}) must be at most maxFrameBytes (${maxFrameBytes}) minus ${FRAME_MARGIN_BYTES} bytes of frame overhead, i.e. ${most}; raise maxFrameBytes or lower maxValueBytes`))
-  }
-}
+export { FRAME_MARGIN_BYTES } from './limit-options.js'
