@@ -23,6 +23,7 @@
  */
 import { DecodeError } from '../wire/decode-error.js'
 import { safeUnpack } from '../wire/safe-unpack.js'
+import { strHeaderBytes, writeStr } from '../wire/msgpack-str.js'
 import { utf8Within } from '../wire/utf8.js'
 import type { Entry } from '../store/versioned-store.js'
 import type { Version } from '../store/version.js'
@@ -58,19 +59,6 @@ export const MAX_EXPIRES_AT = Number.MAX_SAFE_INTEGER
  * frame.
  */
 export const BATCH_TARGET_BYTES = 60 * 1024
-
-function strHeaderBytes(n: number): number {
-  return n < 32 ? 1 : n < 0x100 ? 2 : n < 0x10000 ? 3 : 5
-}
-
-function writeStr(buf: Buffer, pos: number, s: string, n: number): number {
-  if (n < 32) buf[pos++] = 0xa0 | n
-  else if (n < 0x100) { buf[pos++] = 0xd9; buf[pos++] = n }
-  else if (n < 0x10000) { buf[pos++] = 0xda; buf.writeUInt16BE(n, pos); pos += 2 }
-  else { buf[pos++] = 0xdb; buf.writeUInt32BE(n, pos); pos += 4 }
-  buf.write(s, pos, n, 'utf8')
-  return pos + n
-}
 
 function binHeaderBytes(n: number): number {
   return n < 0x100 ? 2 : n < 0x10000 ? 3 : 5

@@ -88,34 +88,27 @@ export class EagerPush {
     if (peers.length === 0) return
     const addrs = peers.map((p) => p.address)
     const plan = this.c.relay?.plan(peers)
-    if (plan !== undefined) return this.flushRelayed(pending, keys, addrs, plan)
-    const { datagrams, large } = this.pack(pending, this.roomBytes)
+    const { datagrams, large } = this.pack(pending, plan === undefined ? this.roomBytes : this.roomBytes - RELAY_HEADER_COST)
     if (datagrams.length > MAX_PUSH_DATAGRAMS || !this.take(datagrams.length)) {
       this.c.stats.pushPaced += datagrams.length <= MAX_PUSH_DATAGRAMS ? 1 : 0
       return this.stream(pending, addrs)
     }
-    for (const g of datagrams) {
-      this.c.cluster.sendPayloads(addrs, g)
-      this.c.stats.pushDatagrams += addrs.length
-    }
+    for (const g of datagrams) this.send(g, addrs, plan)
     if (large.length > 0) this.stream(large, addrs)
     this.c.gossip.enqueue(pending, keys)
   }
 
-  /** Like {@link flush}, but each datagram goes to the plan's relays, with a relay header, and to its direct members. */
-  private flushRelayed(pending: Buffer[], keys: string[], addrs: readonly string[], plan: RelayPlan): void {
-    const { datagrams, large } = this.pack(pending, this.roomBytes - RELAY_HEADER_COST)
-    if (datagrams.length > MAX_PUSH_DATAGRAMS || !this.take(datagrams.length)) {
-      this.c.stats.pushPaced += datagrams.length <= MAX_PUSH_DATAGRAMS ? 1 : 0
-      return this.stream(pending, addrs)
+  /** One datagram to every member (`addrs`), or, past the fan-out, to the plan's relays (with a relay header) and direct members. */
+  private send(g: readonly Buffer[], addrs: readonly string[], plan: RelayPlan | undefined): void {
+    const { cluster, stats } = this.c
+    if (plan === undefined) {
+      cluster.sendPayloads(addrs, g)
+      stats.pushDatagrams += addrs.length
+      return
     }
-    for (const g of datagrams) {
-      if (plan.relays.length > 0) this.c.cluster.sendPayloads(plan.relays, [encodeRelayHeader(plan.k, g.length), ...g])
-      if (plan.direct.length > 0) this.c.cluster.sendPayloads(plan.direct, g)
-      this.c.stats.pushDatagrams += plan.relays.length + plan.direct.length
-    }
-    if (large.length > 0) this.stream(large, addrs)
-    this.c.gossip.enqueue(pending, keys)
+    if (plan.relays.length > 0) cluster.sendPayloads(plan.relays, [encodeRelayHeader(plan.k, g.length), ...g])
+    if (plan.direct.length > 0) cluster.sendPayloads(plan.direct, g)
+    stats.pushDatagrams += plan.relays.length + plan.direct.length
   }
 
   /** Drops what is pending; later writes are not pushed. */

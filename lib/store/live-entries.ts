@@ -33,7 +33,7 @@ import { Slots } from './slots.js'
 import type { EvictReason, StoreStats } from './store-stats.js'
 import { decodeValue } from './value-codec.js'
 import { NOT_YET, entryAt, storeValue, versionAt } from './slot-entries.js'
-import type { Version } from './version.js'
+import { compareParts, type Version } from './version.js'
 
 export interface LiveEntriesHooks {
   origins: OriginIndex
@@ -126,11 +126,7 @@ export class LiveEntries {
     const slot = this.slotOf(key)
     if (slot === undefined) return true
     const s = this.s
-    const wall = s.wall[slot]!
-    if (v.wall !== wall) return v.wall > wall
-    const counter = s.counter[slot]!
-    if (v.counter !== counter) return v.counter > counter
-    return v.origin > this.h.origins.byNumber(s.origin[slot]!).origin
+    return compareParts(v.wall, v.counter, v.origin, s.wall[slot]!, s.counter[slot]!, this.h.origins.byNumber(s.origin[slot]!).origin) > 0
   }
 
   /** When `key`'s live entry expires: 0 for never, `undefined` when there is none. */

@@ -49,6 +49,7 @@
  */
 import { Packr, Unpackr } from 'msgpackr'
 import { scanMsgpack, type ScanRules } from '../wire/msgpack-scan.js'
+import { strHeaderBytes, writeStr } from '../wire/msgpack-str.js'
 import { isWellFormed } from '../wire/utf8.js'
 
 /** Deepest nesting of arrays and objects a value may have. */
@@ -301,24 +302,8 @@ export function encodeHeldScalar(v: unknown): Buffer {
   if (typeof v !== 'string') return encodeValue(v)
   const n = Buffer.byteLength(v)
   const b = Buffer.allocUnsafe(strHeaderBytes(n) + n)
-  writeMsgpackStr(b, v, n)
+  writeStr(b, 0, v, n)
   return b
-}
-
-/** Bytes of the msgpack str header for an `n`-byte UTF-8 string. */
-function strHeaderBytes(n: number): number {
-  return n < 32 ? 1 : n < 0x100 ? 2 : n < 0x10000 ? 3 : 5
-}
-
-/** Writes `s` (`n` UTF-8 bytes) as msgpack str at the start of `b`; returns the length written. */
-function writeMsgpackStr(b: Buffer, s: string, n: number): number {
-  const h = strHeaderBytes(n)
-  if (h === 1) b[0] = 0xa0 | n
-  else if (h === 2) { b[0] = 0xd9; b[1] = n }
-  else if (h === 3) { b[0] = 0xda; b.writeUInt16BE(n, 1) }
-  else { b[0] = 0xdb; b.writeUInt32BE(n, 1) }
-  b.write(s, h, 'utf8')
-  return h + n
 }
 
 /** Scratch space of {@link packString}; grown on demand up to {@link MAX_STRING_SCRATCH}. */
@@ -340,5 +325,5 @@ function packString(s: string): Buffer {
     if (total > MAX_STRING_SCRATCH) return encodeHeldScalar(s)
     stringScratch = Buffer.allocUnsafe(Math.min(MAX_STRING_SCRATCH, 2 ** Math.ceil(Math.log2(total))))
   }
-  return stringScratch.subarray(0, writeMsgpackStr(stringScratch, s, n))
+  return stringScratch.subarray(0, writeStr(stringScratch, 0, s, n))
 }

@@ -51,10 +51,15 @@ export interface Version {
  * Last writer wins means the greater version wins.
  */
 export function compareVersions(a: Version, b: Version): number {
-  if (a.wall !== b.wall) return a.wall < b.wall ? -1 : 1
-  if (a.counter !== b.counter) return a.counter < b.counter ? -1 : 1
-  if (a.origin === b.origin) return 0
-  return a.origin < b.origin ? -1 : 1
+  return compareParts(a.wall, a.counter, a.origin, b.wall, b.counter, b.origin)
+}
+
+/** {@link compareVersions} of versions given as their parts (a store that keeps them in columns builds no object). */
+export function compareParts(aWall: number, aCounter: number, aOrigin: string, bWall: number, bCounter: number, bOrigin: string): number {
+  if (aWall !== bWall) return aWall < bWall ? -1 : 1
+  if (aCounter !== bCounter) return aCounter < bCounter ? -1 : 1
+  if (aOrigin === bOrigin) return 0
+  return aOrigin < bOrigin ? -1 : 1
 }
 
 /**
