@@ -8,6 +8,7 @@
  * (a value limit no frame can carry) are refused too.
  */
 import { silentLogger, type Logger } from './logger.js'
+import { resolveMode, type ModeOptions, type ReplicationMode } from './mode-options.js'
 import { FRAME_MARGIN_BYTES, checkValueFitsFrame, resolveLimits } from './limit-options.js'
 import { bool, describeValue, finiteIn, knownKeys, nonNegativeInt, object, oneOf, optionMessage, positiveInt, underPath, withMethods } from './option-checks.js'
 import { checkNodeId, resolveTuning, type ProfileName, type Tuning } from './options.js'
@@ -104,9 +105,17 @@ export interface BcacheOptions {
    * every node holds every key. `'invalidate'`: only the key and its version,
    * so every other node drops its older copy; a node holds only the values
    * it wrote or filled itself (README "Invalidation mode"). Every node of a
-   * cluster should use the same mode. @default 'replicate'
+   * cluster should use the same mode. `'partition'`: each key is held by
+   * `replicas` owners (README "Partition mode"); the cluster holds about
+   * `nodes × maxKeys / replicas` keys. @default 'replicate'
    */
   mode?: ReplicationMode
+  /** Partition mode: owners of each key. @default 2 */
+  replicas?: number
+  /** Partition mode: most values of keys this node does not own held for reads (the near cache); 0 = none. @default 10000 */
+  nearCacheKeys?: number
+  /** Partition mode: longest a near-cache value is held, ms (0 = its write's TTL only). @default 60000 */
+  nearCacheTtl?: number
   /** Overrides of individual tuning options (see the README's tuning table). */
   tuning?: Partial<Tuning>
   /** Fill coordination settings (each with its default: see FillerInit); unknown names are refused. */
@@ -174,14 +183,9 @@ export interface BcacheOptions {
   maxStreamQueueBytes?: number
 }
 
-/** See {@link BcacheOptions.mode}. */
-export type ReplicationMode = 'replicate' | 'invalidate'
+export { REPLICATION_MODES, type ReplicationMode } from './mode-options.js'
 
-/** Every value {@link BcacheOptions.mode} takes. */
-export const REPLICATION_MODES: readonly ReplicationMode[] = ['replicate', 'invalidate']
-
-export interface ResolvedOptions {
-  mode: ReplicationMode
+export interface ResolvedOptions extends ModeOptions {
   listenAddr: string
   peers: PeersOption
   joinTimeoutMs: number
@@ -223,7 +227,7 @@ const MAX_TTL_MS = Math.floor(MAX_EXPIRES_AT / 2)
 /** Every option name `create` accepts; anything else is refused (a typo must not silently do nothing). */
 const optionNames: Readonly<Record<keyof BcacheOptions, true>> = {
   listenAddr: true, peers: true, joinTimeoutMs: true, peerRefreshMs: true, tags: true, maxKeys: true, maxBytes: true, ttl: true, deletionDelay: true, maxValueBytes: true,
-  nodeId: true, advertiseAddr: true, profile: true, mode: true, tuning: true, fill: true, statsInterval: true, logger: true,
+  nodeId: true, advertiseAddr: true, profile: true, mode: true, replicas: true, nearCacheKeys: true, nearCacheTtl: true, tuning: true, fill: true, statsInterval: true, logger: true,
   secretKeys: true, label: true, allowPlaintext: true,
   maxKeyBytes: true, maxFrameBytes: true, maxMembers: true, maxSyncs: true, maxStreamQueueBytes: true
 }
@@ -242,7 +246,7 @@ export function resolveOptions(opts: BcacheOptions, listenRequired: boolean): Re
   if (opts.maxKeys === undefined) throw new TypeError(optionMessage('maxKeys', 'is required (a positive integer: most keys held)'))
   const resolved: ResolvedOptions = {
     ...addresses,
-    mode: oneOf('mode', opts.mode ?? 'replicate', REPLICATION_MODES),
+    ...resolveMode(opts),
     maxKeys: positiveInt('maxKeys', opts.maxKeys),
     maxBytes: nonNegativeInt('maxBytes', opts.maxBytes ?? 0),
     ttl: finiteIn('ttl', opts.ttl ?? 0, 0, MAX_TTL_MS),

@@ -1,3 +1,4 @@
+import type { PartitionStats } from './replication/partition.js'
 /**
  * The public types of the facade: per-call options, the filler, stats and
  * events (bcache.ts re-exports them).
@@ -98,6 +99,8 @@ export interface BcacheStats {
   transport: Omit<TransportStats, 'dropped'>
   /** Datagrams and frames dropped by reason (membership, transport and replication together). */
   dropped: Record<string, number>
+  /** Partition mode only: ownership, near cache, reads from owners and segment rounds (README "Partition mode"). */
+  partition?: PartitionStats
 }
 
 export interface BcacheEvents {

@@ -18,6 +18,7 @@ import { assembleNode, type BcacheComponents, type NodeParts } from './node-part
 import { nodeStats } from './node-stats.js'
 import type { LiveEntries } from './store/live-entries.js'
 import type { Version } from './store/versioned-store.js'
+import type { NearCache } from './replication/near-cache.js'
 import type { Keyring } from './transport/keyring.js'
 import { withRelayTag, withoutRelayTag } from './replication/relay-push.js'
 
@@ -40,6 +41,8 @@ export class Bcache<V = unknown> extends EventEmitter<BcacheEvents> {
   private readonly live: LiveEntries
   /** The clock of the TTL checks of reads (clock.ts `coarseNow`: may lag `now` a little, never leads). */
   private readonly readNow: () => number
+  /** Partition mode's near cache: `get` reads it after a local miss. */
+  private readonly near: NearCache | undefined
   private closed = false
   private statsTicker: Ticker | undefined
 
@@ -50,6 +53,7 @@ export class Bcache<V = unknown> extends EventEmitter<BcacheEvents> {
     this.now = () => clock.now()
     this.readNow = clock.coarseNow === undefined ? this.now : clock.coarseNow.bind(clock)
     this.live = p.store.live
+    this.near = p.replicator.partition?.near
     for (const e of ['join', 'update', 'leave', 'fail'] as const) p.membership.on(e, (m) => this.emit(e, withoutRelayTag(m)))
   }
 
@@ -125,15 +129,31 @@ export class Bcache<V = unknown> extends EventEmitter<BcacheEvents> {
 
   /** The value of `key`, or undefined. Local and synchronous: no network. */
   get(key: string): V | undefined {
-    const v = this.live.get(key, this.readNow) as V | undefined
+    let v = this.live.get(key, this.readNow) as V | undefined
+    if (v === undefined && this.near !== undefined) v = this.near.get(key, this.readNow()) as V | undefined // partition mode
     if (v === undefined) this.counters.misses++
     else this.counters.hits++
     return v
   }
 
-  /** Whether `key` has a live, unexpired value here. Counts no hit, changes no recency. */
+  /** Whether `key` has a live, unexpired value here (in partition mode: owned or in the near cache). Counts no hit, changes no recency. */
   has(key: string): boolean {
-    return this.p.store.has(key, this.readNow)
+    return this.p.store.has(key, this.readNow) || (this.near?.has(key, this.readNow()) ?? false)
+  }
+
+  /**
+   * The value of `key`: `get`, and in partition mode, on a local miss, a
+   * read from one of the key's owners over TCP, kept in the near cache
+   * (README "Partition mode"). Resolves undefined when no owner holds it.
+   * In the other modes every node holds what it can read: the same as `get`.
+   */
+  async fetch(key: string): Promise<V | undefined> {
+    this.checkOpen()
+    checkKey(key, this.opts.maxKeyBytes)
+    const hit = this.get(key)
+    const part = this.p.replicator.partition
+    if (hit !== undefined || part === undefined) return hit
+    return await part.fetch(key) as V | undefined
   }
 
   /**
@@ -233,7 +253,7 @@ export class Bcache<V = unknown> extends EventEmitter<BcacheEvents> {
     checkKey(key, this.opts.maxKeyBytes)
     if (typeof filler !== 'function') throw new TypeError('filler must be a function')
     checkFillCallOptions(options) // before the lookup: a bad option fails on a hit as on a miss
-    const hit = this.get(key)
+    const hit = this.p.replicator.partition === undefined ? this.get(key) : await this.fetch(key) // partition mode: an owner may hold it
     if (hit !== undefined) return hit
     if (options.allowStale === true || options.allowStaleOnFetchRejection === true) {
       const { store } = this.p

@@ -21,3 +21,6 @@ export {
 export { StreamRefusedError } from './transport/refusal.js'
 export type { Resolver, PeersOption } from './membership/peer-source.js'
 export { MAX_TAGS, MAX_TAGS_BYTES, type Tags } from './wire/tags.js'
+export { ownersOf, segmentOf, SEGMENTS } from './replication/ownership.js'
+export type { PartitionStats } from './replication/partition.js'
+export type { ReplicationMode } from './mode-options.js'

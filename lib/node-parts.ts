@@ -80,11 +80,12 @@ export async function assembleNode<V>(
   const transport = new SecureTransport(bound, { keyring: opts.keyring, label: opts.label, allowPlaintext: opts.allowPlaintext, logger })
   const nodeId = opts.nodeId ?? defaultNodeId()
   const invalidate = opts.mode === 'invalidate' // replication/invalidation.ts
-  const store = new VersionedStore({ maxKeys: opts.maxKeys, maxBytes: opts.maxBytes, deletionDelayMs: opts.deletionDelay, onEvict: hooks.onEvict })
+  const partition = opts.partition // replication/partition.ts
+  const store = new VersionedStore({ maxKeys: opts.maxKeys, maxBytes: opts.maxBytes, deletionDelayMs: opts.deletionDelay, onEvict: hooks.onEvict, highestSeqOnly: partition !== undefined })
   const membership = new Membership({ transport, clock, random, logger }, { ...tuning, nodeId, advertiseAddr: opts.advertiseAddr ?? transport.address, maxMembers: opts.maxMembers, tags: withRelayTag(opts.tags) })
   const replicator = new Replicator(
     { store, cluster: membership, clock, random, logger, defer, origin: writeOrigin(nodeId, clock.now(), random), onRemoteApplied: hooks.onRemoteApplied, onDrain: hooks.onDrain, memberTags: () => membership.members() },
-    { ...tuning, maxSyncs: opts.maxSyncs, maxStreamQueueBytes: opts.maxStreamQueueBytes, maxValueBytes: opts.maxValueBytes, deletionDelayMs: opts.deletionDelay, invalidate }
+    { ...tuning, maxSyncs: opts.maxSyncs, maxStreamQueueBytes: opts.maxStreamQueueBytes, maxValueBytes: opts.maxValueBytes, deletionDelayMs: opts.deletionDelay, invalidate, partition }
   )
   membership.setDelegate(replicator)
   const leases = new LeaseClient({ cluster: membership, clock, logger }, opts.tuning.tcpTimeoutMs)
@@ -92,7 +93,7 @@ export async function assembleNode<V>(
     clock,
     peers: invalidate ? localFillPeers(nodeId) : leases,
     local: {
-      get: (key) => store.get(key, () => clock.now()) as V | undefined,
+      get: (key) => (store.get(key, () => clock.now()) ?? replicator.partition?.near.get(key, clock.now())) as V | undefined,
       setValue: invalidate ? (key, value, ttl, floor) => hooks.keepFilled(key, value, ttl, floor as Version | undefined) : hooks.setValue,
       ...(invalidate ? { beginFill: (key: string) => replicator.versionFloor(key) } : {}),
       waitForValue: (key, signal) => replicator.waitForValue(key, signal) as Promise<V>

@@ -31,6 +31,7 @@ export function nodeStats(nodeId: string, p: NodeParts<unknown>, counters: Facad
     replication: { ...r, lagMs: snapshotHistogram(r.lagMs) },
     membership: m,
     transport: t,
-    dropped: mergeCounts(m.dropped, r.dropped, transportDropped)
+    dropped: mergeCounts(m.dropped, r.dropped, transportDropped),
+    ...(replicator.partition === undefined ? {} : { partition: replicator.partition.stats() })
   }
 }

@@ -30,6 +30,8 @@ export interface RemoteMergeComponents {
   onApplied?: ((key: string, tombstone: boolean) => void) | undefined
   /** Invalidation mode: every delta is applied as its invalidation, values never kept (invalidation.ts). */
   invalidate?: boolean
+  /** Partition mode: takes a delta of a key this node does not own (true: handled, not stored; partition.ts). */
+  passing?: ((d: Delta) => boolean) | undefined
 }
 
 export class RemoteMerge {
@@ -53,7 +55,7 @@ export class RemoteMerge {
   }
 
   /** A batch of deltas (a push-stream frame, or an anti-entropy frame from `start`); returns how many it held. */
-  acceptBatch(data: Buffer, start = 0, prefix = 'push'): number {
+  acceptBatch(data: Buffer, start = 0, prefix = 'push', stored = false): number {
     let deltas: Delta[]
     try {
       deltas = decodeBatch(data, start, (reason) => this.c.drops.count(`${prefix}-delta-${reason}`))
@@ -61,12 +63,16 @@ export class RemoteMerge {
       this.c.drops.count(err instanceof DecodeError ? `${prefix}-${err.reason}` : prefix)
       return 0
     }
-    for (const d of deltas) this.accept(d)
+    for (const d of deltas) this.accept(d, stored)
     return deltas.length
   }
 
-  /** Applies one delta from a peer unless it breaks a local limit. */
-  accept(d: Delta): void {
+  /**
+   * Applies one delta from a peer unless it breaks a local limit. `stored`:
+   * keep it whoever owns its key (partition mode's segment rounds and reads,
+   * which send a node what it owns by the sender's view).
+   */
+  accept(d: Delta, stored = false): void {
     if (this.c.invalidate === true && d.bytes !== undefined) d = { ...d, bytes: undefined, expiresAt: 0 }
     const now = this.c.clock.now()
     if (this.maxValueBytes !== undefined && d.bytes !== undefined && d.bytes.length > this.maxValueBytes) {
@@ -76,6 +82,7 @@ export class RemoteMerge {
     }
     this.c.stats.deltasIn++
     this.c.hlc.observe(d.version.wall, d.version.counter)
+    if (!stored && this.c.passing?.(d) === true) return
     const tombstone = d.bytes === undefined
     const entry: Entry = {
       key: d.key,

@@ -37,6 +37,7 @@ import { GossipFeed } from './gossip-feed.js'
 import { LocalWriter } from './local-writes.js'
 import { PushChannels } from './push-channels.js'
 import { isRelayHeader, RelayPush } from './relay-push.js'
+import { Partition, type PartitionSettings } from './partition.js'
 import { RemoteMerge } from './remote-merge.js'
 import { newCounters, type ReplicationCounters, type ReplicationStats } from './replication-stats.js'
 import { StoreUpkeep } from './upkeep.js'
@@ -79,6 +80,8 @@ export interface ReplicationConfig extends ReplicationTuning {
   deletionDelayMs: number
   /** Invalidation mode: writes travel without their values (invalidation.ts). @default false */
   invalidate?: boolean
+  /** Partition mode's settings (partition.ts); undefined in the other modes. */
+  partition?: PartitionSettings | undefined
 }
 
 // Room for the datagram header and the array header of the message list.
@@ -99,6 +102,8 @@ export class Replicator implements MembershipDelegate {
   private readonly coverageCheck: CoverageCheck
   private readonly upkeep: StoreUpkeep
   private readonly acked: AckedWrites
+  /** Partition mode's parts (partition.ts); undefined in the other modes. */
+  readonly partition: Partition | undefined
   private closed = false
 
   constructor(private readonly c: ReplicatorComponents, private readonly config: ReplicationConfig) {
@@ -118,7 +123,15 @@ export class Replicator implements MembershipDelegate {
     this.relay = new RelayPush({ cluster, random: c.random, gossip: this.gossip, drops: this.drops, stats, now: () => clock.now(), defer: c.defer, memberTags: c.memberTags }, config.eagerFanout)
     this.push = new EagerPush({ cluster, channels: this.channels, gossip: this.gossip, stats, defer: c.defer, now: () => clock.now(), relay: this.relay }, room)
     this.writer = new LocalWriter({ store, clock, hlc: this.hlc, push: this.push, waiters: this.waiters, stats, origin: c.origin, invalidate: config.invalidate === true })
-    this.merge = new RemoteMerge({ store, clock, hlc: this.hlc, waiters: this.waiters, stats, drops: this.drops, onApplied: c.onRemoteApplied, invalidate: config.invalidate === true }, config.maxValueBytes)
+    this.merge = new RemoteMerge({
+      store, clock, hlc: this.hlc, waiters: this.waiters, stats, drops: this.drops, onApplied: c.onRemoteApplied, invalidate: config.invalidate === true,
+      passing: config.partition === undefined ? undefined : (d) => this.partition!.passing(d)
+    }, config.maxValueBytes)
+    this.partition = config.partition === undefined ? undefined : new Partition({
+      store, cluster, clock, random: c.random, logger: c.logger, drops: this.drops, waiters: this.waiters,
+      applyBatch: (frame, start) => this.merge.acceptBatch(frame, start, 'segment-sync', true),
+      applyRead: (d) => this.merge.accept(d, true)
+    }, { ...config.partition, antiEntropyIntervalMs: config.antiEntropyIntervalMs, maxSyncs: config.maxSyncs, tcpTimeoutMs: config.tcpTimeoutMs, deletionDelayMs: config.deletionDelayMs, maxStreamQueueBytes: config.maxStreamQueueBytes })
     this.coverageCheck = new CoverageCheck({ cluster, clock, coverage: () => store.coverage(), stats: stats.antiEntropy, timeoutMs: config.tcpTimeoutMs })
     this.ae = new AntiEntropyScheduler({
       cluster, clock, random: c.random, logger: c.logger, drops: this.drops,
@@ -148,7 +161,8 @@ export class Replicator implements MembershipDelegate {
 
   /** Starts periodic anti-entropy and store upkeep (after the initial transfer). */
   start(): void {
-    this.ae.start()
+    if (this.partition !== undefined) this.partition.start() // coverage rounds assume every node holds every key
+    else this.ae.start()
     this.upkeep.start()
   }
 
@@ -161,6 +175,7 @@ export class Replicator implements MembershipDelegate {
     if (this.closed) return
     this.closed = true
     this.acked.close()
+    this.partition?.close()
     this.push.flush()
     this.push.close()
     this.relay.close()
@@ -173,6 +188,7 @@ export class Replicator implements MembershipDelegate {
 
   /** A local write (encoded value `bytes`, or a delete when undefined); see local-writes.ts. Returns its delta. */
   write(key: string, bytes: Buffer | undefined, expiresAt: number, primitive?: unknown, nowMs?: number): Buffer {
+    this.partition?.forget(key, false) // the store holds the new write; an older near copy must not shadow it
     return this.writer.write(key, bytes, expiresAt, primitive, nowMs)
   }
 
@@ -212,6 +228,7 @@ export class Replicator implements MembershipDelegate {
 
   /** A local clear of the keys starting with `prefix` (`''`: every key); see local-writes.ts. */
   clear(prefix: string): void {
+    this.partition?.forget(prefix, true)
     this.writer.clear(prefix)
   }
 
@@ -227,6 +244,7 @@ export class Replicator implements MembershipDelegate {
 
   /** Pulls the current state from a seed (see anti-entropy-scheduler.ts). */
   initialSync(seeds: readonly string[], attempts?: number): Promise<boolean> {
+    if (this.partition !== undefined) return this.partition.initialSync()
     return this.ae.initialSync(seeds, attempts)
   }
 

@@ -195,6 +195,24 @@ export class LiveEntries {
     }
   }
 
+  /** Calls `fn` with the parts of every live entry (expired ones not yet noticed included); allocates nothing per entry. */
+  forEachVersion(fn: (key: string, wall: number, counter: number, origin: string, expiresAt: number) => void): void {
+    const s = this.s
+    for (const h of s.index.values()) {
+      const slot = h < 0 ? ~h : h
+      fn(s.keys[slot]!, s.wall[slot]!, s.counter[slot]!, this.h.origins.byNumber(s.origin[slot]!).origin, s.expiresAt[slot]!)
+    }
+  }
+
+  /** Appends to `out` the live entries (new objects) whose key `pick` accepts. */
+  collect(pick: (key: string) => boolean, out: Entry[]): void {
+    const s = this.s
+    for (const h of s.index.values()) {
+      const slot = h < 0 ? ~h : h
+      if (pick(s.keys[slot]!)) out.push(entryAt(s, this.h.origins, slot))
+    }
+  }
+
   /**
    * Appends to `out` the live entries whose origin is in `behind` and whose
    * seq the peer's ranges there (`undefined`: none) do not hold.

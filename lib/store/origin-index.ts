@@ -69,10 +69,21 @@ export class OriginIndex {
     return this.byId[id]!
   }
 
+  /**
+   * @param highestOnly - keep only each origin's highest seq (partition
+   *   mode: a node applies the writes of the keys it owns only, so exact
+   *   ranges would fragment without bound, and nothing compares them).
+   *   Then {@link see} never reports a duplicate; last writer wins still
+   *   makes a replayed write stale.
+   */
+  constructor(private readonly highestOnly = false) {}
+
   /** Records `seq` from `origin` as seen; false when it already was (a duplicate). */
   see(origin: string, seq: number, nowMs: number): boolean {
     const r = this.record(origin, nowMs)
-    if (!r.ranges.add(seq)) return false
+    if (this.highestOnly) {
+      if (seq > r.ranges.max()) r.ranges.addRange(1, seq)
+    } else if (!r.ranges.add(seq)) return false
     r.lastSeqMs = nowMs
     return true
   }

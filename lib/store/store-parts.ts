@@ -14,6 +14,7 @@ import { StaleValues } from './stale-values.js'
 import type { SeqRanges, SeqRange } from './seq-ranges.js'
 import { newStoreStats, type EvictReason, type StoreStats } from './store-stats.js'
 import { Tombstones } from './tombstones.js'
+import { compareVersions } from './version.js'
 
 
 /** Settings for `VersionedStore`. */
@@ -39,13 +40,15 @@ export interface VersionedStoreInit {
    * TTL expiry (`'expired'`). Never for replicated deletes or overwrites.
    */
   onEvict?: (key: string, reason: EvictReason) => void
+  /** Keep only each origin's highest seq, not its seen ranges (origin-index.ts; partition mode). @default false */
+  highestSeqOnly?: boolean
 }
 
 /** The parts of a store and its read-only views (see the file comment). */
 export class StoreParts {
   /** Counters since construction (read-only for callers). */
   readonly stats: StoreStats = newStoreStats()
-  protected readonly origins = new OriginIndex()
+  protected readonly origins: OriginIndex
   /** The live entries; the facade reads straight from here on the hot path (one call less per `get`). */
   readonly live: LiveEntries
   /** Never holds a key that is also live. */
@@ -65,6 +68,7 @@ export class StoreParts {
       throw new RangeError(`deletionDelayMs must be a finite number >= 0, got ${deletionDelayMs}`)
     }
     this.onEvict = init.onEvict
+    this.origins = new OriginIndex(init.highestSeqOnly === true)
     this.tombs = new Tombstones(deletionDelayMs, this.origins)
     this.clears = new Clears(deletionDelayMs, this.origins)
     this.live = new LiveEntries({
@@ -148,6 +152,11 @@ export class StoreParts {
     return this.clears.get(prefix)
   }
 
+  /** The clears held (clears.ts), as entries. */
+  clearEntries(): Entry[] {
+    return [...this.clears.entries()]
+  }
+
   /** Clears held (clears.ts). */
   clearRecords(): number {
     return this.clears.size
@@ -200,6 +209,39 @@ export class StoreParts {
    */
   entriesMissingFrom(peerSeen: ReadonlyMap<string, SeqRanges>): Entry[] {
     return entriesMissingFrom(this.origins.view(), this.live, [this.tombs.entries(), this.clears.entries()], peerSeen, this.stats)
+  }
+
+  /**
+   * Calls `fn` for every live entry and tombstone held (partition mode's
+   * segment fingerprints, replication/segment-sync.ts), without allocating
+   * per live entry. Expiry markers are left out: they stand for no write.
+   */
+  forEachHeld(fn: (key: string, wall: number, counter: number, origin: string, tombstone: boolean, expiresAt: number) => void): void {
+    this.live.forEachVersion((key, wall, counter, origin, expiresAt) => fn(key, wall, counter, origin, false, expiresAt))
+    for (const t of this.tombs.entries()) if (t.expiresAt === 0) fn(t.key, t.version.wall, t.version.counter, t.version.origin, true, 0)
+  }
+
+  /** The live entries and tombstones (not expiry markers) whose key `pick` accepts, as new objects. */
+  heldEntries(pick: (key: string) => boolean): Entry[] {
+    const out: Entry[] = []
+    this.live.collect(pick, out)
+    for (const t of this.tombs.entries()) if (t.expiresAt === 0 && pick(t.key)) out.push(t)
+    return out
+  }
+
+  /**
+   * Forgets `key`'s live entry or tombstone if its version is not newer
+   * than `version` (any version when undefined; with `olderOnly`, only an
+   * older one), leaving nothing behind: no
+   * tombstone, no eviction. Partition mode drops what this node holds but
+   * does not own, once its owners have it. Returns whether it dropped one.
+   */
+  dropHeld(key: string, version?: Entry['version'], olderOnly = false): boolean {
+    const held = this.live.versionOf(key) ?? this.tombs.get(key)?.version
+    if (held === undefined) return false
+    if (version !== undefined && compareVersions(held, version) > (olderOnly ? -1 : 0)) return false
+    if (!this.live.drop(key)) this.tombs.delete(key)
+    return true
   }
 
   /** The sequence number for the next write originated by `origin`: highest seen + 1. */

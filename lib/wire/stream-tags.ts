@@ -15,5 +15,9 @@ export const enum StreamTag {
   /** Acknowledged writes: one delta in, one "held" reply out (replication/acked-writes.ts). */
   Ack = 4,
   /** The first step of a periodic anti-entropy round: same coverage or not (replication/coverage-check.ts). */
-  CoverageCheck = 5
+  CoverageCheck = 5,
+  /** Partition mode: anti-entropy restricted to the segments the receiver owns (replication/segment-sync.ts). */
+  SegmentSync = 6,
+  /** Partition mode: a read of one key from its owner (replication/remote-read.ts). */
+  Fetch = 7
 }

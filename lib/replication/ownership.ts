@@ -1,0 +1,126 @@
+/**
+ * Partition mode's ownership (`mode: 'partition'`, README "Partition mode"):
+ * which `replicas` members hold each key.
+ *
+ * A key belongs to one of {@link SEGMENTS} segments (a hash of the key), and
+ * each segment to the `replicas` members with the highest rendezvous scores
+ * for it among the members believed up — rendezvous (highest random weight)
+ * hashing as in fill/rendezvous.ts, over segments rather than keys. Every
+ * node computes the table alone from its own member list, so nodes that see
+ * the same members agree without talking, and a join or a failure moves only
+ * the segments whose top `replicas` changed: about `replicas / n` of them.
+ * Segments, as Infinispan's, make the table small (one entry per segment,
+ * recomputed in O(SEGMENTS × n) when membership changes, not per key) and
+ * give repair a unit to compare: a segment's fingerprint (segment-sync.ts).
+ *
+ * **Warning:** part of the protocol. Every node must compute the same owners,
+ * so the segment hash, the count and the score are breaking changes for
+ * mixed-version clusters.
+ */
+import { rendezvousScore } from '../fill/rendezvous.js'
+
+/** Segments of the key space (a power of two). */
+export const SEGMENTS = 4096
+
+const FNV_OFFSET = 0x811c9dc5
+const FNV_PRIME = 0x01000193
+
+/** The segment of `key`: FNV-1a 32 over its UTF-16 code units (as rendezvous.ts), mixed, modulo {@link SEGMENTS}. */
+export function segmentOf(key: string): number {
+  let h = FNV_OFFSET
+  for (let i = 0; i < key.length; i++) {
+    const c = key.charCodeAt(i)
+    h = Math.imul(h ^ (c & 0xff), FNV_PRIME)
+    if (c > 0xff) h = Math.imul(h ^ (c >>> 8), FNV_PRIME)
+  }
+  h ^= h >>> 16
+  h = Math.imul(h, 0x85ebca6b)
+  h ^= h >>> 13
+  return (h >>> 0) & (SEGMENTS - 1)
+}
+
+/** The owners of `segment` among `members` (ids), best first: the `replicas` highest scores, ties to the smaller id. */
+export function segmentOwners(segment: number, members: readonly string[], replicas: number): string[] {
+  const name = `s${segment}`
+  const scored = members.map((id) => ({ id, score: rendezvousScore(name, id) }))
+  scored.sort((a, b) => b.score - a.score || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0))
+  const out: string[] = []
+  for (const { id } of scored) {
+    if (out.length === replicas) break
+    if (out[out.length - 1] !== id) out.push(id)
+  }
+  return out
+}
+
+/** The owners of `key` among `members`, best first (the simulator's oracle and tests use it). */
+export function ownersOf(key: string, members: readonly string[], replicas: number): string[] {
+  return segmentOwners(segmentOf(key), members, replicas)
+}
+
+/**
+ * The ownership table of this node: the owners of every segment over the
+ * current members, recomputed when the member set changes. Keeps the table
+ * before the last change too, for rebalancing (which owners are new).
+ */
+export class Ownership {
+  private table: string[][] = []
+  private previous: string[][] | undefined
+  private signature = ''
+  /** Bumped on every change of the table. */
+  epoch = 0
+
+  /** @param members - ids of the members believed up, this node included (any order). */
+  constructor(readonly selfId: string, readonly replicas: number, private readonly members: () => readonly string[]) {
+    if (!Number.isSafeInteger(replicas) || replicas < 1) throw new RangeError(`replicas must be a positive integer, got ${replicas}`)
+    this.refresh()
+  }
+
+  /** Recomputes the table if the member set changed; returns whether it did. */
+  refresh(): boolean {
+    const ids = [...new Set([...this.members(), this.selfId])].sort()
+    const sig = ids.join('\n')
+    if (sig === this.signature) return false
+    this.previous = this.table.length === 0 ? undefined : this.table
+    this.signature = sig
+    const table: string[][] = new Array(SEGMENTS)
+    for (let s = 0; s < SEGMENTS; s++) table[s] = segmentOwners(s, ids, this.replicas)
+    this.table = table
+    this.epoch++
+    return true
+  }
+
+  /** The owners of `segment` now, best first. */
+  owners(segment: number): readonly string[] {
+    return this.table[segment]!
+  }
+
+  /** The owners of `segment` before the last change (undefined: no earlier table). */
+  previousOwners(segment: number): readonly string[] | undefined {
+    return this.previous?.[segment]
+  }
+
+  /** Whether this node owns `segment`. */
+  ownsSegment(segment: number): boolean {
+    return this.table[segment]!.includes(this.selfId)
+  }
+
+  /** Whether this node owns `key`. */
+  owns(key: string): boolean {
+    return this.ownsSegment(segmentOf(key))
+  }
+
+  /** The owners of `key` now, best first. */
+  ownersOfKey(key: string): readonly string[] {
+    return this.table[segmentOf(key)]!
+  }
+
+  /** Segments owned by both this node and `peerId`. */
+  sharedWith(peerId: string): number[] {
+    const out: number[] = []
+    for (let s = 0; s < SEGMENTS; s++) {
+      const o = this.table[s]!
+      if (o.includes(this.selfId) && o.includes(peerId)) out.push(s)
+    }
+    return out
+  }
+}

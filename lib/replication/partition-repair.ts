@@ -1,0 +1,231 @@
+/**
+ * When partition mode's segment rounds run (the protocol is segment-sync.ts):
+ *
+ * - **Initial**: right after joining, before `create()` resolves, a round
+ *   with every live peer over the segments both own: the joiner pulls what
+ *   it now owns, and nothing else.
+ * - **Rebalance**: when membership changes the table (a join, a leave, a
+ *   failure), each node sends, at once, the segments it owns to their new
+ *   co-owners — only those: a segment whose owners did not change costs
+ *   nothing. A node that no longer owns a segment it holds waits
+ *   `handOffDelayMs` (the continuing owners go first), then hands it off
+ *   like any entry it does not own (below).
+ * - **Hand-off**: entries this node holds but does not own (its own writes
+ *   of such keys, segments it lost) go to every owner of their segment; once
+ *   every owner acknowledged the round, they leave this node's store (the
+ *   values move to the near cache). Runs every interval and after a rebalance.
+ * - **Repair**: every `antiEntropyIntervalMs` (jittered ±50%), one round
+ *   with one random co-owner over every segment both own, so a write whose
+ *   push was lost reaches the owner that missed it.
+ *
+ * At most `maxSyncs` rounds are served at once; one beyond is refused
+ * (counted `segment-sync-busy`) and its initiator tries again later.
+ */
+import { Ticker, type Clock, type Timer } from '../clock.js'
+import type { DropCounts } from '../drop-counts.js'
+import type { Logger } from '../logger.js'
+import type { Cluster } from '../membership/cluster.js'
+import type { Random } from '../random.js'
+import type { Entry } from '../store/versioned-store.js'
+import type { StreamConn } from '../transport/transport.js'
+import { StreamTag } from '../wire/stream-tags.js'
+import { SEGMENTS, segmentOf, type Ownership } from './ownership.js'
+import { initiateSegmentSync, respondSegmentSync, scanSegments, segmentEntries, type SegmentRequest, type SegmentScan, type SegmentSyncContext } from './segment-sync.js'
+
+export interface PartitionRepairComponents {
+  cluster: Cluster
+  clock: Clock
+  random: Random
+  logger: Logger
+  drops: DropCounts
+  ownership: Ownership
+  round: SegmentSyncContext
+  /** Entries handed off to every owner of their segment: this node lets them go. */
+  onHandedOff: (entries: readonly Entry[]) => void
+}
+
+export interface PartitionRepairConfig {
+  antiEntropyIntervalMs: number
+  maxSyncs: number
+  /** How long a node that lost a segment waits before handing it off. */
+  handOffDelayMs: number
+}
+
+/** Per peer id: the segments of one round and whether this node wants the peer's entries of each. */
+type Plan = Map<string, { segments: number[]; wants: number[] }>
+
+export class PartitionRepair {
+  private ticker: Ticker | undefined
+  private handOffTimer: Timer | undefined
+  private served = 0
+  private closed = false
+  private readonly rounds = new Set<StreamConn>()
+
+  constructor(private readonly c: PartitionRepairComponents, private readonly config: PartitionRepairConfig) {
+    c.cluster.handleStreams(StreamTag.SegmentSync, (conn, payload) => this.serve(conn, payload))
+  }
+
+  start(): void {
+    const every = this.config.antiEntropyIntervalMs
+    if (every <= 0 || this.closed) return
+    this.ticker = new Ticker(this.c.clock, () => every * (0.5 + this.c.random()), () => { void this.periodic() }).start()
+  }
+
+  close(): void {
+    this.closed = true
+    this.ticker?.stop()
+    if (this.handOffTimer !== undefined) this.c.clock.clearTimeout(this.handOffTimer)
+    for (const conn of this.rounds) conn.destroy()
+    this.rounds.clear()
+  }
+
+  /** The joiner's pull (see the file comment); resolves whether every peer answered. */
+  async initialSync(): Promise<boolean> {
+    this.c.ownership.refresh()
+    const plan: Plan = new Map()
+    for (const p of this.c.cluster.livePeers()) {
+      const segments = this.c.ownership.sharedWith(p.nodeId)
+      if (segments.length > 0) plan.set(p.nodeId, { segments, wants: segments.map(() => 1) })
+    }
+    const results = await this.run(plan, this.scan())
+    return results.every((r) => r !== undefined)
+  }
+
+  /** Membership changed: recompute the table and rebalance if it moved (see the file comment). */
+  membershipChanged(): void {
+    if (this.closed || !this.c.ownership.refresh()) return
+    const scan = this.scan()
+    const { ownership } = this.c
+    const self = ownership.selfId
+    const plan: Plan = new Map()
+    let lost = false
+    for (let s = 0; s < SEGMENTS; s++) {
+      if (scan.counts[s] === 0) continue
+      const owners = ownership.owners(s)
+      if (!owners.includes(self)) {
+        lost = true
+        continue
+      }
+      const before = ownership.previousOwners(s) ?? []
+      for (const o of owners) if (o !== self && !before.includes(o)) add(plan, o, s, 1)
+    }
+    void this.run(plan, scan)
+    if (lost) this.scheduleHandOff(this.config.handOffDelayMs)
+  }
+
+  /** One repair round with a random co-owner, and the hand-off of what this node does not own. */
+  private async periodic(): Promise<void> {
+    if (this.closed) return
+    this.c.ownership.refresh()
+    const [peer] = this.c.cluster.sampleAlive(1)
+    if (peer !== undefined) {
+      const segments = this.c.ownership.sharedWith(peer.nodeId)
+      if (segments.length > 0) {
+        const plan: Plan = new Map([[peer.nodeId, { segments, wants: segments.map(() => 1) }]])
+        await this.run(plan, this.scan())
+      }
+    }
+    await this.handOff()
+  }
+
+  private scheduleHandOff(ms: number): void {
+    if (this.handOffTimer !== undefined || this.closed) return
+    this.handOffTimer = this.c.clock.setTimeout(() => {
+      this.handOffTimer = undefined
+      void this.handOff()
+    }, ms)
+  }
+
+  /** Sends every segment held but not owned to its owners; lets go of what they all acknowledged. */
+  private async handOff(): Promise<void> {
+    if (this.closed) return
+    const scan = this.scan()
+    const { ownership } = this.c
+    const plan: Plan = new Map()
+    const owed = new Map<number, number>() // segment → owners that must acknowledge
+    for (let s = 0; s < SEGMENTS; s++) {
+      if (scan.counts[s] === 0 || ownership.ownsSegment(s)) continue
+      const owners = ownership.owners(s)
+      owed.set(s, owners.length)
+      for (const o of owners) add(plan, o, s, 0)
+    }
+    if (owed.size === 0) return
+    // What this node holds now of those segments: once every owner of one
+    // acknowledged its round, each either got these entries or held the same.
+    const held = segmentEntries(this.c.round.store, new Set(owed.keys()), this.c.clock.now(), this.c.round.deletionDelayMs)
+    await this.run(plan, scan, (segments) => {
+      for (const s of segments) owed.set(s, owed.get(s)! - 1)
+    })
+    const done = held.filter((e) => owed.get(segmentOf(e.key)) === 0)
+    if (done.length > 0) this.c.onHandedOff(done)
+  }
+
+  /**
+   * Runs the plan's rounds, at most `maxSyncs` at once; `onAcked` sees the
+   * segments of each round the peer acknowledged. Resolves with each round's differing segments (undefined: failed).
+   */
+  private async run(plan: Plan, scan: SegmentScan, onAcked?: (segments: readonly number[]) => void): Promise<(number[] | undefined)[]> {
+    const jobs = [...plan]
+    const results: (number[] | undefined)[] = []
+    const worker = async (): Promise<void> => {
+      for (let job = jobs.shift(); job !== undefined && !this.closed; job = jobs.shift()) {
+        const [peerId, { segments, wants }] = job
+        const request: SegmentRequest = { segments, wants, fingerprints: segments.map((s) => scan.fingerprints[s]!) }
+        results.push(await this.round(peerId, request).then((r) => {
+          onAcked?.(segments)
+          return r
+        }, (err) => {
+          this.c.logger.debug(`replication: segment sync with ${peerId} failed: ${String(err)}`)
+          return undefined
+        }))
+      }
+    }
+    await Promise.all(Array.from({ length: Math.min(jobs.length, Math.max(1, this.config.maxSyncs)) }, worker))
+    return results
+  }
+
+  private async round(peerId: string, request: SegmentRequest): Promise<number[]> {
+    const addr = this.c.cluster.addressOf(peerId)
+    if (addr === undefined) throw new Error(`${peerId} is not a live member`)
+    let conn: StreamConn | undefined
+    try {
+      return await initiateSegmentSync(this.c.round, request, async (payload) => (conn = this.track(await this.c.cluster.openStream(addr, StreamTag.SegmentSync, payload))))
+    } finally {
+      if (conn !== undefined) this.rounds.delete(conn)
+    }
+  }
+
+  private scan(): SegmentScan {
+    return scanSegments(this.c.round.store, this.c.clock.now(), this.c.round.deletionDelayMs)
+  }
+
+  private track(conn: StreamConn): StreamConn {
+    if (this.closed) conn.destroy()
+    else this.rounds.add(conn)
+    return conn
+  }
+
+  private serve(conn: StreamConn, payload: Buffer): void {
+    if (this.closed || this.served >= this.config.maxSyncs) {
+      this.c.drops.count('segment-sync-busy')
+      return conn.destroy()
+    }
+    this.served++
+    this.track(conn)
+    respondSegmentSync(this.c.round, conn, payload).catch((err) => {
+      this.c.drops.count('segment-sync')
+      this.c.logger.debug(`replication: serving segment sync to ${conn.remoteAddress} failed: ${String(err)}`)
+    }).finally(() => {
+      this.served--
+      this.rounds.delete(conn)
+    })
+  }
+}
+
+function add(plan: Plan, peerId: string, segment: number, want: number): void {
+  let p = plan.get(peerId)
+  if (p === undefined) plan.set(peerId, (p = { segments: [], wants: [] }))
+  p.segments.push(segment)
+  p.wants.push(want)
+}
+

@@ -1,0 +1,222 @@
+/**
+ * Partition mode (`mode: 'partition'`, README "Partition mode"): each key is
+ * held by `replicas` owners (ownership.ts), so the cluster holds about
+ * `n × maxKeys / replicas` distinct keys instead of `maxKeys`.
+ *
+ * - Writes travel as in replicate mode, to every node. An owner keeps the
+ *   write; every other node sees it pass ({@link Partition.passing}): a
+ *   near-cache copy of the key is replaced, a waiter for the key (a fill on
+ *   another node) gets the value, and nothing is stored. So the bandwidth
+ *   per write is replicate mode's; the memory is `replicas / n` of it.
+ * - A writer keeps its own write even of a key it does not own (a write
+ *   `set` accepted is visible locally, always), until the hand-off has given
+ *   it to every owner (partition-repair.ts); then the value moves to the
+ *   near cache (near-cache.ts).
+ * - `fetch` reads a key this node does not hold from an owner
+ *   (remote-read.ts) and keeps it in the near cache.
+ * - Owners repair each other, and new owners get their segments, by
+ *   segment rounds (segment-sync.ts, scheduled by partition-repair.ts);
+ *   coverage anti-entropy does not run in this mode (its digests assume
+ *   every node holds every key).
+ */
+import type { Clock } from '../clock.js'
+import type { DropCounts } from '../drop-counts.js'
+import type { Logger } from '../logger.js'
+import type { Cluster } from '../membership/cluster.js'
+import type { Random } from '../random.js'
+import { compareVersions } from '../store/version.js'
+import { NOT_DECODED, decodeValue, type Entry, type VersionedStore } from '../store/versioned-store.js'
+import type { Delta } from './delta.js'
+import { NearCache, type NearCacheStats } from './near-cache.js'
+import { Ownership } from './ownership.js'
+import { PartitionRepair } from './partition-repair.js'
+import { newFetchStats, RemoteRead, type FetchStats } from './remote-read.js'
+import { newSegmentSyncStats, type SegmentSyncStats } from './segment-sync.js'
+import type { ValueWaiters } from './waiters.js'
+
+export interface PartitionSettings {
+  replicas: number
+  /** Most values of keys not owned held for reads (0: none). */
+  nearCacheKeys: number
+  /** Longest a near-cache value is held, ms (0: its write's TTL only). */
+  nearCacheTtlMs: number
+}
+
+export interface PartitionConfig extends PartitionSettings {
+  antiEntropyIntervalMs: number
+  maxSyncs: number
+  tcpTimeoutMs: number
+  deletionDelayMs: number
+  maxStreamQueueBytes: number
+}
+
+export interface PartitionComponents {
+  store: VersionedStore
+  cluster: Cluster
+  clock: Clock
+  random: Random
+  logger: Logger
+  drops: DropCounts
+  waiters: ValueWaiters
+  /** Applies a received batch frame from `start` into the store, whoever owns its keys (segment rounds). */
+  applyBatch: (frame: Buffer, start: number) => number
+  /** Applies one delta an owner sent back to a read (this node owns the key). */
+  applyRead: (d: Delta) => void
+}
+
+export interface PartitionStats {
+  replicas: number
+  /** Segments this node owns, of 4096. */
+  ownedSegments: number
+  /** Writes of keys this node does not own that passed through (not stored). */
+  passed: number
+  /** Entries handed off to their owners and let go. */
+  handedOff: number
+  near: NearCacheStats
+  fetch: FetchStats
+  sync: SegmentSyncStats
+}
+
+export class Partition {
+  readonly ownership: Ownership
+  readonly near: NearCache
+  private readonly reads: RemoteRead
+  private readonly repair: PartitionRepair
+  private readonly syncStats = newSegmentSyncStats()
+  private readonly fetchStats = newFetchStats()
+  private readonly inFlight = new Map<string, Promise<unknown>>()
+  private passedCount = 0
+  private handedOff = 0
+
+  constructor(private readonly c: PartitionComponents, private readonly config: PartitionConfig) {
+    const { cluster } = c
+    this.ownership = new Ownership(cluster.nodeId, config.replicas, () => cluster.livePeers().map((p) => p.nodeId))
+    this.near = new NearCache(config.nearCacheKeys, config.nearCacheTtlMs)
+    this.reads = new RemoteRead({ cluster, clock: c.clock, store: c.store, drops: c.drops, stats: this.fetchStats, timeoutMs: config.tcpTimeoutMs })
+    this.repair = new PartitionRepair({
+      cluster, clock: c.clock, random: c.random, logger: c.logger, drops: c.drops, ownership: this.ownership,
+      round: {
+        store: c.store, clock: c.clock, applyBatch: c.applyBatch, timeoutMs: config.tcpTimeoutMs, deletionDelayMs: config.deletionDelayMs,
+        stats: this.syncStats, queue: { maxBytes: config.maxStreamQueueBytes, onOverflow: () => c.drops.count('queue-overflow') }
+      },
+      onHandedOff: (entries) => this.letGo(entries)
+    }, { antiEntropyIntervalMs: config.antiEntropyIntervalMs, maxSyncs: config.maxSyncs, handOffDelayMs: Math.min(config.antiEntropyIntervalMs, 1000) })
+    const changed = (): void => this.repair.membershipChanged()
+    cluster.onPeerJoined(changed)
+    cluster.onPeerGone(changed)
+  }
+
+  start(): void {
+    this.repair.start()
+  }
+
+  close(): void {
+    this.repair.close()
+    this.reads.close()
+  }
+
+  initialSync(): Promise<boolean> {
+    return this.repair.initialSync()
+  }
+
+  /**
+   * A write from a peer of a key this node does not own, seen passing (see
+   * the file comment). Returns false for a key this node owns, or a clear:
+   * the store applies those.
+   */
+  passing(d: Delta): boolean {
+    if (d.clear === true) {
+      this.near.dropPrefix(d.key)
+      return false
+    }
+    if (this.ownership.owns(d.key)) return false
+    this.passedCount++
+    const { key } = d
+    const now = this.c.clock.now()
+    const wanted = d.bytes !== undefined && (this.near.has(key, now) || this.c.waiters.has(key))
+    let value: unknown
+    if (wanted) {
+      try {
+        value = decodeValue(d.bytes!)
+      } catch {
+        this.c.drops.count('value-undecodable')
+      }
+    }
+    this.near.passed(key, d.version, value, d.expiresAt, now)
+    this.c.store.dropHeld(key, d.version, true) // our own older write of it is superseded
+    if (value !== undefined && this.c.waiters.has(key)) this.c.waiters.wake(key, value)
+    return true
+  }
+
+  /** A local delete or clear: the near cache forgets the key or the prefix. */
+  forget(key: string, prefix: boolean): void {
+    if (prefix) this.near.dropPrefix(key)
+    else this.near.drop(key)
+  }
+
+  /**
+   * The value of `key` from an owner (this node holds none): resolves
+   * undefined when no owner holds it. One read per key in flight.
+   */
+  fetch(key: string): Promise<unknown> {
+    let p = this.inFlight.get(key)
+    if (p === undefined) {
+      p = this.read(key).finally(() => this.inFlight.delete(key))
+      this.inFlight.set(key, p)
+    }
+    return p
+  }
+
+  stats(): PartitionStats {
+    let owned = 0
+    for (let s = 0; s < 4096; s++) if (this.ownership.ownsSegment(s)) owned++
+    return {
+      replicas: this.config.replicas, ownedSegments: owned, passed: this.passedCount, handedOff: this.handedOff,
+      near: this.near.stats(), fetch: { ...this.fetchStats }, sync: { ...this.syncStats }
+    }
+  }
+
+  private async read(key: string): Promise<unknown> {
+    const { near, clock } = this
+    for (let attempt = 0; attempt < 2; attempt++) {
+      near.begin(key)
+      try {
+        const d = await this.reads.read(key, this.ownership.ownersOfKey(key))
+        const now = clock.now()
+        if (d === undefined || d.bytes === undefined || (d.expiresAt !== 0 && now >= d.expiresAt)) return undefined
+        const passed = near.passedSince(key)
+        if (passed !== undefined && compareVersions(passed, d.version) > 0 && attempt === 0) continue // a newer write passed meanwhile: read again
+        if (this.ownership.owns(key)) {
+          this.c.applyRead(d) // an owner that lacked it (still receiving its segments) keeps it
+          return this.c.store.get(key, () => clock.now()) ?? decodeValue(d.bytes)
+        }
+        const value = decodeValue(d.bytes)
+        near.put(key, value, d.version, d.expiresAt, now)
+        return value
+      } finally {
+        near.end(key)
+      }
+    }
+    return undefined
+  }
+
+  private get clock(): Clock {
+    return this.c.clock
+  }
+
+  /** Entries every owner acknowledged: out of the store, values into the near cache. */
+  private letGo(entries: readonly Entry[]): void {
+    const now = this.c.clock.now()
+    for (const e of entries) {
+      if (this.ownership.owns(e.key)) continue // owned again meanwhile
+      if (!this.c.store.dropHeld(e.key, e.version)) continue
+      this.handedOff++
+      if (e.tombstone) continue
+      try {
+        this.near.put(e.key, e.value === NOT_DECODED ? decodeValue(e.bytes) : e.value, e.version, e.expiresAt, now)
+      } catch {
+        this.c.drops.count('value-undecodable')
+      }
+    }
+  }
+}

@@ -1,0 +1,243 @@
+/**
+ * Partition mode's repair and rebalancing: anti-entropy restricted to the
+ * keys the receiver owns, compared segment by segment (ownership.ts).
+ *
+ * A segment's fingerprint is the XOR of a 32-bit hash of every entry a node
+ * holds in it: key, version and whether it is a tombstone. Left out, the same
+ * way on both sides: live entries past their TTL, expiry markers, and
+ * tombstones older (by their version's wall time) than half the tombstone
+ * delay — two nodes purge a tombstone at different moments, and one that
+ * counted it while the other had purged it would send it back forever.
+ *
+ *   A → B  open stream, first frame: [segments, A's fingerprints, wants],
+ *          `wants[i]` = 1 when A owns `segments[i]` (wants B's entries)
+ *   B → A  for every segment whose fingerprint differs and A wants: B's
+ *          entries in it, in batches; the clears B holds; then END with the
+ *          list of differing segments
+ *   A → B  A's entries in the differing segments, and A's clears; END
+ *   B → A  ACK once B applied them; both close
+ *
+ * Entries are applied through the merge path (last writer wins), so a
+ * segment sent twice, or in both directions, changes nothing the second
+ * time. A bad delta is dropped and counted; the rest of the round goes on
+ * (invariant 8). After ACK, A knows B holds everything A sent: a node that
+ * does not own a segment drops its copies then (partition.ts).
+ */
+import type { Clock } from '../clock.js'
+import { StreamError } from '../errors.js'
+import type { Entry, VersionedStore } from '../store/versioned-store.js'
+import { FrameQueue, type FrameQueueLimits } from '../transport/frame-queue.js'
+import type { StreamConn } from '../transport/transport.js'
+import { DecodeError } from '../wire/decode-error.js'
+import { safeUnpack } from '../wire/safe-unpack.js'
+import { Packr } from 'msgpackr'
+import { BATCH_TARGET_BYTES, encodeEntryFrames } from './delta.js'
+import { SEGMENTS, segmentOf } from './ownership.js'
+
+const FRAME_BATCH = 0
+const FRAME_END = 1
+const FRAME_ACK = 2
+
+const packr = new Packr({ useRecords: false, moreTypes: false })
+
+export interface SegmentSyncStats {
+  rounds: number
+  failed: number
+  bytesOut: number
+  bytesIn: number
+  entriesOut: number
+  entriesIn: number
+  /** Segments whose fingerprints differed. */
+  differing: number
+}
+
+export function newSegmentSyncStats(): SegmentSyncStats {
+  return { rounds: 0, failed: 0, bytesOut: 0, bytesIn: 0, entriesOut: 0, entriesIn: 0, differing: 0 }
+}
+
+export interface SegmentSyncContext {
+  store: VersionedStore
+  clock: Clock
+  /** Applies one received batch frame from `start`; returns how many deltas it held. */
+  applyBatch: (frame: Buffer, start: number) => number
+  timeoutMs: number
+  deletionDelayMs: number
+  stats: SegmentSyncStats
+  queue?: FrameQueueLimits
+}
+
+/** Whether an entry counts in fingerprints and is sent (see the file comment). */
+function counts(tombstone: boolean, wall: number, expiresAt: number, nowMs: number, deletionDelayMs: number): boolean {
+  if (tombstone) return wall > nowMs - deletionDelayMs / 2
+  return expiresAt === 0 || expiresAt > nowMs
+}
+
+function entryHash(key: string, wall: number, counter: number, origin: string, tombstone: boolean): number {
+  let h = 0x811c9dc5
+  for (let i = 0; i < key.length; i++) h = Math.imul(h ^ key.charCodeAt(i), 0x01000193)
+  h = Math.imul(h ^ 0xff, 0x01000193)
+  for (let i = 0; i < origin.length; i++) h = Math.imul(h ^ origin.charCodeAt(i), 0x01000193)
+  h = Math.imul(h ^ (wall % 0x100000000), 0x01000193)
+  h = Math.imul(h ^ Math.floor(wall / 0x100000000), 0x01000193)
+  h = Math.imul(h ^ counter ^ (tombstone ? 0x10000 : 0), 0x01000193)
+  h ^= h >>> 16
+  h = Math.imul(h, 0x85ebca6b)
+  h ^= h >>> 13
+  h = Math.imul(h, 0xc2b2ae35)
+  h ^= h >>> 16
+  return h >>> 0
+}
+
+/** What one pass over a store finds: every segment's fingerprint, and how many entries it holds. */
+export interface SegmentScan {
+  fingerprints: Uint32Array
+  counts: Uint32Array
+}
+
+/** One pass over the store: fingerprints and entry counts of all {@link SEGMENTS}. */
+export function scanSegments(store: VersionedStore, nowMs: number, deletionDelayMs: number): SegmentScan {
+  const fingerprints = new Uint32Array(SEGMENTS)
+  const held = new Uint32Array(SEGMENTS)
+  store.forEachHeld((key, wall, counter, origin, tombstone, expiresAt) => {
+    if (!counts(tombstone, wall, expiresAt, nowMs, deletionDelayMs)) return
+    const s = segmentOf(key)
+    fingerprints[s] ^= entryHash(key, wall, counter, origin, tombstone)
+    held[s]!++
+  })
+  return { fingerprints, counts: held }
+}
+
+/** The entries (live and tombstones) of `segments` that count (see the file comment). */
+export function segmentEntries(store: VersionedStore, segments: ReadonlySet<number>, nowMs: number, deletionDelayMs: number): Entry[] {
+  if (segments.size === 0) return []
+  return store.heldEntries((key) => segments.has(segmentOf(key)))
+    .filter((e) => counts(e.tombstone, e.version.wall, e.expiresAt, nowMs, deletionDelayMs))
+}
+
+/** A round's request: which segments, and the initiator's view of them. */
+export interface SegmentRequest {
+  segments: number[]
+  fingerprints: number[]
+  /** 1 where the initiator owns the segment and wants the responder's entries. */
+  wants: number[]
+}
+
+export function encodeRequest(r: SegmentRequest): Buffer {
+  return packr.pack([r.segments, r.fingerprints, r.wants])
+}
+
+function isSegmentList(v: unknown): v is number[] {
+  return Array.isArray(v) && v.length <= SEGMENTS && v.every((s) => Number.isInteger(s) && s >= 0 && s < SEGMENTS)
+}
+
+/** @throws DecodeError on a malformed request. */
+export function decodeRequest(payload: Buffer): SegmentRequest {
+  const raw = safeUnpack(payload, 0)
+  if (!Array.isArray(raw) || raw.length < 3) throw new DecodeError('shape', 'segment request')
+  const [segments, fingerprints, wants] = raw as unknown[]
+  if (!isSegmentList(segments) || !Array.isArray(fingerprints) || !Array.isArray(wants) ||
+    fingerprints.length !== segments.length || wants.length !== segments.length ||
+    !fingerprints.every((f) => Number.isInteger(f) && f >= 0 && f <= 0xffffffff) || !wants.every((w) => w === 0 || w === 1)) {
+    throw new DecodeError('field', 'segment request')
+  }
+  return { segments, fingerprints: fingerprints as number[], wants: wants as number[] }
+}
+
+/**
+ * Runs a round as the initiator over `request` (built by the caller from its
+ * own scan); `open` dials the peer with it. Resolves with the segments that
+ * differed once the peer acknowledged what this node sent.
+ */
+export async function initiateSegmentSync(ctx: SegmentSyncContext, request: SegmentRequest, open: (payload: Buffer) => Promise<StreamConn>): Promise<number[]> {
+  const payload = encodeRequest(request)
+  const conn = await open(payload)
+  ctx.stats.bytesOut += payload.length
+  return counted(ctx, conn, async () => {
+    const frames = new FrameQueue(conn, ctx.clock, ctx.queue)
+    const differing = await receiveUntilEnd(ctx, frames)
+    const asked = new Set(request.segments)
+    const theirs = new Set(differing.filter((s) => asked.has(s)))
+    await sendEntries(ctx, conn, theirs, packr.pack([]))
+    const ack = await frames.next(ctx.timeoutMs)
+    ctx.stats.bytesIn += ack.length
+    if (ack[0] !== FRAME_ACK) throw new DecodeError('type', `segment sync: expected ACK, got frame kind ${ack[0]}`)
+    return [...theirs]
+  })
+}
+
+/** Serves a round a peer opened with `payload`. */
+export async function respondSegmentSync(ctx: SegmentSyncContext, conn: StreamConn, payload: Buffer): Promise<void> {
+  ctx.stats.bytesIn += payload.length
+  let request: SegmentRequest
+  try {
+    request = decodeRequest(payload)
+  } catch (err) {
+    conn.destroy()
+    throw err
+  }
+  await counted(ctx, conn, async () => {
+    const frames = new FrameQueue(conn, ctx.clock, ctx.queue)
+    const now = ctx.clock.now()
+    const mine = scanSegments(ctx.store, now, ctx.deletionDelayMs).fingerprints
+    const differing: number[] = []
+    const wanted = new Set<number>()
+    request.segments.forEach((s, i) => {
+      if (mine[s] === request.fingerprints[i]) return
+      differing.push(s)
+      if (request.wants[i] === 1) wanted.add(s)
+    })
+    ctx.stats.differing += differing.length
+    await sendEntries(ctx, conn, wanted, packr.pack(differing))
+    await receiveUntilEnd(ctx, frames)
+    const ack = Buffer.from([FRAME_ACK])
+    ctx.stats.bytesOut += ack.length
+    conn.send(ack)
+  })
+}
+
+async function counted<T>(ctx: SegmentSyncContext, conn: StreamConn, round: () => Promise<T>): Promise<T> {
+  let out: T
+  try {
+    out = await round()
+    ctx.stats.rounds++
+  } catch (err) {
+    ctx.stats.failed++
+    conn.destroy()
+    throw err
+  }
+  conn.close()
+  return out
+}
+
+/** Sends the entries of `segments` and the clears held, then END carrying `endBody`. */
+async function sendEntries(ctx: SegmentSyncContext, conn: StreamConn, segments: ReadonlySet<number>, endBody: Buffer): Promise<void> {
+  const now = ctx.clock.now()
+  const entries = [...ctx.store.clearEntries(), ...segmentEntries(ctx.store, segments, now, ctx.deletionDelayMs)]
+  for (const { frame, count } of encodeEntryFrames(entries, BATCH_TARGET_BYTES, FRAME_BATCH)) {
+    ctx.stats.entriesOut += count
+    ctx.stats.bytesOut += frame.length
+    if (!conn.send(frame)) await conn.drain()
+    if (conn.closed) throw new StreamError(`stream to ${conn.remoteAddress} closed while sending`)
+  }
+  const end = Buffer.concat([Buffer.from([FRAME_END]), endBody])
+  ctx.stats.bytesOut += end.length
+  conn.send(end)
+}
+
+/** Applies batches until END; returns the segment list END carried. */
+async function receiveUntilEnd(ctx: SegmentSyncContext, frames: FrameQueue): Promise<number[]> {
+  for (;;) {
+    const frame = await frames.next(ctx.timeoutMs)
+    ctx.stats.bytesIn += frame.length
+    if (frame.length === 0) throw new DecodeError('short', 'empty segment-sync frame')
+    if (frame[0] === FRAME_BATCH) {
+      ctx.stats.entriesIn += ctx.applyBatch(frame, 1)
+    } else if (frame[0] === FRAME_END) {
+      const list = frame.length > 1 ? safeUnpack(frame, 1) : []
+      if (!isSegmentList(list)) throw new DecodeError('field', 'segment-sync END')
+      return list
+    } else {
+      throw new DecodeError('type', `segment-sync frame kind ${frame[0]}`)
+    }
+  }
+}

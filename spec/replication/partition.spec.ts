@@ -1,0 +1,132 @@
+import { expect } from 'chai'
+import type { Bcache } from '../../lib/bcache.js'
+import { ownersOf } from '../../lib/replication/ownership.js'
+import { CacheCluster } from '../support/cache-cluster.js'
+
+/** Whether node `n` keeps `key` in its store (owned, or its own write not handed off yet), not its near cache. */
+const stores = (n: Bcache<unknown>, key: string): boolean =>
+  (n as unknown as { p: { store: { live: { holds(k: string): boolean } } } }).p.store.live.holds(key)
+
+const ids = (nodes: readonly Bcache<unknown>[]): string[] => nodes.map((n) => n.nodeId)
+
+/** Keys held in a store by other nodes than their owners among `nodes`, and owners missing them. */
+function misplaced(nodes: readonly Bcache<unknown>[], keys: readonly string[], replicas: number): { extra: string[]; missing: string[] } {
+  const extra: string[] = []
+  const missing: string[] = []
+  for (const key of keys) {
+    const owners = ownersOf(key, ids(nodes), replicas)
+    for (const n of nodes) {
+      const owner = owners.includes(n.nodeId)
+      if (owner && !stores(n, key)) missing.push(`${key}@${n.nodeId}`)
+      if (!owner && stores(n, key)) extra.push(`${key}@${n.nodeId}`)
+    }
+  }
+  return { extra, missing }
+}
+
+const KEYS = Array.from({ length: 300 }, (_, i) => `key-${i}`)
+
+describe("Partition mode (mode: 'partition', cluster)", function () {
+  this.timeout(60_000)
+  let cluster: CacheCluster
+
+  afterEach(async () => {
+    await cluster?.closeAll()
+  })
+
+  it('each key ends on its replicas owners only, and every node reads it (fetch, then near cache)', async () => {
+    cluster = new CacheCluster(81, { mode: 'partition', replicas: 2 })
+    const nodes = await cluster.start(4)
+    for (const k of KEYS) nodes[0]!.set(k, `v-${k}`)
+    await cluster.run(6000) // pushes, then the writer's hand-off of what it does not own
+    expect(misplaced(nodes, KEYS, 2)).to.deep.equal({ extra: [], missing: [] })
+    const reader = nodes[3]!
+    const notOwned = KEYS.find((k) => !ownersOf(k, ids(nodes), 2).includes(reader.nodeId))!
+    expect(reader.get(notOwned)).to.equal(undefined)
+    expect(await cluster.settle(reader.fetch(notOwned))).to.equal(`v-${notOwned}`)
+    expect(reader.get(notOwned), 'kept in the near cache').to.equal(`v-${notOwned}`)
+    expect(stores(reader, notOwned)).to.equal(false)
+    expect(reader.stats().partition!.fetch.found).to.equal(1)
+  })
+
+  it('a newer write replaces a near-cache copy, and a delete drops it', async () => {
+    cluster = new CacheCluster(82, { mode: 'partition', replicas: 1 })
+    const nodes = await cluster.start(3)
+    const [a] = nodes
+    const b = nodes.find((n) => n !== a && !ownersOf('row', ids(nodes), 1).includes(n.nodeId))!
+    a!.set('row', 'one')
+    await cluster.run(200)
+    expect(await cluster.settle(b.fetch('row'))).to.equal('one')
+    a!.set('row', 'two')
+    await cluster.run(200)
+    expect(b.get('row')).to.equal('two')
+    a!.delete('row')
+    await cluster.run(200)
+    expect(b.get('row')).to.equal(undefined)
+    expect(await cluster.settle(b.fetch('row'))).to.equal(undefined)
+  })
+
+  it('a joiner receives the segments it now owns, and nodes that lost them let go', async () => {
+    cluster = new CacheCluster(83, { mode: 'partition', replicas: 2 })
+    const nodes = await cluster.start(3)
+    for (const k of KEYS) nodes[1]!.set(k, k)
+    await cluster.run(6000)
+    expect(misplaced(nodes, KEYS, 2)).to.deep.equal({ extra: [], missing: [] })
+    const d = await cluster.add()
+    await cluster.until(() => cluster.nodes.every((n) => n.members().length === 4), 10_000)
+    await cluster.run(8000)
+    expect(misplaced(cluster.nodes, KEYS, 2)).to.deep.equal({ extra: [], missing: [] })
+    const owned = KEYS.filter((k) => ownersOf(k, ids(cluster.nodes), 2).includes(d.nodeId))
+    expect(owned.length).to.be.above(100)
+    for (const k of owned) expect(d.get(k)).to.equal(k)
+  })
+
+  it('after a node fails, every key is held by replicas live owners again', async () => {
+    cluster = new CacheCluster(84, { mode: 'partition', replicas: 2 })
+    const nodes = await cluster.start(4)
+    for (const k of KEYS) nodes[0]!.set(k, k)
+    await cluster.run(6000)
+    const dead = nodes[2]!
+    await cluster.settle(dead.close())
+    const live = nodes.filter((n) => n !== dead)
+    await cluster.until(() => live.every((n) => n.members().filter((m) => m.state === 'alive').length === 3), 30_000)
+    await cluster.run(8000)
+    expect(misplaced(live, KEYS, 2)).to.deep.equal({ extra: [], missing: [] })
+  })
+
+  it('a miss on a non-owner reads the owner before it fills: the filler runs once in the cluster', async () => {
+    cluster = new CacheCluster(85, { mode: 'partition', replicas: 1 })
+    const nodes = await cluster.start(3)
+    let calls = 0
+    const filler = (): string => { calls++; return 'db' }
+    expect(await cluster.settle(nodes[0]!.getWithFiller('row', filler))).to.equal('db')
+    await cluster.run(200)
+    for (const n of nodes) expect(await cluster.settle(n.getWithFiller('row', filler))).to.equal('db')
+    expect(calls).to.equal(1)
+  })
+
+  it('capacity grows with the cluster: 10 nodes of maxKeys 1000 hold more than 4500 distinct keys at replicas 2', async () => {
+    cluster = new CacheCluster(86, { mode: 'partition', replicas: 2, maxKeys: 1000 })
+    const nodes = await cluster.start(10)
+    const keys = Array.from({ length: 4500 }, (_, i) => `cap-${i}`)
+    for (let i = 0; i < keys.length; i++) {
+      nodes[i % 10]!.set(keys[i]!, i)
+      if (i % 100 === 99) await cluster.run(50)
+    }
+    await cluster.run(8000)
+    const held = keys.filter((k) => nodes.some((n) => stores(n, k)))
+    expect(held.length).to.equal(keys.length)
+    expect(misplaced(nodes, keys, 2).missing.length, 'owners that lost a key to their own LRU').to.be.below(keys.length * 0.01)
+  })
+
+  it("refuses partition options in the other modes", async () => {
+    cluster = new CacheCluster(87)
+    let err: unknown
+    try {
+      await cluster.add({ replicas: 2 })
+    } catch (e) {
+      err = e
+    }
+    expect(String(err)).to.match(/option replicas: applies only to mode 'partition'/)
+  })
+})
