@@ -130,7 +130,7 @@ export class Bcache<V = unknown> extends EventEmitter<BcacheEvents> {
   /** The value of `key`, or undefined. Local and synchronous: no network. */
   get(key: string): V | undefined {
     let v = this.live.get(key, this.readNow) as V | undefined
-    if (v === undefined && this.near !== undefined) v = this.near.get(key, this.readNow()) as V | undefined // partition mode
+    if (v === undefined && this.near !== undefined) v = this.partitionGet(key) // partition mode
     if (v === undefined) this.counters.misses++
     else this.counters.hits++
     return v
@@ -344,6 +344,12 @@ export class Bcache<V = unknown> extends EventEmitter<BcacheEvents> {
     this.checkOpen()
     const w = checkedWrite(this.opts, key, value, ttl, this.now())
     this.p.replicator.keepLocal(key, w.bytes, w.primitive, w.expiresAt, floor)
+  }
+
+  /** Partition mode, after a store miss: the near cache, then this node's own write waiting for its owners. */
+  private partitionGet(key: string): V | undefined {
+    const now = this.readNow()
+    return (this.near!.get(key, now) ?? this.p.replicator.partition!.pendingValue(key, now)) as V | undefined
   }
 
   private checkOpen(): void {

@@ -22,7 +22,7 @@
  *   a key never displaces a clear in the gossip queue.
  */
 import type { Clock } from '../clock.js'
-import type { HybridClock } from '../store/version.js'
+import { compareVersions, type HybridClock, type Version } from '../store/version.js'
 import { NOT_DECODED, type Entry, type VersionedStore } from '../store/versioned-store.js'
 import { KIND_CLEAR, encodeDelta } from './delta.js'
 import type { EagerPush } from './eager-push.js'
@@ -40,6 +40,8 @@ export interface LocalWriterComponents {
   origin: string
   /** Invalidation mode: the delta carries no value (invalidation.ts). */
   invalidate?: boolean
+  /** Partition mode: the version of a key known here but not stored (partition.ts); a write stamps above it too. */
+  floor?: ((key: string) => Version | undefined) | undefined
 }
 
 export class LocalWriter {
@@ -55,7 +57,7 @@ export class LocalWriter {
   write(key: string, bytes: Buffer | undefined, expiresAt: number, primitive: unknown = NOT_DECODED, nowMs?: number): Buffer {
     const { store, origin } = this.c
     const now = nowMs ?? this.c.clock.now() // the caller's reading saves a clock call on the hot path
-    const { wall, counter } = this.c.hlc.tickAbove(now, store.versionFloor(key))
+    const { wall, counter } = this.c.hlc.tickAbove(now, this.c.floor === undefined ? store.versionFloor(key) : newest(store.versionFloor(key), this.c.floor(key)))
     const version = { wall, counter, origin }
     const seq = store.nextSeq(origin)
     const delta = encodeDelta(key, this.c.invalidate === true ? undefined : bytes, version, seq, this.c.invalidate === true ? 0 : expiresAt)
@@ -86,3 +88,8 @@ export class LocalWriter {
 const CLEAR_SUBJECT = '\uD800clear:'
 
 const EMPTY = Buffer.alloc(0)
+
+function newest(a: Version | undefined, b: Version | undefined): Version | undefined {
+  if (a === undefined || b === undefined) return a ?? b
+  return compareVersions(a, b) >= 0 ? a : b
+}

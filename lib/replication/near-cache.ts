@@ -100,6 +100,11 @@ export class NearCache {
     if (value !== undefined) this.put(key, value, version, expiresAt, nowMs)
   }
 
+  /** The version of the value held for `key`, if any. */
+  versionOf(key: string): Version | undefined {
+    return this.lru?.peek(key)?.version
+  }
+
   /** Drops `key` (a local delete). */
   drop(key: string): void {
     this.lru?.delete(key)

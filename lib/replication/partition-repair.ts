@@ -42,6 +42,10 @@ export interface PartitionRepairComponents {
   round: SegmentSyncContext
   /** Entries handed off to every owner of their segment: this node lets them go. */
   onHandedOff: (entries: readonly Entry[]) => void
+  /** This node's writes of keys it does not own, not yet acknowledged by every owner (partition.ts). */
+  pending: () => Iterable<Entry>
+  /** Pending writes every owner acknowledged. */
+  onPendingDelivered: (entries: readonly Entry[]) => void
 }
 
 export interface PartitionRepairConfig {
@@ -51,8 +55,8 @@ export interface PartitionRepairConfig {
   handOffDelayMs: number
 }
 
-/** Per peer id: the segments of one round and whether this node wants the peer's entries of each. */
-type Plan = Map<string, { segments: number[]; wants: number[] }>
+/** Per peer id: the segments of one round, whether this node wants the peer's entries of each, and entries sent besides. */
+type Plan = Map<string, { segments: number[]; wants: number[]; extra: Entry[] }>
 
 export class PartitionRepair {
   private ticker: Ticker | undefined
@@ -85,7 +89,7 @@ export class PartitionRepair {
     const plan: Plan = new Map()
     for (const p of this.c.cluster.livePeers()) {
       const segments = this.c.ownership.sharedWith(p.nodeId)
-      if (segments.length > 0) plan.set(p.nodeId, { segments, wants: segments.map(() => 1) })
+      if (segments.length > 0) plan.set(p.nodeId, { segments, wants: segments.map(() => 1), extra: [] })
     }
     const results = await this.run(plan, this.scan())
     return results.every((r) => r !== undefined)
@@ -121,7 +125,7 @@ export class PartitionRepair {
     if (peer !== undefined) {
       const segments = this.c.ownership.sharedWith(peer.nodeId)
       if (segments.length > 0) {
-        const plan: Plan = new Map([[peer.nodeId, { segments, wants: segments.map(() => 1) }]])
+        const plan: Plan = new Map([[peer.nodeId, { segments, wants: segments.map(() => 1), extra: [] }]])
         await this.run(plan, this.scan())
       }
     }
@@ -136,7 +140,11 @@ export class PartitionRepair {
     }, ms)
   }
 
-  /** Sends every segment held but not owned to its owners; lets go of what they all acknowledged. */
+  /**
+   * Sends every segment held but not owned, and every write of this node
+   * waiting for its owners ({@link PartitionRepairComponents.pending}), to
+   * the owners; lets go of what they all acknowledged.
+   */
   private async handOff(): Promise<void> {
     if (this.closed) return
     const scan = this.scan()
@@ -149,30 +157,40 @@ export class PartitionRepair {
       owed.set(s, owners.length)
       for (const o of owners) add(plan, o, s, 0)
     }
-    if (owed.size === 0) return
+    const pendingOwed = new Map<Entry, number>()
+    for (const e of this.c.pending()) {
+      const owners = ownership.ownersOfKey(e.key).filter((o) => o !== ownership.selfId)
+      pendingOwed.set(e, owners.length)
+      for (const o of owners) planFor(plan, o).extra.push(e)
+    }
+    if (owed.size === 0 && pendingOwed.size === 0) return
     // What this node holds now of those segments: once every owner of one
     // acknowledged its round, each either got these entries or held the same.
     const held = segmentEntries(this.c.round.store, new Set(owed.keys()), this.c.clock.now(), this.c.round.deletionDelayMs)
-    await this.run(plan, scan, (segments) => {
+    await this.run(plan, scan, (segments, extra) => {
       for (const s of segments) owed.set(s, owed.get(s)! - 1)
+      for (const e of extra) pendingOwed.set(e, pendingOwed.get(e)! - 1)
     })
     const done = held.filter((e) => owed.get(segmentOf(e.key)) === 0)
     if (done.length > 0) this.c.onHandedOff(done)
+    const delivered = [...pendingOwed].filter(([, left]) => left <= 0).map(([e]) => e)
+    if (delivered.length > 0) this.c.onPendingDelivered(delivered)
   }
 
   /**
    * Runs the plan's rounds, at most `maxSyncs` at once; `onAcked` sees the
-   * segments of each round the peer acknowledged. Resolves with each round's differing segments (undefined: failed).
+   * segments and extra entries of each round the peer acknowledged.
+   * Resolves with each round's differing segments (undefined: failed).
    */
-  private async run(plan: Plan, scan: SegmentScan, onAcked?: (segments: readonly number[]) => void): Promise<(number[] | undefined)[]> {
+  private async run(plan: Plan, scan: SegmentScan, onAcked?: (segments: readonly number[], extra: readonly Entry[]) => void): Promise<(number[] | undefined)[]> {
     const jobs = [...plan]
     const results: (number[] | undefined)[] = []
     const worker = async (): Promise<void> => {
       for (let job = jobs.shift(); job !== undefined && !this.closed; job = jobs.shift()) {
-        const [peerId, { segments, wants }] = job
+        const [peerId, { segments, wants, extra }] = job
         const request: SegmentRequest = { segments, wants, fingerprints: segments.map((s) => scan.fingerprints[s]!) }
-        results.push(await this.round(peerId, request).then((r) => {
-          onAcked?.(segments)
+        results.push(await this.round(peerId, request, extra).then((r) => {
+          onAcked?.(segments, extra)
           return r
         }, (err) => {
           this.c.logger.debug(`replication: segment sync with ${peerId} failed: ${String(err)}`)
@@ -184,12 +202,12 @@ export class PartitionRepair {
     return results
   }
 
-  private async round(peerId: string, request: SegmentRequest): Promise<number[]> {
+  private async round(peerId: string, request: SegmentRequest, extra: readonly Entry[]): Promise<number[]> {
     const addr = this.c.cluster.addressOf(peerId)
     if (addr === undefined) throw new Error(`${peerId} is not a live member`)
     let conn: StreamConn | undefined
     try {
-      return await initiateSegmentSync(this.c.round, request, async (payload) => (conn = this.track(await this.c.cluster.openStream(addr, StreamTag.SegmentSync, payload))))
+      return await initiateSegmentSync(this.c.round, request, extra, async (payload) => (conn = this.track(await this.c.cluster.openStream(addr, StreamTag.SegmentSync, payload))))
     } finally {
       if (conn !== undefined) this.rounds.delete(conn)
     }
@@ -222,9 +240,14 @@ export class PartitionRepair {
   }
 }
 
-function add(plan: Plan, peerId: string, segment: number, want: number): void {
+function planFor(plan: Plan, peerId: string): { segments: number[]; wants: number[]; extra: Entry[] } {
   let p = plan.get(peerId)
-  if (p === undefined) plan.set(peerId, (p = { segments: [], wants: [] }))
+  if (p === undefined) plan.set(peerId, (p = { segments: [], wants: [], extra: [] }))
+  return p
+}
+
+function add(plan: Plan, peerId: string, segment: number, want: number): void {
+  const p = planFor(plan, peerId)
   p.segments.push(segment)
   p.wants.push(want)
 }

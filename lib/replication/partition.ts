@@ -24,7 +24,7 @@ import type { DropCounts } from '../drop-counts.js'
 import type { Logger } from '../logger.js'
 import type { Cluster } from '../membership/cluster.js'
 import type { Random } from '../random.js'
-import { compareVersions } from '../store/version.js'
+import { compareVersions, type Version } from '../store/version.js'
 import { NOT_DECODED, decodeValue, type Entry, type VersionedStore } from '../store/versioned-store.js'
 import type { Delta } from './delta.js'
 import { NearCache, type NearCacheStats } from './near-cache.js'
@@ -33,6 +33,9 @@ import { PartitionRepair } from './partition-repair.js'
 import { newFetchStats, RemoteRead, type FetchStats } from './remote-read.js'
 import { newSegmentSyncStats, type SegmentSyncStats } from './segment-sync.js'
 import type { ValueWaiters } from './waiters.js'
+
+/** Most writes of keys not owned waiting for the hand-off; past it the oldest is dropped (counted `handoff-overflow`): its eager push is then its only delivery. */
+export const MAX_PENDING = 100_000
 
 export interface PartitionSettings {
   replicas: number
@@ -72,6 +75,8 @@ export interface PartitionStats {
   passed: number
   /** Entries handed off to their owners and let go. */
   handedOff: number
+  /** This node's writes of keys it does not own, waiting for every owner's acknowledgement. */
+  pendingHandOff: number
   near: NearCacheStats
   fetch: FetchStats
   sync: SegmentSyncStats
@@ -85,6 +90,13 @@ export class Partition {
   private readonly syncStats = newSegmentSyncStats()
   private readonly fetchStats = newFetchStats()
   private readonly inFlight = new Map<string, Promise<unknown>>()
+  /**
+   * This node's writes of keys it does not own, until every owner
+   * acknowledged them (the hand-off): insertion order, at most
+   * {@link MAX_PENDING}. Kept here, not in the store, so that they never
+   * take an owned key's place in the LRU.
+   */
+  private readonly pending = new Map<string, Entry>()
   private passedCount = 0
   private handedOff = 0
 
@@ -99,7 +111,11 @@ export class Partition {
         store: c.store, clock: c.clock, applyBatch: c.applyBatch, timeoutMs: config.tcpTimeoutMs, deletionDelayMs: config.deletionDelayMs,
         stats: this.syncStats, queue: { maxBytes: config.maxStreamQueueBytes, onOverflow: () => c.drops.count('queue-overflow') }
       },
-      onHandedOff: (entries) => this.letGo(entries)
+      onHandedOff: (entries) => this.letGo(entries),
+      pending: () => this.pending.values(),
+      onPendingDelivered: (entries) => {
+        for (const e of entries) if (this.pending.get(e.key) === e) this.pending.delete(e.key)
+      }
     }, { antiEntropyIntervalMs: config.antiEntropyIntervalMs, maxSyncs: config.maxSyncs, handOffDelayMs: Math.min(config.antiEntropyIntervalMs, 1000) })
     const changed = (): void => this.repair.membershipChanged()
     cluster.onPeerJoined(changed)
@@ -143,9 +159,47 @@ export class Partition {
       }
     }
     this.near.passed(key, d.version, value, d.expiresAt, now)
-    this.c.store.dropHeld(key, d.version, true) // our own older write of it is superseded
+    this.c.store.dropHeld(key, d.version, true) // a copy this node lost in a rebalance is superseded
+    const own = this.pending.get(key)
+    if (own !== undefined && compareVersions(own.version, d.version) < 0) this.pending.delete(key) // so is our own write
     if (value !== undefined && this.c.waiters.has(key)) this.c.waiters.wake(key, value)
     return true
+  }
+
+  /**
+   * After a local write of `key`: one this node does not own leaves the
+   * store for the pending hand-off (and its value for the near cache), so
+   * the store holds owned keys only. Visible here at once either way.
+   */
+  ownWrite(key: string): void {
+    if (this.ownership.owns(key)) return
+    const { store } = this.c
+    const e = store.peek(key)
+    if (e === undefined) return // expired at once, or larger than maxBytes: nothing to hand off
+    store.dropHeld(key)
+    this.pending.delete(key) // re-inserted at the back: the oldest goes first
+    this.pending.set(key, e)
+    if (this.pending.size > MAX_PENDING) {
+      const [oldest] = this.pending.keys()
+      this.pending.delete(oldest!)
+      this.c.drops.count('handoff-overflow')
+    }
+    if (!e.tombstone) this.near.put(key, e.value === NOT_DECODED ? decodeValue(e.bytes) : e.value, e.version, e.expiresAt, this.c.clock.now())
+  }
+
+  /** The value of this node's own write of `key` waiting for its owners (`get` after a near-cache miss). */
+  pendingValue(key: string, nowMs: number): unknown {
+    const e = this.pending.size === 0 ? undefined : this.pending.get(key)
+    if (e === undefined || e.tombstone || (e.expiresAt !== 0 && nowMs >= e.expiresAt)) return undefined
+    return e.value === NOT_DECODED ? decodeValue(e.bytes) : e.value
+  }
+
+  /** The newest version this node knows for a key it does not store (a local write stamps above it). */
+  floorOf(key: string): Version | undefined {
+    const a = this.pending.get(key)?.version
+    const b = this.near.versionOf(key)
+    if (a === undefined || b === undefined) return a ?? b
+    return compareVersions(a, b) >= 0 ? a : b
   }
 
   /** A local delete or clear: the near cache forgets the key or the prefix. */
@@ -171,7 +225,7 @@ export class Partition {
     let owned = 0
     for (let s = 0; s < 4096; s++) if (this.ownership.ownsSegment(s)) owned++
     return {
-      replicas: this.config.replicas, ownedSegments: owned, passed: this.passedCount, handedOff: this.handedOff,
+      replicas: this.config.replicas, ownedSegments: owned, passed: this.passedCount, handedOff: this.handedOff, pendingHandOff: this.pending.size,
       near: this.near.stats(), fetch: { ...this.fetchStats }, sync: { ...this.syncStats }
     }
   }

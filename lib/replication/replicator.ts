@@ -122,7 +122,10 @@ export class Replicator implements MembershipDelegate {
     }, { maxQueuedBytes: config.maxStreamQueueBytes, stallMs: config.tcpTimeoutMs })
     this.relay = new RelayPush({ cluster, random: c.random, gossip: this.gossip, drops: this.drops, stats, now: () => clock.now(), defer: c.defer, memberTags: c.memberTags }, config.eagerFanout)
     this.push = new EagerPush({ cluster, channels: this.channels, gossip: this.gossip, stats, defer: c.defer, now: () => clock.now(), relay: this.relay }, room)
-    this.writer = new LocalWriter({ store, clock, hlc: this.hlc, push: this.push, waiters: this.waiters, stats, origin: c.origin, invalidate: config.invalidate === true })
+    this.writer = new LocalWriter({
+      store, clock, hlc: this.hlc, push: this.push, waiters: this.waiters, stats, origin: c.origin, invalidate: config.invalidate === true,
+      floor: config.partition === undefined ? undefined : (key) => this.partition!.floorOf(key)
+    })
     this.merge = new RemoteMerge({
       store, clock, hlc: this.hlc, waiters: this.waiters, stats, drops: this.drops, onApplied: c.onRemoteApplied, invalidate: config.invalidate === true,
       passing: config.partition === undefined ? undefined : (d) => this.partition!.passing(d)
@@ -188,8 +191,11 @@ export class Replicator implements MembershipDelegate {
 
   /** A local write (encoded value `bytes`, or a delete when undefined); see local-writes.ts. Returns its delta. */
   write(key: string, bytes: Buffer | undefined, expiresAt: number, primitive?: unknown, nowMs?: number): Buffer {
-    this.partition?.forget(key, false) // the store holds the new write; an older near copy must not shadow it
-    return this.writer.write(key, bytes, expiresAt, primitive, nowMs)
+    if (this.partition === undefined) return this.writer.write(key, bytes, expiresAt, primitive, nowMs)
+    this.partition.forget(key, false) // an older near copy must not shadow the new write
+    const delta = this.writer.write(key, bytes, expiresAt, primitive, nowMs)
+    this.partition.ownWrite(key)
+    return delta
   }
 
   /** Waits until `target` nodes hold the local write `delta` (from {@link write}); see acked-writes.ts. */

@@ -14,7 +14,8 @@
  *   B → A  for every segment whose fingerprint differs and A wants: B's
  *          entries in it, in batches; the clears B holds; then END with the
  *          list of differing segments
- *   A → B  A's entries in the differing segments, and A's clears; END
+ *   A → B  A's entries in the differing segments, A's clears, and any
+ *          entries A sends besides (its own writes of keys B owns); END
  *   B → A  ACK once B applied them; both close
  *
  * Entries are applied through the merge path (last writer wins), so a
@@ -145,10 +146,10 @@ export function decodeRequest(payload: Buffer): SegmentRequest {
 
 /**
  * Runs a round as the initiator over `request` (built by the caller from its
- * own scan); `open` dials the peer with it. Resolves with the segments that
+ * own scan), sending `extra` entries besides; `open` dials the peer with it. Resolves with the segments that
  * differed once the peer acknowledged what this node sent.
  */
-export async function initiateSegmentSync(ctx: SegmentSyncContext, request: SegmentRequest, open: (payload: Buffer) => Promise<StreamConn>): Promise<number[]> {
+export async function initiateSegmentSync(ctx: SegmentSyncContext, request: SegmentRequest, extra: readonly Entry[], open: (payload: Buffer) => Promise<StreamConn>): Promise<number[]> {
   const payload = encodeRequest(request)
   const conn = await open(payload)
   ctx.stats.bytesOut += payload.length
@@ -157,7 +158,7 @@ export async function initiateSegmentSync(ctx: SegmentSyncContext, request: Segm
     const differing = await receiveUntilEnd(ctx, frames)
     const asked = new Set(request.segments)
     const theirs = new Set(differing.filter((s) => asked.has(s)))
-    await sendEntries(ctx, conn, theirs, packr.pack([]))
+    await sendEntries(ctx, conn, theirs, packr.pack([]), extra)
     const ack = await frames.next(ctx.timeoutMs)
     ctx.stats.bytesIn += ack.length
     if (ack[0] !== FRAME_ACK) throw new DecodeError('type', `segment sync: expected ACK, got frame kind ${ack[0]}`)
@@ -210,9 +211,9 @@ async function counted<T>(ctx: SegmentSyncContext, conn: StreamConn, round: () =
 }
 
 /** Sends the entries of `segments` and the clears held, then END carrying `endBody`. */
-async function sendEntries(ctx: SegmentSyncContext, conn: StreamConn, segments: ReadonlySet<number>, endBody: Buffer): Promise<void> {
+async function sendEntries(ctx: SegmentSyncContext, conn: StreamConn, segments: ReadonlySet<number>, endBody: Buffer, extra: readonly Entry[] = []): Promise<void> {
   const now = ctx.clock.now()
-  const entries = [...ctx.store.clearEntries(), ...segmentEntries(ctx.store, segments, now, ctx.deletionDelayMs)]
+  const entries = [...ctx.store.clearEntries(), ...segmentEntries(ctx.store, segments, now, ctx.deletionDelayMs), ...extra]
   for (const { frame, count } of encodeEntryFrames(entries, BATCH_TARGET_BYTES, FRAME_BATCH)) {
     ctx.stats.entriesOut += count
     ctx.stats.bytesOut += frame.length
