@@ -119,6 +119,21 @@ describe("Partition mode (mode: 'partition', cluster)", function () {
     expect(misplaced(nodes, keys, 2).missing.length, 'owners that lost a key to their own LRU').to.be.below(keys.length * 0.01)
   })
 
+  it('a malformed segment round or read from a peer is dropped and counted; the node goes on', async () => {
+    cluster = new CacheCluster(88, { mode: 'partition', replicas: 2 })
+    const [a, b] = await cluster.start(2)
+    const open = (b as unknown as { p: { membership: { openStream(addr: string, tag: number, p: Uint8Array): Promise<{ destroy(): void }> } } }).p.membership
+    for (const [tag, payload] of [[6, Buffer.from([0x93, 0xc0, 0xc0, 0xc0])], [7, Buffer.from([0x01])]] as const) {
+      const conn = await cluster.settle(open.openStream(a!.address, tag, payload))
+      await cluster.run(50)
+      conn.destroy()
+    }
+    expect(a!.stats().dropped).to.include.keys('segment-sync', 'fetch-request')
+    b!.set('after', 1)
+    await cluster.run(200)
+    expect(await cluster.settle(a!.fetch('after'))).to.equal(1)
+  })
+
   it("refuses partition options in the other modes", async () => {
     cluster = new CacheCluster(87)
     let err: unknown
