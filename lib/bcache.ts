@@ -124,7 +124,7 @@ export class Bcache<V = unknown> extends EventEmitter<BcacheEvents> {
   async setAcked(key: string, value: V, options?: AckedSetOptions): Promise<void> {
     const { acks, timeoutMs, ttl } = checkAckedSetOptions(options)
     const delta = this.write(key, value, ttl)
-    await this.p.replicator.awaitAcks(delta, acks, timeoutMs)
+    await this.p.replicator.awaitAcks(delta, acks, timeoutMs, key) // partition mode: the key's owners
   }
 
   /** The value of `key`, or undefined. Local and synchronous: no network. */

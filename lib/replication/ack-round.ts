@@ -29,8 +29,8 @@ import { safeUnpack } from '../wire/safe-unpack.js'
 export type OpenAckStream = (address: string) => Promise<StreamConn>
 
 export class AckRound {
-  /** Nodes known to hold the write, this one included. */
-  private acked = 1
+  /** Nodes known to hold the write, this one included (when it counts). */
+  private acked: number
   /** Peers asked that have not answered yet. */
   private unanswered: number
   /** Streams open and not answered yet; emptied when the round settles. */
@@ -46,8 +46,11 @@ export class AckRound {
     private readonly needed: number,
     peers: readonly string[],
     open: OpenAckStream,
-    timeoutMs: number
+    timeoutMs: number,
+    /** Whether this node counts as one holder (partition mode: only when it owns the key). */
+    selfHolds = true
   ) {
+    this.acked = selfHolds ? 1 : 0
     this.unanswered = peers.length
     this.done = new Promise((resolve, reject) => {
       this.resolve = resolve

@@ -41,6 +41,15 @@ import { AckRound, encodeReply } from './ack-round.js'
 import { decodeDelta, type Delta } from './delta.js'
 import type { RemoteMerge } from './remote-merge.js'
 
+/**
+ * Who is asked to hold a write (partition mode: the key's live owners, this
+ * node counting only when it is one); absent: every live member, this one included.
+ */
+export interface AckScope {
+  peers: string[]
+  selfHolds: boolean
+}
+
 /** How many nodes must hold a write: all live ones, a majority of them, or a count (this node included). */
 export type AckTarget = 'all' | 'majority' | number
 
@@ -78,16 +87,18 @@ export class AckedWrites {
    * nodes are live than needed; after `timeoutMs`; when too many peers
    * refused; when the node closes.
    */
-  collect(delta: Buffer, target: AckTarget, timeoutMs: number): Promise<void> {
-    const peers = this.c.cluster.livePeers().map((p) => p.address)
-    const needed = acksNeeded(target, peers.length + 1)
-    if (needed <= 1) return Promise.resolve()
-    if (this.closed) return Promise.reject(new AckError('closed', 1, needed, 'node closed'))
-    if (needed > peers.length + 1) {
-      return Promise.reject(new AckError('too-few-members', 1, needed, `only ${peers.length + 1} live members`))
+  collect(delta: Buffer, target: AckTarget, timeoutMs: number, scope?: AckScope): Promise<void> {
+    const peers = scope?.peers ?? this.c.cluster.livePeers().map((p) => p.address)
+    const self = scope === undefined || scope.selfHolds ? 1 : 0
+    const members = peers.length + self
+    const needed = acksNeeded(target, members)
+    if (needed <= self) return Promise.resolve()
+    if (this.closed) return Promise.reject(new AckError('closed', self, needed, 'node closed'))
+    if (needed > members) {
+      return Promise.reject(new AckError('too-few-members', self, needed, `only ${members} live ${scope === undefined ? 'members' : 'owners'}`))
     }
     const open = (addr: string): Promise<StreamConn> => this.c.cluster.openStream(addr, StreamTag.Ack, delta)
-    const round = new AckRound({ clock: this.c.clock, drops: this.c.drops, onSettled: (r) => this.pending.delete(r) }, needed, peers, open, timeoutMs)
+    const round = new AckRound({ clock: this.c.clock, drops: this.c.drops, onSettled: (r) => this.pending.delete(r) }, needed, peers, open, timeoutMs, self === 1)
     this.pending.add(round)
     return round.done
   }

@@ -202,6 +202,18 @@ export class Partition {
     return compareVersions(a, b) >= 0 ? a : b
   }
 
+  /** Who acknowledges a write of `key` (`setAcked`): its live owners; this node counts when it is one. */
+  ackScope(key: string): { peers: string[]; selfHolds: boolean } {
+    const self = this.c.cluster.nodeId
+    const owners = this.ownership.ownersOfKey(key)
+    const peers: string[] = []
+    for (const id of owners) {
+      const addr = id === self ? undefined : this.c.cluster.addressOf(id)
+      if (addr !== undefined) peers.push(addr)
+    }
+    return { peers, selfHolds: owners.includes(self) }
+  }
+
   /** A local delete or clear: the near cache forgets the key or the prefix. */
   forget(key: string, prefix: boolean): void {
     if (prefix) this.near.dropPrefix(key)

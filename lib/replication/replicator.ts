@@ -199,10 +199,10 @@ export class Replicator implements MembershipDelegate {
   }
 
   /** Waits until `target` nodes hold the local write `delta` (from {@link write}); see acked-writes.ts. */
-  awaitAcks(delta: Buffer, target: AckTarget, timeoutMs: number): Promise<void> {
+  awaitAcks(delta: Buffer, target: AckTarget, timeoutMs: number, key?: string): Promise<void> {
     const acks = this.counters.acks
     acks.requested++
-    const p = this.acked.collect(delta, target, timeoutMs)
+    const p = this.acked.collect(delta, target, timeoutMs, key === undefined ? undefined : this.partition?.ackScope(key))
     p.then(() => { acks.resolved++ }, () => { acks.rejected++ }) // counted aside: the caller's promise settles as early
     return p
   }

@@ -134,6 +134,19 @@ describe("Partition mode (mode: 'partition', cluster)", function () {
     expect(await cluster.settle(a!.fetch('after'))).to.equal(1)
   })
 
+  it('setAcked counts the key\'s owners: all resolves once both hold it, more than replicas is refused', async () => {
+    cluster = new CacheCluster(89, { mode: 'partition', replicas: 2 })
+    const nodes = await cluster.start(4)
+    const key = 'acked-row'
+    const writer = nodes.find((n) => !ownersOf(key, ids(nodes), 2).includes(n.nodeId))!
+    await cluster.settle(writer.setAcked(key, 'v', { acks: 'all', timeoutMs: 2000 }))
+    for (const n of nodes) expect(stores(n, key), n.nodeId).to.equal(ownersOf(key, ids(nodes), 2).includes(n.nodeId))
+    expect(writer.get(key), 'visible on the writer').to.equal('v')
+    let err: unknown
+    await cluster.settle(writer.setAcked(key, 'w', { acks: 3, timeoutMs: 2000 }).catch((e: unknown) => { err = e }))
+    expect(err).to.have.property('reason', 'too-few-members')
+  })
+
   it("refuses partition options in the other modes", async () => {
     cluster = new CacheCluster(87)
     let err: unknown
