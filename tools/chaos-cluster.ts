@@ -11,7 +11,7 @@
  */
 import type { ChildProcess } from 'node:child_process'
 import { fileURLToPath } from 'node:url'
-import type { MemberInfo } from '../lib/index.js'
+import type { MemberInfo, ReplicationMode, Tuning } from '../lib/index.js'
 import type { PacketFaults } from '../lib/testing.js'
 import { ChildRegistry } from './child-registry.js'
 import { startCluster, startNodeProcess } from './node-process.js'
@@ -38,7 +38,11 @@ export interface ChaosSpawnOptions {
   wrap?: string[]
   readyTimeoutMs?: number
   /** The cache's `mode`. @default 'replicate' */
-  mode?: 'replicate' | 'invalidate'
+  mode?: ReplicationMode
+  /** Partition mode's `replicas` (only with mode 'partition'). @default the library's */
+  replicas?: number
+  /** Overrides of the profile's tuning. @default none */
+  tuning?: Partial<Tuning>
 }
 
 export interface ChaosNode {
@@ -80,7 +84,9 @@ function chaosArgs(opts: ChaosSpawnOptions): string[] {
     '--listen', opts.listen ?? '127.0.0.1:0',
     '--profile', opts.profile ?? 'local',
     '--join', (opts.join ?? []).join(','),
-    '--mode', opts.mode ?? 'replicate'
+    '--mode', opts.mode ?? 'replicate',
+    ...(opts.replicas !== undefined ? ['--replicas', String(opts.replicas)] : []),
+    ...(opts.tuning !== undefined ? ['--tuning', JSON.stringify(opts.tuning)] : [])
   ]
 }
 
@@ -124,11 +130,16 @@ export async function spawnChaosNode(opts: ChaosSpawnOptions, events: ChaosEvent
 export function spawnChaosCluster(
   n: number,
   events: ChaosEvent[],
-  opts: { prefix?: string; profile?: ChaosSpawnOptions['profile']; listen?: (i: number) => string; wrap?: (i: number) => string[]; mode?: ChaosSpawnOptions['mode'] } = {}
+  opts: {
+    prefix?: string; profile?: ChaosSpawnOptions['profile']; listen?: (i: number) => string; wrap?: (i: number) => string[]
+    mode?: ChaosSpawnOptions['mode']; replicas?: number; tuning?: Partial<Tuning>
+  } = {}
 ): Promise<ChaosNode[]> {
   const spec = (i: number): ChaosSpawnOptions => ({
     nodeId: `${opts.prefix ?? 'n'}${i}`,
     ...(opts.mode !== undefined ? { mode: opts.mode } : {}),
+    ...(opts.replicas !== undefined ? { replicas: opts.replicas } : {}),
+    ...(opts.tuning !== undefined ? { tuning: opts.tuning } : {}),
     ...(opts.profile !== undefined ? { profile: opts.profile } : {}),
     ...(opts.listen !== undefined ? { listen: opts.listen(i) } : {}),
     ...(opts.wrap !== undefined ? { wrap: opts.wrap(i) } : {})

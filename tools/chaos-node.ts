@@ -5,7 +5,9 @@
  *
  * Options: the shared ones (see `node-child.ts`: --listen, --join,
  * --node-id, --profile, default local), --max-keys N, --seed N (the fault
- * stage's random; default: Math.random).
+ * stage's random; default: Math.random), --mode replicate|invalidate|partition,
+ * --replicas N (partition mode's owners per key; only with --mode partition),
+ * --tuning JSON (overrides of the profile's tuning; default none).
  *
  * To the parent: {type:'ready', nodeId, address} once created (joined and
  * synced), then {type:'reply', id, result | error} for every request
@@ -14,11 +16,11 @@
  * `handlers` below. Exits when the parent goes away (IPC disconnect).
  */
 import { createHash } from 'node:crypto'
-import { Bcache } from '../lib/index.js'
+import { Bcache, type ReplicationMode, type Tuning } from '../lib/index.js'
 import { FaultTransport, seededRandom, UdpTcpTransport, type PacketFaults } from '../lib/testing.js'
 import { exitWithParent, parseNodeArgs, runNode, send, serveRequests, type Handlers } from './node-child.js'
 
-const args = parseNodeArgs({ 'max-keys': '1000000', seed: undefined, mode: 'replicate' }, 'local')
+const args = parseNodeArgs({ 'max-keys': '1000000', seed: undefined, mode: 'replicate', replicas: undefined, tuning: undefined }, 'local')
 
 /** One write the parent asks for; `value` absent = delete. */
 export interface ChaosOp {
@@ -45,6 +47,11 @@ function digestOf(cache: Bcache<string>, keys: string[]): { digest: string; pres
   return { digest: h.digest('hex'), present }
 }
 
+/** Whether the node keeps `key` in its store, not its near cache (no public API says so: the store's live entries). */
+function stores(cache: Bcache<string>, key: string): boolean {
+  return (cache as unknown as { p: { store: { live: { holds(k: string): boolean } } } }).p.store.live.holds(key)
+}
+
 /** Writes, digests and values: what the checker reads and writes. */
 function dataHandlers(cache: Bcache<string>): Handlers {
   return {
@@ -63,6 +70,14 @@ function dataHandlers(cache: Bcache<string>): Handlers {
     /** Current values of `keys` (null when absent), for diagnostics. */
     values(r) {
       return (r.keys as string[]).map((k) => cache.get(k) ?? null)
+    },
+    /**
+     * Partition mode: the value of each of `keys` this node keeps in its
+     * store (as an owner, or its own write not handed off yet), null for a
+     * key it does not store (absent, or only in its near cache).
+     */
+    stored(r) {
+      return (r.keys as string[]).map((k) => (stores(cache, k) ? cache.get(k) ?? null : null))
     }
   }
 }
@@ -129,7 +144,7 @@ function handlers(cache: Bcache<string>, transport: FaultTransport): Handlers {
       const s = cache.stats()
       return {
         keys: s.keys, tombstones: s.tombstones, evictions: s.evictions, expirations: s.expirations,
-        replication: s.replication, dropped: s.dropped, faults: transport.faultStats(),
+        replication: s.replication, dropped: s.dropped, faults: transport.faultStats(), partition: s.partition,
         alive: cache.members().filter((m) => m.state === 'alive').length
       }
     }
@@ -141,11 +156,14 @@ async function main(): Promise<void> {
   const seed = args.maybe('seed')
   const random = seed === undefined ? Math.random : seededRandom(Number(seed))
   const transport = new FaultTransport(await UdpTcpTransport.bind({ host, port }), { random })
+  const replicas = args.maybe('replicas'), tuning = args.maybe('tuning')
   const cache = await Bcache.create<string>({
     ...args.base,
     listenAddr: transport.address,
     maxKeys: Number(args.get('max-keys')),
-    mode: args.get('mode') as 'replicate' | 'invalidate',
+    mode: args.get('mode') as ReplicationMode,
+    ...(replicas !== undefined ? { replicas: Number(replicas) } : {}),
+    ...(tuning !== undefined ? { tuning: JSON.parse(tuning) as Partial<Tuning> } : {}),
     statsInterval: 0
   }, { transport })
   serveRequests(handlers(cache, transport))
