@@ -83,6 +83,11 @@ export class PartitionRepair {
     this.rounds.clear()
   }
 
+  /** Runs the hand-off now (a node about to close hands off its own writes first). */
+  handOffNow(): Promise<void> {
+    return this.handOff()
+  }
+
   /** The joiner's pull (see the file comment); resolves whether every peer answered. */
   async initialSync(): Promise<boolean> {
     this.c.ownership.refresh()

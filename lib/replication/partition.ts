@@ -19,7 +19,7 @@
  *   coverage anti-entropy does not run in this mode (its digests assume
  *   every node holds every key).
  */
-import type { Clock } from '../clock.js'
+import type { Clock, Timer } from '../clock.js'
 import type { DropCounts } from '../drop-counts.js'
 import type { Logger } from '../logger.js'
 import type { Cluster } from '../membership/cluster.js'
@@ -73,7 +73,7 @@ export interface PartitionStats {
   ownedSegments: number
   /** Writes of keys this node does not own that passed through (not stored). */
   passed: number
-  /** Entries handed off to their owners and let go. */
+  /** Entries handed off to every owner and let go: this node's writes of keys it does not own, and segments it lost. */
   handedOff: number
   /** This node's writes of keys it does not own, waiting for every owner's acknowledgement. */
   pendingHandOff: number
@@ -114,7 +114,11 @@ export class Partition {
       onHandedOff: (entries) => this.letGo(entries),
       pending: () => this.pending.values(),
       onPendingDelivered: (entries) => {
-        for (const e of entries) if (this.pending.get(e.key) === e) this.pending.delete(e.key)
+        for (const e of entries) {
+          if (this.pending.get(e.key) !== e) continue
+          this.pending.delete(e.key)
+          this.handedOff++
+        }
       }
     }, { antiEntropyIntervalMs: config.antiEntropyIntervalMs, maxSyncs: config.maxSyncs, handOffDelayMs: Math.min(config.antiEntropyIntervalMs, 1000) })
     const changed = (): void => this.repair.membershipChanged()
@@ -126,7 +130,20 @@ export class Partition {
     this.repair.start()
   }
 
-  close(): void {
+  /**
+   * Stops. This node's own writes still waiting for their owners are handed
+   * off first, for up to `graceMs` (an owner that does not answer cannot
+   * hold the close up longer); what is left then has had its eager push only.
+   */
+  async close(graceMs: number): Promise<void> {
+    if (this.pending.size > 0) {
+      let timer: Timer | undefined
+      await Promise.race([
+        this.repair.handOffNow().catch(() => {}),
+        new Promise<void>((resolve) => { timer = this.c.clock.setTimeout(resolve, graceMs) })
+      ])
+      if (timer !== undefined) this.c.clock.clearTimeout(timer)
+    }
     this.repair.close()
     this.reads.close()
   }

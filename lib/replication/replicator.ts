@@ -177,9 +177,9 @@ export class Replicator implements MembershipDelegate {
   async close(graceMs = this.config.tcpTimeoutMs): Promise<void> {
     if (this.closed) return
     this.closed = true
-    this.acked.close()
-    this.partition?.close()
     this.push.flush()
+    await this.partition?.close(graceMs)
+    this.acked.close()
     this.push.close()
     this.relay.close()
     this.ae.close()

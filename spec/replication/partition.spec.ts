@@ -147,6 +147,21 @@ describe("Partition mode (mode: 'partition', cluster)", function () {
     expect(err).to.have.property('reason', 'too-few-members')
   })
 
+  it('a node that closes hands its own writes of keys it does not own to their owners first', async () => {
+    cluster = new CacheCluster(90, { mode: 'partition', replicas: 1 })
+    const nodes = await cluster.start(3)
+    const [w, ...others] = nodes
+    const keys = KEYS.filter((k) => !ownersOf(k, ids(nodes), 1).includes(w!.nodeId)).slice(0, 30)
+    for (const o of others) cluster.net.setLinkConditions(w!.address, o.address, { lossRate: 1 }) // no datagram leaves w: its pushes are lost
+    for (const k of keys) w!.set(k, `${k}!`)
+    expect(w!.stats().partition!.pendingHandOff).to.equal(keys.length)
+    await cluster.settle(w!.close())
+    for (const k of keys) {
+      const owner = others.find((o) => ownersOf(k, ids(nodes), 1).includes(o.nodeId))!
+      expect(owner.get(k), k).to.equal(`${k}!`)
+    }
+  })
+
   it("refuses partition options in the other modes", async () => {
     cluster = new CacheCluster(87)
     let err: unknown
