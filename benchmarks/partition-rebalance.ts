@@ -156,6 +156,8 @@ async function main(): Promise<void> {
   console.log(`  keys that changed owner: ${changed} of ${nKeys} (${fmt((100 * changed) / nKeys)} %; expected about ${replicas}/6 = ${fmt((100 * replicas) / 6)} %)`)
   console.log(`  bytes moved until ${replicas} owners: ${mb(moved(atDone))}, ideal ${mb(ideal)} (${changed} × ${fmt(perEntry)} B): ${fmt(moved(atDone) / ideal, 2)}x; ` +
     `segment-round entries sent ${entries(atDone)} (${fmt(entries(atDone) / changed, 2)}x the keys that changed owner)`)
+  const perNode = atDone.map((x, i) => `${ids[i]} ${x.partition.sync.entriesOut - (before[i]?.partition.sync.entriesOut ?? 0)}`).join(', ')
+  console.log(`  segment-round entries sent per node until ${replicas} owners: ${perNode} (${ids[START]} is the joiner)`)
   if (atDrop === undefined) console.log('  the old owners did not drop their copies within 120 s')
   else {
     console.log(`  old owners dropped their copies: ${fmt(atDrop[0]!.at - t0, 0)} ms after the join; bytes moved until then ${mb(moved(atDrop))}: ` +
