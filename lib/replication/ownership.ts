@@ -63,7 +63,7 @@ export function ownersOf(key: string, members: readonly string[], replicas: numb
  * before the last change too, for rebalancing (which owners are new).
  */
 export class Ownership {
-  private table: string[][] = []
+  private tableNow: string[][] = []
   private previous: string[][] | undefined
   private signature = ''
   /** Bumped on every change of the table. */
@@ -80,18 +80,23 @@ export class Ownership {
     const ids = [...new Set([...this.members(), this.selfId])].sort()
     const sig = ids.join('\n')
     if (sig === this.signature) return false
-    this.previous = this.table.length === 0 ? undefined : this.table
+    this.previous = this.tableNow.length === 0 ? undefined : this.tableNow
     this.signature = sig
     const table: string[][] = new Array(SEGMENTS)
     for (let s = 0; s < SEGMENTS; s++) table[s] = segmentOwners(s, ids, this.replicas)
-    this.table = table
+    this.tableNow = table
     this.epoch++
     return true
   }
 
+  /** The whole table now (segment → owners); a new array after each change, never modified. */
+  table(): ReadonlyArray<readonly string[]> {
+    return this.tableNow
+  }
+
   /** The owners of `segment` now, best first. */
   owners(segment: number): readonly string[] {
-    return this.table[segment]!
+    return this.tableNow[segment]!
   }
 
   /** The owners of `segment` before the last change (undefined: no earlier table). */
@@ -101,7 +106,7 @@ export class Ownership {
 
   /** Whether this node owns `segment`. */
   ownsSegment(segment: number): boolean {
-    return this.table[segment]!.includes(this.selfId)
+    return this.tableNow[segment]!.includes(this.selfId)
   }
 
   /** Whether this node owns `key`. */
@@ -111,14 +116,14 @@ export class Ownership {
 
   /** The owners of `key` now, best first. */
   ownersOfKey(key: string): readonly string[] {
-    return this.table[segmentOf(key)]!
+    return this.tableNow[segmentOf(key)]!
   }
 
   /** Segments owned by both this node and `peerId`. */
   sharedWith(peerId: string): number[] {
     const out: number[] = []
     for (let s = 0; s < SEGMENTS; s++) {
-      const o = this.table[s]!
+      const o = this.tableNow[s]!
       if (o.includes(this.selfId) && o.includes(peerId)) out.push(s)
     }
     return out

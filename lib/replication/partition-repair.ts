@@ -5,11 +5,12 @@
  *   with every live peer over the segments both own: the joiner pulls what
  *   it now owns, and nothing else.
  * - **Rebalance**: when membership changes the table (a join, a leave, a
- *   failure), each node sends, at once, the segments it owns to their new
- *   co-owners — only those: a segment whose owners did not change costs
- *   nothing. A node that no longer owns a segment it holds waits
- *   `handOffDelayMs` (the continuing owners go first), then hands it off
- *   like any entry it does not own (below).
+ *   failure), each node sends, `handOffDelayMs` later, the segments it owns
+ *   to their new co-owners — only those: a segment whose owners did not
+ *   change costs nothing, and one a joiner already pulled compares equal. A
+ *   node that no longer owns a segment it holds waits one delay more (the
+ *   continuing owners go first), then hands it off like any entry it does
+ *   not own (below).
  * - **Hand-off**: entries this node holds but does not own (its own writes
  *   of such keys, segments it lost) go to every owner of their segment; once
  *   every owner acknowledged the round, they leave this node's store (the
@@ -61,6 +62,9 @@ type Plan = Map<string, { segments: number[]; wants: number[]; extra: Entry[] }>
 export class PartitionRepair {
   private ticker: Ticker | undefined
   private handOffTimer: Timer | undefined
+  private rebalanceTimer: Timer | undefined
+  /** The ownership table before the first change not rebalanced yet. */
+  private baseline: ReadonlyArray<readonly string[]> | undefined
   private served = 0
   private closed = false
   private readonly rounds = new Set<StreamConn>()
@@ -79,6 +83,7 @@ export class PartitionRepair {
     this.closed = true
     this.ticker?.stop()
     if (this.handOffTimer !== undefined) this.c.clock.clearTimeout(this.handOffTimer)
+    if (this.rebalanceTimer !== undefined) this.c.clock.clearTimeout(this.rebalanceTimer)
     for (const conn of this.rounds) conn.destroy()
     this.rounds.clear()
   }
@@ -100,9 +105,32 @@ export class PartitionRepair {
     return results.every((r) => r !== undefined)
   }
 
-  /** Membership changed: recompute the table and rebalance if it moved (see the file comment). */
+  /**
+   * Membership changed: recompute the table, and if it moved, rebalance
+   * after `handOffDelayMs` (see the file comment). Changes within the delay
+   * are rebalanced together, against the table before the first of them.
+   */
   membershipChanged(): void {
+    const before = this.c.ownership.table()
     if (this.closed || !this.c.ownership.refresh()) return
+    this.baseline ??= before
+    if (this.rebalanceTimer !== undefined) return
+    this.rebalanceTimer = this.c.clock.setTimeout(() => {
+      this.rebalanceTimer = undefined
+      this.rebalance()
+    }, this.config.handOffDelayMs)
+  }
+
+  /**
+   * Sends the segments this node owns to their owners that are new since the
+   * baseline, without asking for theirs: a joiner pulls for itself, so by
+   * now the fingerprints usually match and nothing moves. Segments it lost
+   * are handed off one delay later, once the continuing owners are done.
+   */
+  private rebalance(): void {
+    const baseline = this.baseline
+    this.baseline = undefined
+    if (this.closed || baseline === undefined) return
     const scan = this.scan()
     const { ownership } = this.c
     const self = ownership.selfId
@@ -115,8 +143,8 @@ export class PartitionRepair {
         lost = true
         continue
       }
-      const before = ownership.previousOwners(s) ?? []
-      for (const o of owners) if (o !== self && !before.includes(o)) add(plan, o, s, 1)
+      const before = baseline[s] ?? []
+      for (const o of owners) if (o !== self && !before.includes(o)) add(plan, o, s, 0)
     }
     void this.run(plan, scan)
     if (lost) this.scheduleHandOff(this.config.handOffDelayMs)

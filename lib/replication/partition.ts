@@ -62,7 +62,7 @@ export interface PartitionComponents {
   drops: DropCounts
   waiters: ValueWaiters
   /** Applies a received batch frame from `start` into the store, whoever owns its keys (segment rounds). */
-  applyBatch: (frame: Buffer, start: number) => number
+  applyBatch: (frame: Buffer, start: number, seen?: (key: string, version: Version) => void) => number
   /** Applies one delta an owner sent back to a read (this node owns the key). */
   applyRead: (d: Delta) => void
 }

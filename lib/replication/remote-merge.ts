@@ -55,7 +55,7 @@ export class RemoteMerge {
   }
 
   /** A batch of deltas (a push-stream frame, or an anti-entropy frame from `start`); returns how many it held. */
-  acceptBatch(data: Buffer, start = 0, prefix = 'push', stored = false): number {
+  acceptBatch(data: Buffer, start = 0, prefix = 'push', stored = false, seen?: (key: string, version: Delta['version']) => void): number {
     let deltas: Delta[]
     try {
       deltas = decodeBatch(data, start, (reason) => this.c.drops.count(`${prefix}-delta-${reason}`))
@@ -63,7 +63,10 @@ export class RemoteMerge {
       this.c.drops.count(err instanceof DecodeError ? `${prefix}-${err.reason}` : prefix)
       return 0
     }
-    for (const d of deltas) this.accept(d, stored)
+    for (const d of deltas) {
+      this.accept(d, stored)
+      seen?.(d.key, d.version)
+    }
     return deltas.length
   }
 

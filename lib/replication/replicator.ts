@@ -132,7 +132,7 @@ export class Replicator implements MembershipDelegate {
     }, config.maxValueBytes)
     this.partition = config.partition === undefined ? undefined : new Partition({
       store, cluster, clock, random: c.random, logger: c.logger, drops: this.drops, waiters: this.waiters,
-      applyBatch: (frame, start) => this.merge.acceptBatch(frame, start, 'segment-sync', true),
+      applyBatch: (frame, start, seen) => this.merge.acceptBatch(frame, start, 'segment-sync', true, seen),
       applyRead: (d) => this.merge.accept(d, true)
     }, { ...config.partition, antiEntropyIntervalMs: config.antiEntropyIntervalMs, maxSyncs: config.maxSyncs, tcpTimeoutMs: config.tcpTimeoutMs, deletionDelayMs: config.deletionDelayMs, maxStreamQueueBytes: config.maxStreamQueueBytes })
     this.coverageCheck = new CoverageCheck({ cluster, clock, coverage: () => store.coverage(), stats: stats.antiEntropy, timeoutMs: config.tcpTimeoutMs })

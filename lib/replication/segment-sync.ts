@@ -27,6 +27,7 @@
 import type { Clock } from '../clock.js'
 import { StreamError } from '../errors.js'
 import type { Entry, VersionedStore } from '../store/versioned-store.js'
+import { compareVersions, type Version } from '../store/version.js'
 import { FrameQueue, type FrameQueueLimits } from '../transport/frame-queue.js'
 import type { StreamConn } from '../transport/transport.js'
 import { DecodeError } from '../wire/decode-error.js'
@@ -59,8 +60,8 @@ export function newSegmentSyncStats(): SegmentSyncStats {
 export interface SegmentSyncContext {
   store: VersionedStore
   clock: Clock
-  /** Applies one received batch frame from `start`; returns how many deltas it held. */
-  applyBatch: (frame: Buffer, start: number) => number
+  /** Applies one received batch frame from `start`, telling `seen` each delta's key and version; returns how many deltas it held. */
+  applyBatch: (frame: Buffer, start: number, seen?: (key: string, version: Version) => void) => number
   timeoutMs: number
   deletionDelayMs: number
   stats: SegmentSyncStats
@@ -155,10 +156,16 @@ export async function initiateSegmentSync(ctx: SegmentSyncContext, request: Segm
   ctx.stats.bytesOut += payload.length
   return counted(ctx, conn, async () => {
     const frames = new FrameQueue(conn, ctx.clock, ctx.queue)
-    const differing = await receiveUntilEnd(ctx, frames)
+    // What the peer sent, so as not to send it back: it holds that, or newer.
+    const received = new Map<string, Version>()
+    const differing = await receiveUntilEnd(ctx, frames, (key, version) => received.set(key, version))
     const asked = new Set(request.segments)
     const theirs = new Set(differing.filter((s) => asked.has(s)))
-    await sendEntries(ctx, conn, theirs, packr.pack([]), extra)
+    const notFromThem = (e: Entry): boolean => {
+      const v = received.get(e.key)
+      return v === undefined || compareVersions(v, e.version) < 0
+    }
+    await sendEntries(ctx, conn, theirs, packr.pack([]), extra, notFromThem)
     const ack = await frames.next(ctx.timeoutMs)
     ctx.stats.bytesIn += ack.length
     if (ack[0] !== FRAME_ACK) throw new DecodeError('type', `segment sync: expected ACK, got frame kind ${ack[0]}`)
@@ -211,9 +218,10 @@ async function counted<T>(ctx: SegmentSyncContext, conn: StreamConn, round: () =
 }
 
 /** Sends the entries of `segments` and the clears held, then END carrying `endBody`. */
-async function sendEntries(ctx: SegmentSyncContext, conn: StreamConn, segments: ReadonlySet<number>, endBody: Buffer, extra: readonly Entry[] = []): Promise<void> {
+async function sendEntries(ctx: SegmentSyncContext, conn: StreamConn, segments: ReadonlySet<number>, endBody: Buffer, extra: readonly Entry[] = [], keep?: (e: Entry) => boolean): Promise<void> {
   const now = ctx.clock.now()
-  const entries = [...ctx.store.clearEntries(), ...segmentEntries(ctx.store, segments, now, ctx.deletionDelayMs), ...extra]
+  const held = segmentEntries(ctx.store, segments, now, ctx.deletionDelayMs)
+  const entries = [...ctx.store.clearEntries(), ...(keep === undefined ? held : held.filter(keep)), ...extra]
   for (const { frame, count } of encodeEntryFrames(entries, BATCH_TARGET_BYTES, FRAME_BATCH)) {
     ctx.stats.entriesOut += count
     ctx.stats.bytesOut += frame.length
@@ -226,13 +234,13 @@ async function sendEntries(ctx: SegmentSyncContext, conn: StreamConn, segments: 
 }
 
 /** Applies batches until END; returns the segment list END carried. */
-async function receiveUntilEnd(ctx: SegmentSyncContext, frames: FrameQueue): Promise<number[]> {
+async function receiveUntilEnd(ctx: SegmentSyncContext, frames: FrameQueue, seen?: (key: string, version: Version) => void): Promise<number[]> {
   for (;;) {
     const frame = await frames.next(ctx.timeoutMs)
     ctx.stats.bytesIn += frame.length
     if (frame.length === 0) throw new DecodeError('short', 'empty segment-sync frame')
     if (frame[0] === FRAME_BATCH) {
-      ctx.stats.entriesIn += ctx.applyBatch(frame, 1)
+      ctx.stats.entriesIn += ctx.applyBatch(frame, 1, seen)
     } else if (frame[0] === FRAME_END) {
       const list = frame.length > 1 ? safeUnpack(frame, 1) : []
       if (!isSegmentList(list)) throw new DecodeError('field', 'segment-sync END')
