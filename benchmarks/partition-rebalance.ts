@@ -101,7 +101,8 @@ async function dropped(nodes: PartitionProcess[], timeoutMs: number): Promise<No
   const deadline = Date.now() + timeoutMs
   for (;;) {
     const s = await statusAll(nodes)
-    if (sum(s, (x) => x.keys) <= replicas * nKeys) return s
+    // the stores hold owned keys only, and every writer's hand-off list is empty
+    if (sum(s, (x) => x.keys) <= replicas * nKeys && s.every((x) => x.partition.pendingHandOff === 0)) return s
     if (Date.now() >= deadline) return undefined
     await sleep(50)
   }

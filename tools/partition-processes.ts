@@ -34,7 +34,7 @@ export interface NodeStatus {
   keys: number
   members: number
   transport: { packetBytesIn: number; packetBytesOut: number; streamBytesIn: number; streamBytesOut: number }
-  partition: { ownedSegments: number; handedOff: number; sync: { rounds: number; bytesOut: number; entriesOut: number; entriesIn: number; differing: number } }
+  partition: { ownedSegments: number; handedOff: number; pendingHandOff: number; sync: { rounds: number; bytesOut: number; entriesOut: number; entriesIn: number; differing: number } }
 }
 
 /** Forks one partition node (`args`: partition-node options); resolves once it is created. */
