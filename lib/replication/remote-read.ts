@@ -2,9 +2,14 @@
  * Partition mode's `fetch`: the value of a key this node does not hold,
  * read from one of its owners over a short stream.
  *
- *   request  first frame UserStream{tag: Fetch, payload: msgpack key}
- *   reply    one frame: the owner's entry for the key as a delta (a value or
- *            a tombstone), or a lone nil when it holds none; then it closes
+ *   request  msgpack key: the first in the stream's opening frame
+ *            UserStream{tag: Fetch, payload}, later ones as frames on it
+ *   reply    one frame per request, in order: the owner's entry for the key
+ *            as a delta (a value or a tombstone), or a lone nil when it
+ *            holds none
+ *
+ * The stream stays open for the next reads (read-channels.ts); a reader
+ * that lets more than 64 replies pile up unread is cut off.
  *
  * The requester asks the owners in rank order and takes the first that
  * holds the key; an owner that holds nothing (one still receiving its
@@ -15,7 +20,7 @@ import type { Clock } from '../clock.js'
 import type { DropCounts } from '../drop-counts.js'
 import type { Cluster } from '../membership/cluster.js'
 import type { VersionedStore } from '../store/versioned-store.js'
-import { FrameQueue } from '../transport/frame-queue.js'
+import { MAX_IN_FLIGHT, ReadChannels } from './read-channels.js'
 import type { StreamConn } from '../transport/transport.js'
 import { DecodeError } from '../wire/decode-error.js'
 import { safeUnpack } from '../wire/safe-unpack.js'
@@ -56,8 +61,14 @@ export interface RemoteReadComponents {
 export class RemoteRead {
   private closed = false
 
+  private readonly channels: ReadChannels
+  /** Read streams peers opened to this node. */
+  private readonly serving = new Set<StreamConn>()
+
   constructor(private readonly c: RemoteReadComponents) {
+    this.channels = new ReadChannels((addr, first) => c.cluster.openStream(addr, StreamTag.Fetch, first), c.clock, c.timeoutMs)
     c.cluster.handleStreams(StreamTag.Fetch, (conn, payload) => this.serve(conn, payload))
+    c.cluster.onPeerGone((p) => this.channels.forget(p.address))
   }
 
   /**
@@ -87,43 +98,70 @@ export class RemoteRead {
     return undefined
   }
 
+  /** The member at `addr` is gone: its read stream goes too. */
+  forget(addr: string): void {
+    this.channels.forget(addr)
+  }
+
   close(): void {
     this.closed = true
+    this.channels.closeAll()
+    for (const conn of this.serving) conn.destroy()
+    this.serving.clear()
   }
 
   private async ask(addr: string, key: string): Promise<Delta | undefined> {
-    const conn = await this.c.cluster.openStream(addr, StreamTag.Fetch, packr.pack(key))
+    const frame = await this.channels.request(addr, packr.pack(key))
     try {
-      const frame = await new FrameQueue(conn, this.c.clock).next(this.c.timeoutMs)
       if (frame.length === 1 && frame[0] === 0xc0) return undefined
       const d = decodeDelta(frame)
       if (d.key !== key || d.clear === true) throw new DecodeError('field', 'fetch reply for another key')
       return d
     } catch (err) {
       this.c.drops.count(err instanceof DecodeError ? `fetch-${err.reason}` : 'fetch')
+      this.channels.forget(addr) // out of step: the next read opens a new stream
       throw err
-    } finally {
-      conn.destroy()
     }
   }
 
+  /** A peer's read stream: answers its first request and every later one, in order. */
   private serve(conn: StreamConn, payload: Buffer): void {
     if (this.closed) return conn.destroy()
+    this.serving.add(conn)
+    let backlog = 0
+    const answer = (request: Buffer): void => {
+      if (backlog > MAX_IN_FLIGHT) { // a reader that does not read its replies
+        this.c.drops.count('fetch-backlog')
+        return conn.destroy()
+      }
+      const reply = this.reply(request)
+      if (reply === undefined) return conn.destroy()
+      if (!conn.send(reply)) {
+        backlog++
+        void conn.drain().then(() => { backlog = 0 })
+      }
+    }
+    conn.onFrame(answer)
+    conn.onClose(() => this.serving.delete(conn))
+    answer(payload)
+  }
+
+  /** The reply to one request, or undefined for a bad one (counted). */
+  private reply(request: Buffer): Buffer | undefined {
     let key: unknown
     try {
-      key = safeUnpack(payload, 0)
+      key = safeUnpack(request, 0)
     } catch {
       key = undefined
     }
     if (typeof key !== 'string' || !utf8Within(key, MAX_KEY_BYTES)) {
       this.c.drops.count('fetch-request')
-      return conn.destroy()
+      return undefined
     }
     this.c.stats.served++
     const now = this.c.clock.now()
     const e = this.c.store.peek(key)
     const live = e !== undefined && (e.tombstone ? e.expiresAt === 0 : e.expiresAt === 0 || e.expiresAt > now)
-    conn.send(live ? encodeEntry(e) : NIL)
-    conn.close()
+    return live ? encodeEntry(e) : NIL
   }
 }
