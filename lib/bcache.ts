@@ -138,7 +138,7 @@ export class Bcache<V = unknown> extends EventEmitter<BcacheEvents> {
 
   /** Whether `key` has a live, unexpired value here (in partition mode: owned or in the near cache). Counts no hit, changes no recency. */
   has(key: string): boolean {
-    return this.p.store.has(key, this.readNow) || (this.near?.has(key, this.readNow()) ?? false)
+    return this.p.store.has(key, this.readNow) || (this.near !== undefined && this.partitionGet(key, false) !== undefined)
   }
 
   /**
@@ -161,7 +161,8 @@ export class Bcache<V = unknown> extends EventEmitter<BcacheEvents> {
    * key's LRU recency alone (lru-cache's `peek`). An expired key is missing.
    */
   peek(key: string): V | undefined {
-    return this.p.store.peekValue(key, this.readNow) as V | undefined
+    const v = this.p.store.peekValue(key, this.readNow) as V | undefined
+    return v !== undefined || this.near === undefined ? v : this.partitionGet(key, false)
   }
 
   /**
@@ -221,7 +222,7 @@ export class Bcache<V = unknown> extends EventEmitter<BcacheEvents> {
   delete(key: string): boolean {
     this.checkOpen()
     checkKey(key, this.opts.maxKeyBytes)
-    const had = this.p.store.has(key, this.now)
+    const had = this.has(key)
     this.counters.deletes++
     this.p.replicator.write(key, undefined, 0)
     this.events.emit('delete', key, 'local')
@@ -346,10 +347,11 @@ export class Bcache<V = unknown> extends EventEmitter<BcacheEvents> {
     this.p.replicator.keepLocal(key, w.bytes, w.primitive, w.expiresAt, floor)
   }
 
-  /** Partition mode, after a store miss: the near cache, then this node's own write waiting for its owners. */
-  private partitionGet(key: string): V | undefined {
+  /** Partition mode, after a store miss: the near cache, then this node's own write waiting for its owners (`count`: as a read; else as `peek`). */
+  private partitionGet(key: string, count = true): V | undefined {
     const now = this.readNow()
-    return (this.near!.get(key, now) ?? this.p.replicator.partition!.pendingValue(key, now)) as V | undefined
+    const near = count ? this.near!.get(key, now) : this.near!.peek(key, now)
+    return (near ?? this.p.replicator.partition!.pendingValue(key, now)) as V | undefined
   }
 
   private checkOpen(): void {

@@ -63,6 +63,12 @@ export class NearCache {
     return e.value
   }
 
+  /** The value of `key` if held and not expired at `nowMs`, counting nothing and leaving its recency alone. */
+  peek(key: string, nowMs: number): unknown {
+    const e = this.lru?.peek(key)
+    return e !== undefined && (e.expiresAt === 0 || nowMs < e.expiresAt) ? e.value : undefined
+  }
+
   /** Whether `key` is held and not expired at `nowMs` (no counting, no recency). */
   has(key: string, nowMs: number): boolean {
     const e = this.lru?.peek(key)

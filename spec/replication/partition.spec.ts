@@ -45,8 +45,15 @@ describe("Partition mode (mode: 'partition', cluster)", function () {
     expect(reader.get(notOwned)).to.equal(undefined)
     expect(await cluster.settle(reader.fetch(notOwned))).to.equal(`v-${notOwned}`)
     expect(reader.get(notOwned), 'kept in the near cache').to.equal(`v-${notOwned}`)
+    expect(reader.has(notOwned)).to.equal(true)
+    expect(reader.peek(notOwned)).to.equal(`v-${notOwned}`)
+    expect(reader.delete(notOwned), 'delete reports the near copy it dropped').to.equal(true)
+    expect(reader.get(notOwned)).to.equal(undefined)
+    await cluster.run(200)
+    expect(nodes.some((n) => stores(n, notOwned))).to.equal(false)
     expect(stores(reader, notOwned)).to.equal(false)
     expect(reader.stats().partition!.fetch.found).to.equal(1)
+    expect(reader.stats().partition!.near.hits).to.equal(1)
   })
 
   it('a newer write replaces a near-cache copy, and a delete drops it', async () => {
