@@ -40,12 +40,15 @@ export class KeyvBcache extends EventEmitter implements KeyvStoreAdapter {
     }
   }
 
+  /** The value of `key`: local; in partition mode, read from an owner on a local miss (`Bcache.fetch`). */
   async get<Value>(key: string): Promise<StoredData<Value> | undefined> {
-    return this.cache.get(key) as StoredData<Value> | undefined
+    const local = this.cache.get(key)
+    if (local !== undefined) return local as StoredData<Value>
+    return await this.cache.fetch(key).catch(() => undefined) as StoredData<Value> | undefined
   }
 
   async getMany<Value>(keys: string[]): Promise<Array<StoredData<Value | undefined>>> {
-    return keys.map((k) => this.cache.get(k) as StoredData<Value | undefined>)
+    return Promise.all(keys.map((k) => this.get<Value>(k)))
   }
 
   /** Writes `key` everywhere; `ttl` in ms (absent or 0: the node's `ttl` option). */

@@ -2,6 +2,7 @@ import { expect } from 'chai'
 import type { Bcache } from '../../lib/bcache.js'
 import { ownersOf } from '../../lib/replication/ownership.js'
 import { CacheCluster } from '../support/cache-cluster.js'
+import { KeyvBcache } from '../../lib/keyv.js'
 
 /** Whether node `n` keeps `key` in its store (owned, or its own write not handed off yet), not its near cache. */
 const stores = (n: Bcache<unknown>, key: string): boolean =>
@@ -167,6 +168,20 @@ describe("Partition mode (mode: 'partition', cluster)", function () {
       const owner = others.find((o) => ownersOf(k, ids(nodes), 1).includes(o.nodeId))!
       expect(owner.get(k), k).to.equal(`${k}!`)
     }
+  })
+
+  it('the Keyv store reads a key this node does not hold from its owner', async () => {
+    cluster = new CacheCluster(91, { mode: 'partition', replicas: 1 })
+    const nodes = await cluster.start(3)
+    const key = 'keyv-row'
+    const [owner] = ownersOf(key, ids(nodes), 1)
+    const reader = nodes.find((n) => n.nodeId !== owner)!
+    nodes.find((n) => n.nodeId === owner)!.set(key, 'from the owner')
+    await cluster.run(200)
+    expect(reader.get(key)).to.equal(undefined)
+    const store = new KeyvBcache(reader)
+    expect(await cluster.settle(store.get(key))).to.equal('from the owner')
+    expect(await cluster.settle(store.getMany([key, 'absent']))).to.deep.equal(['from the owner', undefined])
   })
 
   it("refuses partition options in the other modes", async () => {
