@@ -29,13 +29,11 @@ import { NOT_DECODED, decodeValue, type Entry, type VersionedStore } from '../st
 import type { Delta } from './delta.js'
 import { NearCache, type NearCacheStats } from './near-cache.js'
 import { Ownership } from './ownership.js'
+import { PendingWrites } from './pending-writes.js'
 import { PartitionRepair } from './partition-repair.js'
 import { newFetchStats, RemoteRead, type FetchStats } from './remote-read.js'
 import { newSegmentSyncStats, type SegmentSyncStats } from './segment-sync.js'
 import type { ValueWaiters } from './waiters.js'
-
-/** Most writes of keys not owned waiting for the hand-off; past it the oldest is dropped (counted `handoff-overflow`): its eager push is then its only delivery. */
-export const MAX_PENDING = 100_000
 
 export interface PartitionSettings {
   replicas: number
@@ -90,13 +88,8 @@ export class Partition {
   private readonly syncStats = newSegmentSyncStats()
   private readonly fetchStats = newFetchStats()
   private readonly inFlight = new Map<string, Promise<unknown>>()
-  /**
-   * This node's writes of keys it does not own, until every owner
-   * acknowledged them (the hand-off): insertion order, at most
-   * {@link MAX_PENDING}. Kept here, not in the store, so that they never
-   * take an owned key's place in the LRU.
-   */
-  private readonly pending = new Map<string, Entry>()
+  /** This node's writes of keys it does not own, until every owner acknowledged them (pending-writes.ts). */
+  private readonly pending: PendingWrites
   private passedCount = 0
   private handedOff = 0
 
@@ -104,6 +97,7 @@ export class Partition {
     const { cluster } = c
     this.ownership = new Ownership(cluster.nodeId, config.replicas, () => cluster.livePeers().map((p) => p.nodeId))
     this.near = new NearCache(config.nearCacheKeys, config.nearCacheTtlMs)
+    this.pending = new PendingWrites(c.drops)
     this.reads = new RemoteRead({ cluster, clock: c.clock, store: c.store, drops: c.drops, stats: this.fetchStats, timeoutMs: config.tcpTimeoutMs })
     this.repair = new PartitionRepair({
       cluster, clock: c.clock, random: c.random, logger: c.logger, drops: c.drops, ownership: this.ownership,
@@ -113,13 +107,7 @@ export class Partition {
       },
       onHandedOff: (entries) => this.letGo(entries),
       pending: () => this.pending.values(),
-      onPendingDelivered: (entries) => {
-        for (const e of entries) {
-          if (this.pending.get(e.key) !== e) continue
-          this.pending.delete(e.key)
-          this.handedOff++
-        }
-      }
+      onPendingDelivered: (entries) => { this.handedOff += this.pending.delivered(entries) }
     }, { antiEntropyIntervalMs: config.antiEntropyIntervalMs, maxSyncs: config.maxSyncs, handOffDelayMs: Math.min(config.antiEntropyIntervalMs, 1000) })
     const changed = (): void => this.repair.membershipChanged()
     cluster.onPeerJoined(changed)
@@ -177,8 +165,7 @@ export class Partition {
     }
     this.near.passed(key, d.version, value, d.expiresAt, now)
     this.c.store.dropHeld(key, d.version, true) // a copy this node lost in a rebalance is superseded
-    const own = this.pending.get(key)
-    if (own !== undefined && compareVersions(own.version, d.version) < 0) this.pending.delete(key) // so is our own write
+    this.pending.superseded(key, d.version) // so is our own older write of it
     if (value !== undefined && this.c.waiters.has(key)) this.c.waiters.wake(key, value)
     return true
   }
@@ -194,26 +181,18 @@ export class Partition {
     const e = store.peek(key)
     if (e === undefined) return // expired at once, or larger than maxBytes: nothing to hand off
     store.dropHeld(key)
-    this.pending.delete(key) // re-inserted at the back: the oldest goes first
-    this.pending.set(key, e)
-    if (this.pending.size > MAX_PENDING) {
-      const [oldest] = this.pending.keys()
-      this.pending.delete(oldest!)
-      this.c.drops.count('handoff-overflow')
-    }
+    this.pending.add(e)
     if (!e.tombstone) this.near.put(key, e.value === NOT_DECODED ? decodeValue(e.bytes) : e.value, e.version, e.expiresAt, this.c.clock.now())
   }
 
   /** The value of this node's own write of `key` waiting for its owners (`get` after a near-cache miss). */
   pendingValue(key: string, nowMs: number): unknown {
-    const e = this.pending.size === 0 ? undefined : this.pending.get(key)
-    if (e === undefined || e.tombstone || (e.expiresAt !== 0 && nowMs >= e.expiresAt)) return undefined
-    return e.value === NOT_DECODED ? decodeValue(e.bytes) : e.value
+    return this.pending.value(key, nowMs)
   }
 
   /** The newest version this node knows for a key it does not store (a local write stamps above it). */
   floorOf(key: string): Version | undefined {
-    const a = this.pending.get(key)?.version
+    const a = this.pending.versionOf(key)
     const b = this.near.versionOf(key)
     if (a === undefined || b === undefined) return a ?? b
     return compareVersions(a, b) >= 0 ? a : b
