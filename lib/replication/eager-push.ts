@@ -59,12 +59,12 @@ export class EagerPush {
   private pendingKeys: string[] = []
   private scheduled = false
   private closed = false
-  /** Datagrams the pacing allows now (see the file comment), and when it was last topped up. */
-  private tokens = PUSH_DATAGRAM_BURST
-  private toppedAt = -Infinity
+  private readonly pacing: DatagramPacing
 
   /** @param roomBytes - room for user payloads in one datagram. */
-  constructor(private readonly c: EagerPushComponents, private readonly roomBytes: number) {}
+  constructor(private readonly c: EagerPushComponents, private readonly roomBytes: number) {
+    this.pacing = new DatagramPacing(c.now)
+  }
 
   /** Queues one encoded delta of `key` for the end of this turn. */
   add(delta: Buffer, key: string): void {
@@ -88,8 +88,8 @@ export class EagerPush {
     if (peers.length === 0) return
     const addrs = peers.map((p) => p.address)
     const plan = this.c.relay?.plan(peers)
-    const { datagrams, large } = this.pack(pending, plan === undefined ? this.roomBytes : this.roomBytes - RELAY_HEADER_COST)
-    if (datagrams.length > MAX_PUSH_DATAGRAMS || !this.take(datagrams.length)) {
+    const { datagrams, large } = packDatagrams(pending, plan === undefined ? this.roomBytes : this.roomBytes - RELAY_HEADER_COST)
+    if (datagrams.length > MAX_PUSH_DATAGRAMS || !this.pacing.take(datagrams.length)) {
       this.c.stats.pushPaced += datagrams.length <= MAX_PUSH_DATAGRAMS ? 1 : 0
       return this.stream(pending, addrs)
     }
@@ -118,9 +118,25 @@ export class EagerPush {
     this.pendingKeys = []
   }
 
-  /** Takes `n` datagrams from the pacing budget, if it has them. */
-  private take(n: number): boolean {
-    const now = this.c.now()
+  private stream(deltas: readonly Buffer[], addrs: readonly string[]): void {
+    for (const group of splitBatches(deltas)) {
+      const batch = encodeBatch(group)
+      this.c.stats.pushBatches++
+      for (const addr of addrs) this.c.channels.send(addr, batch)
+    }
+  }
+}
+
+/** The pacing of the file comment: a token bucket of datagrams. */
+export class DatagramPacing {
+  private tokens = PUSH_DATAGRAM_BURST
+  private toppedAt = -Infinity
+
+  constructor(private readonly now: () => number) {}
+
+  /** Takes `n` datagrams from the budget, if it has them. */
+  take(n: number): boolean {
+    const now = this.now()
     if (now > this.toppedAt) {
       this.tokens = Math.min(PUSH_DATAGRAM_BURST, this.tokens + ((now - this.toppedAt) * PUSH_DATAGRAMS_PER_SEC) / 1000)
       this.toppedAt = now
@@ -129,36 +145,28 @@ export class EagerPush {
     this.tokens -= n
     return true
   }
+}
 
-  /** Groups deltas into datagrams of at most `room` bytes; deltas that fit none are `large`. */
-  private pack(deltas: readonly Buffer[], room: number): { datagrams: Buffer[][]; large: Buffer[] } {
-    const datagrams: Buffer[][] = []
-    const large: Buffer[] = []
-    let group: Buffer[] = []
-    let left = room
-    for (const d of deltas) {
-      const cost = d.length + userOverhead(d.length)
-      if (cost > room) {
-        large.push(d)
-        continue
-      }
-      if (cost > left) {
-        datagrams.push(group)
-        group = []
-        left = room
-      }
-      group.push(d)
-      left -= cost
+/** Groups deltas into datagrams of at most `room` bytes; deltas that fit none are `large`. */
+export function packDatagrams(deltas: readonly Buffer[], room: number): { datagrams: Buffer[][]; large: Buffer[] } {
+  const datagrams: Buffer[][] = []
+  const large: Buffer[] = []
+  let group: Buffer[] = []
+  let left = room
+  for (const d of deltas) {
+    const cost = d.length + userOverhead(d.length)
+    if (cost > room) {
+      large.push(d)
+      continue
     }
-    if (group.length > 0) datagrams.push(group)
-    return { datagrams, large }
-  }
-
-  private stream(deltas: readonly Buffer[], addrs: readonly string[]): void {
-    for (const group of splitBatches(deltas)) {
-      const batch = encodeBatch(group)
-      this.c.stats.pushBatches++
-      for (const addr of addrs) this.c.channels.send(addr, batch)
+    if (cost > left) {
+      datagrams.push(group)
+      group = []
+      left = room
     }
+    group.push(d)
+    left -= cost
   }
+  if (group.length > 0) datagrams.push(group)
+  return { datagrams, large }
 }
