@@ -53,7 +53,7 @@ function roomFor(sim: SimCluster, o: Oracle): (n: SimNode, info: KeyInfo) => boo
 /** True when every live node reads what it should for every key (the quiescence test). */
 export function converged(sim: SimCluster, o: Oracle): boolean {
   if (invalidating(sim)) return invalidationViolations(sim, o, () => false) === 0
-  if (partitioning(sim)) return partitionViolations(sim, o, () => {}) === 0
+  if (partitioning(sim)) return partitionViolations(sim, o, () => {}, false) === 0
   const live = sim.live()
   const room = roomFor(sim, o)
   for (const [key, info] of keyInfos(o)) {
