@@ -42,6 +42,8 @@ export class SimCluster {
   readonly net: MemoryNetwork
   /** every node ever started, in order */
   readonly all: SimNode[] = []
+  /** Partition mode's `replicas`, given to every node of the scenario. */
+  replicas = 2
   private starts = 0
 
   constructor(netSeed: number) {
@@ -89,6 +91,7 @@ export class SimCluster {
         listenAddr: undefined as unknown as string, peers, nodeId, statsInterval: 0,
         maxKeys: config.maxKeys, maxBytes: config.maxBytes, deletionDelay: config.deletionDelay,
         profile: config.profile, maxValueBytes: config.maxValueBytes, maxFrameBytes: config.maxFrameBytes, mode: config.mode,
+        ...(config.mode === 'partition' ? { replicas: this.replicas } : {}),
         ...(config.eagerFanout === 32 ? {} : { tuning: { eagerFanout: config.eagerFanout } })
       },
       { transport, clock, random: seededRandom(seed), defer: (fn) => this.base.setTimeout(fn, 0) }
@@ -129,5 +132,11 @@ export class SimCluster {
   /** The node's store, read by the simulator's oracle only (versions of writes). */
   static store(node: SimNode): VersionedStore {
     return (node.cache as unknown as { p: { store: VersionedStore } }).p.store
+  }
+
+  /** Partition mode: the owners of `key` as this node's own table has them (partition.ts). */
+  static ownersSeenBy(node: SimNode, key: string): readonly string[] {
+    const p = (node.cache as unknown as { p: { replicator: { partition: { ownership: { refresh(): boolean; ownersOfKey(k: string): readonly string[] } } } } }).p
+    return p.replicator.partition.ownership.ownersOfKey(key)
   }
 }

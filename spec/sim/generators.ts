@@ -5,14 +5,15 @@
  * operations and the ranges of the node configurations; everything else is
  * shared (in `stall`, bursts come from the first live node and the stalled
  * reader is the second, so a writer keeps pushing toward a peer that stopped
- * reading). All choices are plain data, so fast-check shrinks a failing
+ * reading). The `partition` family also draws `replicas`, once per
+ * scenario. All choices are plain data, so fast-check shrinks a failing
  * scenario by dropping operations, nodes and faults and by simplifying
  * values, keys and sizes.
  */
 import fc from 'fast-check'
 import type { Fault, NodeConfig, Op, Scenario, ValueSpec } from './model.js'
 
-export const FAMILIES = ['baseline', 'configs', 'ttl', 'bursts', 'values', 'tombstones', 'stall', 'random', 'skew', 'fill', 'churn', 'acked', 'invalidate', 'relay'] as const
+export const FAMILIES = ['baseline', 'configs', 'ttl', 'bursts', 'values', 'tombstones', 'stall', 'random', 'skew', 'fill', 'churn', 'acked', 'invalidate', 'relay', 'partition'] as const
 export type Family = (typeof FAMILIES)[number] | 'mixed'
 
 /** Keys of ordinary writes: a small pool, so writes to one key collide. */
@@ -53,7 +54,9 @@ const SHAPES: Record<(typeof FAMILIES)[number], Shape> = {
   // mode: 'invalidate': writes travel as invalidations; no node may read a value older than the newest write it heard of
   // relayed eager push (k = max(eagerFanout, ceil(sqrt N)) = 2–3 here): writes through relays among faults and churn
   relay: { w: { set: 10, del: 2, burst: 1, clear: 1, fault: 3, heal: 2, crash: 1, restart: 1 }, nodes: [4, 7], ops: [10, 40], config: { eagerFanout: fc.constant(1), maxKeys: fc.constant(100_000), maxBytes: fc.constant(0) } },
-  invalidate: { w: { set: 10, del: 2, clear: 1, burst: 1, crash: 1, restart: 1, fault: 3, heal: 2 }, nodes: [3, 5], ops: [10, 30], config: { mode: fc.constant('invalidate'), maxKeys: fc.constant(100_000), maxBytes: fc.constant(0) }, burst: [[50, 300], [10, 200]] }
+  invalidate: { w: { set: 10, del: 2, clear: 1, burst: 1, crash: 1, restart: 1, fault: 3, heal: 2 }, nodes: [3, 5], ops: [10, 30], config: { mode: fc.constant('invalidate'), maxKeys: fc.constant(100_000), maxBytes: fc.constant(0) }, burst: [[50, 300], [10, 200]] },
+  // mode: 'partition' (replicas 1–3 per scenario): after quiescence each key's owners among the live nodes store its newest write, non-owners let go, every read is the newest or nothing
+  partition: { w: { set: 10, del: 2, clear: 1, burst: 1, fetch: 4, crash: 2, close: 1, restart: 1, join: 1, fault: 3, heal: 2 }, nodes: [3, 6], ops: [10, 35], config: { mode: fc.constant('partition'), maxKeys: fc.constant(100_000), maxBytes: fc.constant(0) }, burst: [[50, 300], [10, 200]] }
 }
 
 function configArb(shape: Shape): fc.Arbitrary<NodeConfig> {
@@ -168,7 +171,8 @@ function opArb(family: (typeof FAMILIES)[number], shape: Shape): fc.Arbitrary<Op
     { weight: w.restart ?? 0, arbitrary: fc.record({ op: fc.constant('restart' as const), gapMs: gapArb }) },
     { weight: w.join ?? 0, arbitrary: fc.record({ op: fc.constant('join' as const), gapMs: gapArb, config: configArb(shape), duplicateIdOf: fc.option(node, { nil: undefined, freq: 3 }) }, { requiredKeys: ['op', 'gapMs', 'config'] }) },
     { weight: w.fault ?? 0, arbitrary: fc.record({ op: fc.constant('fault' as const), gapMs: gapArb, fault: faultArb(shape.faults ?? {}, family === 'stall' ? fc.constant(1) : node) }) },
-    { weight: w.heal ?? 0, arbitrary: fc.record({ op: fc.constant('heal' as const), gapMs: gapArb }) }
+    { weight: w.heal ?? 0, arbitrary: fc.record({ op: fc.constant('heal' as const), gapMs: gapArb }) },
+    { weight: w.fetch ?? 0, arbitrary: fc.record({ op: fc.constant('fetch' as const), gapMs: gapArb, node, key: keys }) }
   ]
   return fc.oneof(...arbs.filter((a) => a.weight > 0))
 }
@@ -177,10 +181,13 @@ function opArb(family: (typeof FAMILIES)[number], shape: Shape): fc.Arbitrary<Op
 export function scenarioArb(family: Family): fc.Arbitrary<Scenario> {
   if (family === 'mixed') return fc.constantFrom(...FAMILIES).chain((f) => scenarioArb(f))
   const shape = SHAPES[family]
-  return fc.record({
+  const scenario = fc.record({
     family: fc.constant(family),
     nodes: fc.array(configArb(shape), { minLength: shape.nodes[0], maxLength: shape.nodes[1] }),
     ops: fc.array(opArb(family, shape), { minLength: shape.ops[0], maxLength: shape.ops[1] }),
     netSeed: fc.integer({ min: 1, max: 2 ** 30 })
   })
+  // drawn after the rest, and only here: the other families' seeds stay as they were
+  if (family !== 'partition') return scenario
+  return fc.tuple(scenario, fc.integer({ min: 1, max: 3 })).map(([s, replicas]) => ({ ...s, replicas }))
 }

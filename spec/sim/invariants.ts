@@ -19,29 +19,14 @@
  * back to them. A write made on a node without room is at risk: the writer
  * may evict it before any node with room has it.
  */
-import { compareVersions } from '../../lib/store/version.js'
 import type { SimCluster, SimNode } from './cluster.js'
 import { checkFills } from './fills.js'
+import { candidates, explains, expected, keyInfos, short, type KeyInfo } from './judging.js'
 import { canon } from './model.js'
 import type { Oracle, WriteRec } from './oracle.js'
+import { partitioning, partitionViolations } from './partition-checks.js'
 
 const MiB = 1024 * 1024
-
-interface KeyInfo {
-  writes: WriteRec[]
-  largest: number
-  /** the largest of its entries as counted against maxBytes (the store's sizeOf) */
-  largestSize: number
-}
-
-function keyInfos(o: Oracle): Map<string, KeyInfo> {
-  const m = new Map<string, KeyInfo>()
-  for (const [key, writes] of o.byKey()) {
-    if (key.startsWith('d') && writes.every((w) => w.del)) continue // delete storms: checked as tombstones
-    m.set(key, { writes, largest: Math.max(0, ...writes.map((w) => w.bytes)), largestSize: Math.max(0, ...writes.map((w) => w.size)) })
-  }
-  return m
-}
 
 function roomFor(sim: SimCluster, o: Oracle): (n: SimNode, info: KeyInfo) => boolean {
   const infos = keyInfos(o)
@@ -65,37 +50,10 @@ function roomFor(sim: SimCluster, o: Oracle): (n: SimNode, info: KeyInfo) => boo
   return room
 }
 
-/** What node `n` should read for write `w` at this moment. */
-function expected(w: WriteRec, n: SimNode): string {
-  if (w.del) return 'u'
-  if (w.expiresAt !== 0 && n.clock.now() >= w.expiresAt) return 'u'
-  return w.canon
-}
-
-/**
- * Whether `got` on `n` is explained by `w`. Besides what `n`'s own clock
- * says: once the write expired on some node's clock, `n` may have learned
- * of it only as that node's expiry marker, and read it absent early
- * (README: TTL under clock skew).
- */
-function explains(w: WriteRec, n: SimNode, got: string, nodes: readonly SimNode[]): boolean {
-  if (expected(w, n) === got) return true
-  return got === 'u' && w.expiresAt !== 0 && nodes.some((m) => m.clock.now() >= w.expiresAt)
-}
-
-/** The writes that may have won: the best acknowledged one, and every at-risk one above it. */
-function candidates(writes: WriteRec[]): WriteRec[] {
-  const acked = writes.filter((w) => w.version !== undefined)
-  const best = acked.filter((w) => !w.atRisk).reduce<WriteRec | undefined>((b, w) => (b === undefined || compareVersions(w.version!, b.version!) > 0 ? w : b), undefined)
-  const risky = acked.filter((w) => w.atRisk && (best === undefined || compareVersions(w.version!, best.version!) > 0))
-  if (best !== undefined) return [best, ...risky]
-  // every write may be lost: absence is a valid outcome too
-  return risky.length === 0 ? [] : [...risky, { ...risky[0]!, id: -1, del: true, canon: '', at: -Infinity }]
-}
-
 /** True when every live node reads what it should for every key (the quiescence test). */
 export function converged(sim: SimCluster, o: Oracle): boolean {
   if (invalidating(sim)) return invalidationViolations(sim, o, () => false) === 0
+  if (partitioning(sim)) return partitionViolations(sim, o, () => {}, false) === 0
   const live = sim.live()
   const room = roomFor(sim, o)
   for (const [key, info] of keyInfos(o)) {
@@ -113,6 +71,7 @@ export function checkAcksSettled(o: Oracle): void {
 /** Checks every final-state invariant; violations go to the oracle. */
 export function checkFinal(sim: SimCluster, o: Oracle): void {
   if (invalidating(sim)) invalidationViolations(sim, o, (what, detail) => o.violate(what, detail))
+  else if (partitioning(sim)) partitionViolations(sim, o, (what, detail) => o.violate(what, detail))
   else checkValues(sim, o)
   checkMemory(sim, o)
   checkFills(o)
@@ -191,10 +150,6 @@ function agree(nodes: SimNode[], key: string, cands: WriteRec[]): boolean {
   const reads = nodes.map((n) => canon(n.cache.get(key)))
   if (cands.length === 0) return reads.every((r) => r === reads[0])
   return cands.some((w) => nodes.every((n, i) => explains(w, n, reads[i]!, nodes)))
-}
-
-function short(c: string): string {
-  return c.length <= 50 ? c : `${c.slice(0, 50)}…`
 }
 
 function checkMemory(sim: SimCluster, o: Oracle): void {

@@ -29,7 +29,7 @@ export interface NodeConfig {
   /** Stream high-water mark of this node's transport. */
   streamHighWaterBytes: number
   /** What writes carry to the other nodes (every node of a scenario has the same). */
-  mode: 'replicate' | 'invalidate'
+  mode: 'replicate' | 'invalidate' | 'partition'
   /** `tuning.eagerFanout`: below the default, writers push through relays already at a few nodes. */
   eagerFanout: number
 }
@@ -66,6 +66,8 @@ export type Op =
   | { op: 'join'; gapMs: number; config: NodeConfig; duplicateIdOf?: number }
   | { op: 'fault'; gapMs: number; fault: Fault }
   | { op: 'heal'; gapMs: number }
+  /** `Bcache.fetch` (partition mode: a read from an owner on a local miss); its result is judged when it settles (partition-checks.ts) */
+  | { op: 'fetch'; gapMs: number; node: number; key: string }
 
 export interface Scenario {
   family: string
@@ -73,6 +75,8 @@ export interface Scenario {
   ops: Op[]
   /** Seed of the network's random (loss, delays). */
   netSeed: number
+  /** Partition mode: owners of each key, the same on every node (absent in the other families). */
+  replicas?: number
 }
 
 /**

@@ -76,6 +76,20 @@ export interface FillRec {
   runs: Array<{ node: number; startedAt: number; endedAt?: number; aborted: boolean }>
 }
 
+/** A `fetch` the simulator made (partition-checks.ts judges it when it settles). */
+export interface FetchRec {
+  op: number
+  node: number
+  key: string
+  startedAt: number
+  /** writes and clears made before it (their counts in {@link Oracle.writes} and {@link Oracle.clears}) */
+  writesBefore: number
+  clearsBefore: number
+  /** fault epoch at the start; -1 when a fault was in force */
+  epoch: number
+  settled: boolean
+}
+
 export interface Violation {
   invariant: string
   detail: string
@@ -98,6 +112,14 @@ export class Oracle {
   downs = 0
   /** a node id accepted twice while both were alive */
   duplicateIds: string[] = []
+  /** when the last fault was healed (-Infinity: none yet) */
+  faultEndedAt = -Infinity
+  /** Partition mode: the live node ids after every start, crash, close, restart and join (partition-checks.ts) */
+  readonly views: Array<{ at: number; ids: string[] }> = []
+  /** Partition mode: per write, when an owner of its key went down since (partition-checks.ts) */
+  readonly ownerDowns = new Map<WriteRec, number[]>()
+  /** Partition mode: the `fetch` calls made, judged as they settle */
+  readonly fetches: FetchRec[] = []
 
   log(line: string): void {
     this.trace.push(line)

@@ -14,16 +14,19 @@ import { acksNeeded } from '../../lib/replication/acked-writes.js'
 import { canon, materialize, mutate, show, type Fault, type Op, type Scenario } from './model.js'
 import { Oracle } from './oracle.js'
 import { startFill } from './fills.js'
+import { checkFetchesSettled, markOwnerDown, recordFaultViews, recordView, startFetch } from './partition-checks.js'
 
 /** Runs `scenario`; the oracle holds the trace and the violations. */
 export async function runScenario(scenario: Scenario): Promise<Oracle> {
   const o = new Oracle()
   const sim = new SimCluster(scenario.netSeed)
-  o.log(`family ${scenario.family}, ${scenario.nodes.length} nodes, ${scenario.ops.length} ops, netSeed ${scenario.netSeed}`)
+  if (scenario.replicas !== undefined) sim.replicas = scenario.replicas
+  o.log(`family ${scenario.family}, ${scenario.nodes.length} nodes, ${scenario.ops.length} ops, netSeed ${scenario.netSeed}${scenario.replicas === undefined ? '' : `, replicas ${scenario.replicas}`}`)
   for (const [i, config] of scenario.nodes.entries()) {
     const peers = sim.live().slice(0, 1).map((n) => n.transport.address)
     const node = await sim.start(config, `n${i}`, peers)
     o.log(node instanceof Error ? `start n${i} refused: ${node.message}` : `start #${node.idx} n${i} ${describe(config)}`)
+    recordView(sim, o)
   }
   for (const [i, op] of scenario.ops.entries()) {
     if (op.gapMs > 0) {
@@ -43,6 +46,7 @@ export async function runScenario(scenario: Scenario): Promise<Oracle> {
   await sim.closeAll()
   await sim.drive(5000, 50)
   checkAcksSettled(o)
+  checkFetchesSettled(o)
   for (const n of sim.all) {
     const after = n.cache.stats().replication.antiEntropy.rounds - (n.roundsAtClose ?? 0)
     if (n.roundsAtClose !== undefined && after > 0) o.violate('no-round-after-close', `#${n.idx} completed ${after} anti-entropy rounds after close() was called`)
@@ -53,7 +57,7 @@ export async function runScenario(scenario: Scenario): Promise<Oracle> {
 }
 
 function describe(c: Scenario['nodes'][number]): string {
-  return `maxKeys=${c.maxKeys} maxBytes=${c.maxBytes} deletionDelay=${c.deletionDelay} ${c.profile} maxValueBytes=${c.maxValueBytes} maxFrameBytes=${c.maxFrameBytes} offset=${c.offsetMs}ms drift=${c.drift} seed=${c.randomSeed}${c.mode === 'invalidate' ? ' invalidate' : ''}${c.eagerFanout === 32 ? '' : ` eagerFanout=${c.eagerFanout}`}`
+  return `maxKeys=${c.maxKeys} maxBytes=${c.maxBytes} deletionDelay=${c.deletionDelay} ${c.profile} maxValueBytes=${c.maxValueBytes} maxFrameBytes=${c.maxFrameBytes} offset=${c.offsetMs}ms drift=${c.drift} seed=${c.randomSeed}${c.mode === 'replicate' ? '' : ` ${c.mode}`}${c.eagerFanout === 32 ? '' : ` eagerFanout=${c.eagerFanout}`}`
 }
 
 /** Runs until the live nodes agree (checked every second), at most 60 s, and past the tombstone purge window. */
@@ -107,10 +111,14 @@ async function apply(sim: SimCluster, o: Oracle, op: Op, i: number): Promise<voi
       const since = op.op !== 'crash' ? undefined : relayed ? sim.base.now() - 30_000 : inFlight > 0 ? sim.base.now() - 5000 : undefined
       o.markAtRisk(node.idx, since)
       o.log(`${t} ${op.op} #${node.idx} ${node.nodeId}`)
-      return op.op === 'crash' ? sim.crash(node) : sim.close(node)
+      markOwnerDown(sim, o, node)
+      if (op.op === 'crash') sim.crash(node)
+      else sim.close(node)
+      return recordView(sim, o)
     }
-    case 'restart': return restart(sim, o, t)
-    case 'join': return join(sim, o, t, op)
+    case 'restart': return restart(sim, o, t).then(() => recordView(sim, o))
+    case 'join': return join(sim, o, t, op).then(() => recordView(sim, o))
+    case 'fetch': return startFetch(sim, o, t, pick(sim, op.node), op.key, i)
     case 'fault': return fault(sim, o, t, op.fault)
     case 'heal': return heal(sim, o, t)
   }
@@ -240,19 +248,21 @@ function fault(sim: SimCluster, o: Oracle, t: string, f: Fault): void {
   o.faulty = true
   o.faultEpoch++
   switch (f.f) {
-    case 'loss': sim.net.setConditions({ lossRate: f.rate }); break
+    case 'loss': sim.net.setConditions({ lossRate: f.rate }); recordFaultViews(sim, o, f); break
     case 'dup': sim.net.setConditions({ duplicateRate: f.rate }); break
     case 'delay': sim.net.setConditions({ minDelayMs: f.minMs, maxDelayMs: f.maxMs }); break
     case 'partition': {
       const k = 1 + (f.cut % Math.max(1, live.length - 1))
       const addrs = live.map((n) => n.transport.address)
       sim.net.partition(addrs.slice(0, k), addrs.slice(k))
+      recordFaultViews(sim, o, f, [live.slice(0, k), live.slice(k)])
       return o.log(`${t} partition {${live.slice(0, k).map((n) => `#${n.idx}`)}} | {${live.slice(k).map((n) => `#${n.idx}`)}}`)
     }
     case 'block': {
       const [a, b] = [pick(sim, f.from), pick(sim, f.to)]
       if (a === b) return o.log(`${t} block skipped (one node)`)
       sim.net.block(a.transport.address, b.transport.address)
+      recordFaultViews(sim, o, f)
       return o.log(`${t} block #${a.idx} -> #${b.idx}`)
     }
     case 'stall': {
@@ -268,6 +278,7 @@ function heal(sim: SimCluster, o: Oracle, t = 'end:'): void {
   sim.net.heal()
   sim.net.setConditions({ lossRate: 0, duplicateRate: 0, minDelayMs: 0, maxDelayMs: 0 })
   for (const n of sim.all) if (n.transport.readingPaused) n.transport.resumeReading()
+  if (o.faulty) o.faultEndedAt = sim.base.now()
   o.faulty = false
   o.log(`${t} heal every fault`)
 }
