@@ -43,4 +43,10 @@ export interface Cluster {
   onPeerGone(fn: (peer: Peer) => void): void
   /** Calls `fn` when a member joins (or comes back). */
   onPeerJoined(fn: (peer: Peer) => void): void
+  /**
+   * Calls `fn` when a peer suspected this node or declared it dead, and it
+   * refuted: peers may have left it out of what they sent meanwhile.
+   * Optional for test fakes.
+   */
+  onRefuted?(fn: () => void): void
 }

@@ -21,6 +21,8 @@ export interface MemberTableComponents {
   onPeerSuspects?: (m: Member) => void
   /** We declared a member dead: spread the (encoded) news directly, not only by gossip. */
   onDeclaredDead?: (encoded: Buffer) => void
+  /** A peer suspected us or declared us dead, and we refuted it: peers may have skipped us meanwhile. */
+  onRefuted?: () => void
   /** Counts a message ignored because of a limit (`max-members`). */
   onDrop?: (reason: string) => void
 }

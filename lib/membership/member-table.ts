@@ -196,8 +196,9 @@ export class MemberTable {
     const m = this.roster.get(msg.nodeId)
     if (m === undefined || msg.incarnation < m.incarnation) return
     if (m.nodeId === this.selfId) {
-      if (!this.leaving) this.refute(msg.incarnation)
-      return
+      if (this.leaving) return
+      this.refute(msg.incarnation)
+      return this.c.onRefuted?.()
     }
     const pending = this.suspicions.get(m.nodeId)
     if (m.state === MemberState.Suspect && pending !== undefined) {
@@ -220,8 +221,9 @@ export class MemberTable {
     const m = this.roster.get(msg.nodeId)
     if (m === undefined || msg.incarnation < m.incarnation || m.state >= MemberState.Dead) return
     if (m.nodeId === this.selfId) {
-      if (!this.leaving) this.refute(msg.incarnation)
-      return
+      if (this.leaving) return
+      this.refute(msg.incarnation)
+      return this.c.onRefuted?.()
     }
     this.endSuspicion(m.nodeId)
     const state = msg.fromId === msg.nodeId ? MemberState.Left : MemberState.Dead

@@ -74,6 +74,7 @@ export interface MembershipEvents {
 /** The SWIM membership engine; implements the {@link Cluster} seam (see the file comment). */
 export class Membership extends EventEmitter<MembershipEvents> implements Cluster {
   private readonly table: MemberTable
+  private readonly refutedListeners: Array<() => void> = []
   private readonly queue: TransmitQueue
   private readonly awareness: Awareness
   private readonly prober: Prober
@@ -106,6 +107,7 @@ export class Membership extends EventEmitter<MembershipEvents> implements Cluste
         emit: (e, m) => this.notify(e, m),
         onPeerSuspects: (m) => this.prober.prioritize(m.nodeId),
         onDeclaredDead: (bytes) => this.spread.sendToLive(bytes),
+        onRefuted: () => { for (const fn of this.refutedListeners) fn() },
         onDrop: (reason) => this.drop(reason)
       },
       config
@@ -265,6 +267,10 @@ export class Membership extends EventEmitter<MembershipEvents> implements Cluste
 
   onPeerJoined(fn: (peer: Peer) => void): void {
     this.on('join', (m) => fn({ nodeId: m.nodeId, address: m.address, suspect: false }))
+  }
+
+  onRefuted(fn: () => void): void {
+    this.refutedListeners.push(fn)
   }
 
   /** This node's incarnation number (for tests and diagnostics). */

@@ -16,8 +16,10 @@
  *   every owner acknowledged the round, they leave this node's store (the
  *   values move to the near cache). Runs every interval and after a rebalance.
  * - **Repair**: every `antiEntropyIntervalMs` (jittered ±50%), one round
- *   with one random co-owner over every segment both own, so a write whose
- *   push was lost reaches the owner that missed it.
+ *   with one random peer over every segment both own, so a write whose
+ *   push was lost reaches the owner that missed it; every round also
+ *   carries the clears each side holds, so a clear lost in a partition
+ *   reaches every node (also with no segment in common).
  *
  * At most `maxSyncs` rounds are served at once; one beyond is refused
  * (counted `segment-sync-busy`) and its initiator tries again later.
@@ -156,11 +158,10 @@ export class PartitionRepair {
     this.c.ownership.refresh()
     const [peer] = this.c.cluster.sampleAlive(1)
     if (peer !== undefined) {
+      // Even with no segment in common (replicas 1) the round runs: both sides send the clears they hold.
       const segments = this.c.ownership.sharedWith(peer.nodeId)
-      if (segments.length > 0) {
-        const plan: Plan = new Map([[peer.nodeId, { segments, wants: segments.map(() => 1), extra: [] }]])
-        await this.run(plan, this.scan())
-      }
+      const plan: Plan = new Map([[peer.nodeId, { segments, wants: segments.map(() => 1), extra: [] }]])
+      await this.run(plan, this.scan())
     }
     await this.handOff()
   }

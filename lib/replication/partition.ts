@@ -106,12 +106,14 @@ export class Partition {
         stats: this.syncStats, queue: { maxBytes: config.maxStreamQueueBytes, onOverflow: () => c.drops.count('queue-overflow') }
       },
       onHandedOff: (entries) => this.letGo(entries),
-      pending: () => this.pending.values(),
+      pending: () => this.toHandOff(),
       onPendingDelivered: (entries) => { this.handedOff += this.pending.delivered(entries) }
     }, { antiEntropyIntervalMs: config.antiEntropyIntervalMs, maxSyncs: config.maxSyncs, handOffDelayMs: Math.min(config.antiEntropyIntervalMs, 1000) })
     const changed = (): void => this.repair.membershipChanged()
     cluster.onPeerJoined(changed)
     cluster.onPeerGone(changed)
+    // Peers that held this node dead sent it none of their writes: a near copy may be older than one of them.
+    cluster.onRefuted?.(() => this.near.clear())
   }
 
   start(): void {
@@ -148,6 +150,7 @@ export class Partition {
   passing(d: Delta): boolean {
     if (d.clear === true) {
       this.near.dropPrefix(d.key)
+      this.pending.clearPrefix(d.key, d.version)
       return false
     }
     if (this.ownership.owns(d.key)) return false
@@ -190,6 +193,11 @@ export class Partition {
     return this.pending.value(key, nowMs)
   }
 
+  /** This node's own write of `key` waiting for its owners, if any (tests, the simulator). */
+  pendingEntry(key: string): Entry | undefined {
+    return this.pending.entryOf(key)
+  }
+
   /** The newest version this node knows for a key it does not store (a local write stamps above it). */
   floorOf(key: string): Version | undefined {
     const a = this.pending.versionOf(key)
@@ -212,8 +220,12 @@ export class Partition {
 
   /** A local delete or clear: the near cache forgets the key or the prefix. */
   forget(key: string, prefix: boolean): void {
-    if (prefix) this.near.dropPrefix(key)
-    else this.near.drop(key)
+    if (prefix) {
+      this.near.dropPrefix(key)
+      this.pending.clearPrefix(key)
+    } else {
+      this.near.drop(key)
+    }
   }
 
   /**
@@ -264,6 +276,25 @@ export class Partition {
 
   private get clock(): Clock {
     return this.c.clock
+  }
+
+  /**
+   * The pending writes to hand off now. One of a key this node owns by now
+   * (an owner failed, the table moved) goes back into the store instead: it
+   * has no one else to go to.
+   */
+  private toHandOff(): Entry[] {
+    const out: Entry[] = []
+    const now = this.c.clock.now()
+    for (const e of [...this.pending.values()]) {
+      if (!this.ownership.owns(e.key)) {
+        out.push(e)
+        continue
+      }
+      this.c.store.apply(e, now)
+      this.pending.delivered([e])
+    }
+    return out
   }
 
   /** Entries every owner acknowledged: out of the store, values into the near cache. */

@@ -58,11 +58,23 @@ export class PendingWrites {
     if (own !== undefined && compareVersions(own.version, by) < 0) this.byKey.delete(key)
   }
 
+  /** A clear of `prefix` at `version` (any version when undefined: a local clear, newer than every write here) supersedes the writes of its keys. */
+  clearPrefix(prefix: string, version?: Version): void {
+    for (const [key, e] of this.byKey) {
+      if (key.startsWith(prefix) && (version === undefined || compareVersions(e.version, version) < 0)) this.byKey.delete(key)
+    }
+  }
+
   /** The value of the write waiting for `key`, unless a delete or expired at `nowMs`. */
   value(key: string, nowMs: number): unknown {
     const e = this.byKey.size === 0 ? undefined : this.byKey.get(key)
     if (e === undefined || e.tombstone || (e.expiresAt !== 0 && nowMs >= e.expiresAt)) return undefined
     return e.value === NOT_DECODED ? decodeValue(e.bytes) : e.value
+  }
+
+  /** The write waiting for `key`, if any. */
+  entryOf(key: string): Entry | undefined {
+    return this.byKey.size === 0 ? undefined : this.byKey.get(key)
   }
 
   /** The version of the write waiting for `key`, if any. */

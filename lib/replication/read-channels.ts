@@ -49,7 +49,8 @@ export class ReadChannels {
     }
     if (ch === undefined || ch.dead) return this.openWith(addr, request)
     const reply = this.wait(addr, ch)
-    const conn = await ch.conn
+    reply.catch(() => {}) // it may fail while we wait for the dial; the caller sees that through the return
+    const conn = await ch.conn // a failed dial throws its own error here
     conn.send(request)
     return reply
   }

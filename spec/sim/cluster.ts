@@ -13,7 +13,7 @@
 import { Bcache } from '../../lib/bcache.js'
 import { ManualClock } from '../../lib/clock.js'
 import { seededRandom } from '../../lib/random.js'
-import type { VersionedStore } from '../../lib/store/versioned-store.js'
+import type { Entry, VersionedStore } from '../../lib/store/versioned-store.js'
 import { MemoryNetwork, type MemoryTransport } from '../../lib/transport/memory-network.js'
 import { SkewedClock } from '../support/skewed-clock.js'
 import type { NodeConfig } from './model.js'
@@ -132,6 +132,18 @@ export class SimCluster {
   /** The node's store, read by the simulator's oracle only (versions of writes). */
   static store(node: SimNode): VersionedStore {
     return (node.cache as unknown as { p: { store: VersionedStore } }).p.store
+  }
+
+  /**
+   * The entry of `key` this node holds for its own writes too: its store's,
+   * or in partition mode the write waiting in its hand-off list (a key it
+   * does not own never enters its store; partition.ts).
+   */
+  static entry(node: SimNode, key: string): Entry | undefined {
+    const held = SimCluster.store(node).peek(key)
+    if (held !== undefined) return held
+    const part = (node.cache as unknown as { p: { replicator: { partition?: { pendingEntry(k: string): Entry | undefined } } } }).p.replicator.partition
+    return part?.pendingEntry(key)
   }
 
   /** Partition mode: the owners of `key` as this node's own table has them (partition.ts). */

@@ -81,7 +81,7 @@ async function apply(sim: SimCluster, o: Oracle, op: Op, i: number): Promise<voi
   switch (op.op) {
     case 'set': return set(sim, o, t, pick(sim, op.node), op.key, materialize(op.value, o.writes.length), op.ttl, op.mutate)
     case 'setAcked': return setAcked(sim, o, t, op)
-    case 'del': return del(o, t, pick(sim, op.node), op.key)
+    case 'del': return del(sim, o, t, pick(sim, op.node), op.key)
     case 'clear': return clear(o, t, pick(sim, op.node), op.prefix)
     case 'burst': {
       const node = pick(sim, op.node)
@@ -93,7 +93,7 @@ async function apply(sim: SimCluster, o: Oracle, op: Op, i: number): Promise<voi
     case 'delBurst': {
       const node = pick(sim, op.node)
       o.log(`${t} ${op.count} deletes on #${node.idx} (keys d${op.from}..)`)
-      for (let k = 0; k < op.count; k++) del(o, '', node, `d${op.from + k}`)
+      for (let k = 0; k < op.count; k++) del(sim, o, '', node, `d${op.from + k}`)
       return
     }
     case 'fill': return startFill(sim, o, t, op, i)
@@ -136,14 +136,14 @@ function set(sim: SimCluster, o: Oracle, t: string, node: SimNode, key: string, 
     if (t !== '') o.log(`${t} set #${node.idx} ${JSON.stringify(key)} refused: ${(err as Error).message}`)
     return
   }
-  const entry = SimCluster.store(node).peek(key)
+  const entry = SimCluster.entry(node, key)
   const got = canon(node.cache.get(key))
   const visible = got === snapshot
   const packed = packValue(value)
   o.writes.push({
     id, key, node: node.idx, del: false, canon: snapshot, bytes: packed.length, size: sizeOf(key, packed),
     expiresAt: entry?.expiresAt ?? 0, version: visible ? entry?.version : undefined,
-    at: sim.base.now(), turn: o.turn, epoch: o.faulty ? -1 : o.faultEpoch, atRisk: false
+    at: sim.base.now(), turn: o.turn, epoch: o.faulty || partialView(sim, node) ? -1 : o.faultEpoch, atRisk: false
   })
   if (t !== '') o.log(`${t} set #${node.idx} ${JSON.stringify(key)} = ${show(value)}${ttl === undefined ? '' : ` ttl=${ttl}`}${mut ? ' (mutated after)' : ''} -> w${id}`)
   if (!visible) o.violate('visible-at-once', `w${id}: get(${JSON.stringify(key)}) on writer #${node.idx} right after set returned ${show(node.cache.get(key))}, not ${show(value)} (held version ${JSON.stringify(entry?.version)})`)
@@ -182,7 +182,7 @@ function setAcked(sim: SimCluster, o: Oracle, t: string, op: Extract<Op, { op: '
   })
 }
 
-function del(o: Oracle, t: string, node: SimNode, key: string): void {
+function del(sim: SimCluster, o: Oracle, t: string, node: SimNode, key: string): void {
   const id = o.writes.length
   try {
     node.cache.delete(key)
@@ -190,11 +190,11 @@ function del(o: Oracle, t: string, node: SimNode, key: string): void {
     if (t !== '') o.log(`${t} delete #${node.idx} ${JSON.stringify(key)} refused: ${(err as Error).message}`)
     return
   }
-  const entry = SimCluster.store(node).peek(key)
+  const entry = SimCluster.entry(node, key)
   const visible = node.cache.get(key) === undefined && entry?.tombstone === true
   const now = node.clock.base.now()
   o.lastDeleteAt = now
-  o.writes.push({ id, key, node: node.idx, del: true, canon: '', bytes: 0, size: 0, expiresAt: 0, version: visible ? entry.version : undefined, at: now, turn: o.turn, epoch: o.faulty ? -1 : o.faultEpoch, atRisk: false })
+  o.writes.push({ id, key, node: node.idx, del: true, canon: '', bytes: 0, size: 0, expiresAt: 0, version: visible ? entry.version : undefined, at: now, turn: o.turn, epoch: o.faulty || partialView(sim, node) ? -1 : o.faultEpoch, atRisk: false })
   if (t !== '') o.log(`${t} delete #${node.idx} ${JSON.stringify(key)} -> w${id}`)
   if (!visible) o.violate('visible-at-once', `w${id}: delete(${JSON.stringify(key)}) on #${node.idx} not visible at once (holds ${JSON.stringify(entry?.version)})`)
 }
@@ -281,4 +281,17 @@ function heal(sim: SimCluster, o: Oracle, t = 'end:'): void {
   if (o.faulty) o.faultEndedAt = sim.base.now()
   o.faulty = false
   o.log(`${t} heal every fault`)
+}
+
+/**
+ * Partition mode: whether the writer does not see every live node as up (a
+ * join or a heal it has not learned of). Its write then never reaches those
+ * nodes, and a near copy there may stay older until `nearCacheTtl` (README
+ * "Partition mode", not guaranteed): judged as a write exposed to a fault.
+ * Other modes repair such writes by anti-entropy and are judged as before.
+ */
+function partialView(sim: SimCluster, node: SimNode): boolean {
+  if (node.config.mode !== 'partition') return false
+  const seen = new Set(node.cache.members().filter((m) => m.state !== 'dead' && m.state !== 'left').map((m) => m.nodeId))
+  return sim.live().some((n) => !seen.has(n.nodeId))
 }
