@@ -3,11 +3,15 @@
  * keys the receiver owns, compared segment by segment (ownership.ts).
  *
  * A segment's fingerprint is the XOR of a 32-bit hash of every entry a node
- * holds in it: key, version and whether it is a tombstone. Left out, the same
- * way on both sides: live entries past their TTL, expiry markers, and
- * tombstones older (by their version's wall time) than half the tombstone
- * delay — two nodes purge a tombstone at different moments, and one that
- * counted it while the other had purged it would send it back forever.
+ * holds in it: key, version and whether it is gone. Gone: a tombstone, an
+ * expiry marker, or a live entry past its TTL not purged yet — the last two
+ * hash alike, and a write that expired still travels (as an expired entry
+ * or a marker), so that an owner that missed it drops the older value it
+ * supersedes. Left out, the same way on both sides: tombstones older (by
+ * their version's wall time) and expired writes older (by their expiry)
+ * than half the tombstone delay — two nodes purge them at different
+ * moments, and one that counted it while the other had purged it would send
+ * it back forever.
  *
  *   A → B  open stream, first frame: [segments, A's fingerprints, wants],
  *          `wants[i]` = 1 when A owns `segments[i]` (wants B's entries)
@@ -68,10 +72,15 @@ export interface SegmentSyncContext {
   queue?: FrameQueueLimits
 }
 
+/** Whether an entry stands for a write that is gone at `nowMs`: deleted, or expired (see the file comment). */
+function gone(tombstone: boolean, expiresAt: number, nowMs: number): boolean {
+  return tombstone || (expiresAt !== 0 && expiresAt <= nowMs)
+}
+
 /** Whether an entry counts in fingerprints and is sent (see the file comment). */
 function counts(tombstone: boolean, wall: number, expiresAt: number, nowMs: number, deletionDelayMs: number): boolean {
-  if (tombstone) return wall > nowMs - deletionDelayMs / 2
-  return expiresAt === 0 || expiresAt > nowMs
+  if (!gone(tombstone, expiresAt, nowMs)) return true
+  return (expiresAt === 0 ? wall : expiresAt) > nowMs - deletionDelayMs / 2
 }
 
 function entryHash(key: string, wall: number, counter: number, origin: string, tombstone: boolean): number {
@@ -103,7 +112,7 @@ export function scanSegments(store: VersionedStore, nowMs: number, deletionDelay
   store.forEachHeld((key, wall, counter, origin, tombstone, expiresAt) => {
     if (!counts(tombstone, wall, expiresAt, nowMs, deletionDelayMs)) return
     const s = segmentOf(key)
-    fingerprints[s] ^= entryHash(key, wall, counter, origin, tombstone)
+    fingerprints[s] ^= entryHash(key, wall, counter, origin, gone(tombstone, expiresAt, nowMs))
     held[s]!++
   })
   return { fingerprints, counts: held }

@@ -212,20 +212,21 @@ export class StoreParts {
   }
 
   /**
-   * Calls `fn` for every live entry and tombstone held (partition mode's
-   * segment fingerprints, replication/segment-sync.ts), without allocating
-   * per live entry. Expiry markers are left out: they stand for no write.
+   * Calls `fn` for every live entry, tombstone and expiry marker held
+   * (partition mode's segment fingerprints, replication/segment-sync.ts),
+   * without allocating per live entry. A marker is a tombstone with its
+   * write's `expiresAt`.
    */
   forEachHeld(fn: (key: string, wall: number, counter: number, origin: string, tombstone: boolean, expiresAt: number) => void): void {
     this.live.forEachVersion((key, wall, counter, origin, expiresAt) => fn(key, wall, counter, origin, false, expiresAt))
-    for (const t of this.tombs.entries()) if (t.expiresAt === 0) fn(t.key, t.version.wall, t.version.counter, t.version.origin, true, 0)
+    for (const t of this.tombs.entries()) fn(t.key, t.version.wall, t.version.counter, t.version.origin, true, t.expiresAt)
   }
 
-  /** The live entries and tombstones (not expiry markers) whose key `pick` accepts, as new objects. */
+  /** The live entries, tombstones and expiry markers whose key `pick` accepts, as new objects. */
   heldEntries(pick: (key: string) => boolean): Entry[] {
     const out: Entry[] = []
     this.live.collect(pick, out)
-    for (const t of this.tombs.entries()) if (t.expiresAt === 0 && pick(t.key)) out.push(t)
+    for (const t of this.tombs.entries()) if (pick(t.key)) out.push(t)
     return out
   }
 

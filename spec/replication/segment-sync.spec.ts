@@ -23,13 +23,28 @@ describe('segment sync (partition mode)', () => {
     expect(scanSegments(a, 2000, DELAY).fingerprints[s]).to.not.equal(scanSegments(b, 2000, DELAY).fingerprints[s])
   })
 
-  it('leaves out expired values and tombstones older than half the delay, in fingerprints and in what it sends', () => {
+  it('an expired write hashes like its expiry marker and still travels, until half the delay after it expired', () => {
+    const a = store(), b = store()
+    a.apply(entry('ttl', 1000, false, 3000), 1000) // a holds it live, past its TTL, not purged
+    b.apply(entry('ttl', 1000, false, 3000), 3500) // b got it late: only the expiry marker
+    const s = segmentOf('ttl')
+    expect(scanSegments(a, 4000, DELAY).fingerprints[s]).to.equal(scanSegments(b, 4000, DELAY).fingerprints[s])
+    expect(segmentEntries(a, new Set([s]), 4000, DELAY).map((e) => e.key)).to.deep.equal(['ttl'])
+    expect(segmentEntries(b, new Set([s]), 4000, DELAY).map((e) => e.key)).to.deep.equal(['ttl'])
+    expect(segmentEntries(b, new Set([s]), 3000 + DELAY / 2 + 1, DELAY)).to.deep.equal([])
+    // an owner that missed the expired write drops the older value it supersedes
+    const c = store()
+    c.apply(entry('ttl', 900), 1000)
+    for (const e of segmentEntries(b, new Set([s]), 4000, DELAY)) c.apply(e, 4000)
+    expect(c.peekValue('ttl', () => 4000)).to.equal(undefined)
+  })
+
+  it('leaves out tombstones older than half the delay, in fingerprints and in what it sends', () => {
     const a = store()
     a.apply(entry('live', 1000), 1000)
-    a.apply(entry('ttl', 1000, false, 3000), 1000)
     a.apply(entry('gone', 1000, true), 1000)
-    const segs = new Set([segmentOf('live'), segmentOf('ttl'), segmentOf('gone')])
-    expect(segmentEntries(a, segs, 2000, DELAY).map((e) => e.key).sort()).to.deep.equal(['gone', 'live', 'ttl'])
+    const segs = new Set([segmentOf('live'), segmentOf('gone')])
+    expect(segmentEntries(a, segs, 2000, DELAY).map((e) => e.key).sort()).to.deep.equal(['gone', 'live'])
     const later = 1000 + DELAY / 2 + 1
     expect(segmentEntries(a, segs, later, DELAY).map((e) => e.key)).to.deep.equal(['live'])
     expect(scanSegments(a, later, DELAY).counts[segmentOf('gone')]).to.equal(segmentOf('gone') === segmentOf('live') ? 1 : 0)
