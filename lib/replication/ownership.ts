@@ -94,6 +94,14 @@ export class Ownership {
     return this.tableNow
   }
 
+  /** The table the members would have without `id` (this node, leaving): where its segments go. */
+  tableWithout(id: string): string[][] {
+    const ids = [...new Set([...this.members(), this.selfId])].filter((m) => m !== id).sort()
+    const table: string[][] = new Array(SEGMENTS)
+    for (let s = 0; s < SEGMENTS; s++) table[s] = ids.length === 0 ? [] : segmentOwners(s, ids, this.replicas)
+    return table
+  }
+
   /** The owners of `segment` now, best first. */
   owners(segment: number): readonly string[] {
     return this.tableNow[segment]!

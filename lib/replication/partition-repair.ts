@@ -69,6 +69,7 @@ export class PartitionRepair {
   private baseline: ReadonlyArray<readonly string[]> | undefined
   private served = 0
   private closed = false
+  private leaving = false
   private readonly rounds = new Set<StreamConn>()
 
   constructor(private readonly c: PartitionRepairComponents, private readonly config: PartitionRepairConfig) {
@@ -90,9 +91,23 @@ export class PartitionRepair {
     this.rounds.clear()
   }
 
-  /** Runs the hand-off now (a node about to close hands off its own writes first). */
-  handOffNow(): Promise<void> {
-    return this.handOff()
+  /**
+   * A node about to close hands off its own writes, and the segments it owns
+   * to the members that own them once it is gone, first. From here on it
+   * takes no round from peers: what they would hand it now would leave with it.
+   */
+  async leave(): Promise<void> {
+    this.leaving = true
+    const { ownership } = this.c
+    const after = ownership.tableWithout(ownership.selfId)
+    const scan = this.scan()
+    const plan: Plan = new Map()
+    for (let s = 0; s < SEGMENTS; s++) {
+      if (scan.counts[s] === 0) continue
+      const now = ownership.owners(s)
+      for (const o of after[s]!) if (!now.includes(o)) add(plan, o, s, 0) // a new owner once this node is gone
+    }
+    await Promise.all([this.run(plan, scan), this.handOff()])
   }
 
   /** The joiner's pull (see the file comment); resolves whether every peer answered. */
@@ -258,7 +273,7 @@ export class PartitionRepair {
   }
 
   private serve(conn: StreamConn, payload: Buffer): void {
-    if (this.closed || this.served >= this.config.maxSyncs) {
+    if (this.closed || this.leaving || this.served >= this.config.maxSyncs) {
       this.c.drops.count('segment-sync-busy')
       return conn.destroy()
     }

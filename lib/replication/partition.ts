@@ -121,15 +121,16 @@ export class Partition {
   }
 
   /**
-   * Stops. This node's own writes still waiting for their owners are handed
-   * off first, for up to `graceMs` (an owner that does not answer cannot
-   * hold the close up longer); what is left then has had its eager push only.
+   * Stops. This node's own writes still waiting for their owners, and the
+   * segments it owns, go to the owners they have once it is gone first, for
+   * up to `graceMs` (an owner that does not answer cannot hold the close up
+   * longer); a write left then has had its eager push only.
    */
   async close(graceMs: number): Promise<void> {
-    if (this.pending.size > 0) {
+    if (this.c.cluster.livePeers().length > 0) {
       let timer: Timer | undefined
       await Promise.race([
-        this.repair.handOffNow().catch(() => {}),
+        this.repair.leave().catch(() => {}),
         new Promise<void>((resolve) => { timer = this.c.clock.setTimeout(resolve, graceMs) })
       ])
       if (timer !== undefined) this.c.clock.clearTimeout(timer)

@@ -184,6 +184,22 @@ describe("Partition mode (mode: 'partition', cluster)", function () {
     expect(await cluster.settle(store.getMany([key, 'absent']))).to.deep.equal(['from the owner', undefined])
   })
 
+  it('with replicas 1, a node that closes gracefully hands the keys it owns to their next owners first', async () => {
+    cluster = new CacheCluster(92, { mode: 'partition', replicas: 1 })
+    const nodes = await cluster.start(3)
+    for (const k of KEYS) nodes[0]!.set(k, k)
+    await cluster.run(6000)
+    const leaving = nodes[1]!
+    const owned = KEYS.filter((k) => ownersOf(k, ids(nodes), 1)[0] === leaving.nodeId)
+    expect(owned.length).to.be.above(50)
+    await cluster.settle(leaving.close())
+    const rest = nodes.filter((n) => n !== leaving)
+    for (const k of owned) {
+      const next = rest.find((n) => n.nodeId === ownersOf(k, ids(rest), 1)[0])!
+      expect(next.get(k), `${k} on ${next.nodeId}`).to.equal(k)
+    }
+  })
+
   it("refuses partition options in the other modes", async () => {
     cluster = new CacheCluster(87)
     let err: unknown

@@ -222,6 +222,8 @@ async function restart(sim: SimCluster, o: Oracle, t: string): Promise<void> {
   const peers = sim.live().slice(0, 1).map((n) => n.transport.address)
   const node = await sim.start(dead.config, dead.nodeId, peers, dead.transport.address)
   o.log(node instanceof Error ? `${t} restart ${dead.nodeId} failed: ${node.message}` : `${t} restart #${dead.idx} as #${node.idx} ${node.nodeId}`)
+  // A restart that failed to join still ran: peers that saw it as their key's owner may have handed it writes, gone with it.
+  if (node instanceof Error) markOwnerDown(sim, o, dead)
 }
 
 async function join(sim: SimCluster, o: Oracle, t: string, op: Extract<Op, { op: 'join' }>): Promise<void> {
