@@ -13,14 +13,17 @@
  * - **Reconnection.** The same round also tries one member we hold dead (a
  *   partition longer than `gossipToTheDeadMs` heals this way), one address
  *   of a member reaped while dead (a partition longer than
- *   `reapDeadAfterMs`), and, when we are alone, the seeds of the last join
- *   and every reaped address.
+ *   `reapDeadAfterMs`), and, when we are alone, the seeds of the last join,
+ *   every reaped address and up to 64 members held dead (two nodes that
+ *   each held the other dead after total loss found each other only by
+ *   chance, one random dead member a round).
  *
  * Both sides merge what they receive through {@link mergeRemoteTable},
  * which reads a remote "dead" as a suspicion only; the side that answers
  * ({@link PushPull.answer}) replies first, then merges.
  */
 import type { Clock } from '../clock.js'
+import { MAX_REAPED_ADDRESSES } from './reaped-addresses.js'
 import { DuplicateNodeIdError } from '../errors.js'
 import type { Logger } from '../logger.js'
 import type { Random } from '../random.js'
@@ -131,7 +134,10 @@ export class PushPull {
     // across a long partition: one of them each round, all of them when alone.
     const reaped = table.reapedAddresses().filter((a) => !table.hasAddress(a))
     if (reaped.length > 0) attempt(reaped[Math.floor(random() * reaped.length)]!)
-    if (table.numLive() <= 1) for (const a of new Set([...seeds, ...reaped])) attempt(a)
+    if (table.numLive() > 1) return
+    // Alone: every way back at once — the seeds, the reaped addresses, and up to 64 members held dead.
+    const dead = table.sample(MAX_REAPED_ADDRESSES, random, (m) => m.state === MemberState.Dead).map((m) => m.addr)
+    for (const a of new Set([...seeds, ...reaped, ...dead])) attempt(a)
   }
 
   /** The interval of {@link periodic}: `pushPullIntervalMs`, times `ceil(log2(N/32))` beyond 32 live members. */

@@ -219,13 +219,14 @@ export class Partition {
     return { peers, selfHolds: owners.includes(self) }
   }
 
-  /** A local delete or clear: the near cache forgets the key or the prefix. */
+  /** A local write or clear: the near cache and the hand-off list forget the key or the prefix. */
   forget(key: string, prefix: boolean): void {
     if (prefix) {
       this.near.dropPrefix(key)
       this.pending.clearPrefix(key)
     } else {
       this.near.drop(key)
+      this.pending.drop(key) // an older write of ours waiting for its owners must not shadow this one
     }
   }
 

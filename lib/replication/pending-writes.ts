@@ -52,6 +52,11 @@ export class PendingWrites {
     return n
   }
 
+  /** Forgets the write waiting for `key` (a newer local write replaces it). */
+  drop(key: string): void {
+    if (this.byKey.size !== 0) this.byKey.delete(key)
+  }
+
   /** A newer write of `key` than ours passed: ours is superseded. */
   superseded(key: string, by: Version): void {
     const own = this.byKey.size === 0 ? undefined : this.byKey.get(key)

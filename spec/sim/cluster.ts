@@ -140,8 +140,11 @@ export class SimCluster {
    * does not own never enters its store; partition.ts).
    */
   static entry(node: SimNode, key: string): Entry | undefined {
-    const held = SimCluster.store(node).peek(key)
-    if (held !== undefined) return held
+    return SimCluster.store(node).peek(key) ?? SimCluster.pendingEntry(node, key)
+  }
+
+  /** Partition mode: this node's own write of `key` waiting in its hand-off list. */
+  static pendingEntry(node: SimNode, key: string): Entry | undefined {
     const part = (node.cache as unknown as { p: { replicator: { partition?: { pendingEntry(k: string): Entry | undefined } } } }).p.replicator.partition
     return part?.pendingEntry(key)
   }

@@ -66,6 +66,25 @@ export function recordFaultViews(sim: SimCluster, o: Oracle, f: Fault, sides?: S
   for (const g of groups) o.views.push({ at, ids: g.map((n) => n.nodeId) })
 }
 
+/**
+ * Before `node` goes down: its own writes of keys it does not own that still
+ * wait in its hand-off list are at risk (their eager push may have reached
+ * no owner: one it took for alive was down; its close tries the hand-off
+ * once more, within its grace, and a crash not at all).
+ */
+export function markPendingDown(sim: SimCluster, o: Oracle, node: SimNode): void {
+  if (!partitioning(sim)) return
+  let marked = 0
+  for (const w of o.writes) {
+    if (w.atRisk || w.node !== node.idx || w.version === undefined) continue
+    const e = SimCluster.pendingEntry(node, w.key)
+    if (e === undefined || compareVersions(e.version, w.version) !== 0) continue
+    w.atRisk = true
+    marked++
+  }
+  if (marked > 0) o.log(`  ${marked} writes at risk: still in #${node.idx}'s hand-off list`)
+}
+
 /** Before `node` goes down: puts at risk the writes whose owners all went down at once (see the file comment). */
 export function markOwnerDown(sim: SimCluster, o: Oracle, node: SimNode): void {
   if (!partitioning(sim)) return

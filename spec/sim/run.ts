@@ -14,7 +14,7 @@ import { acksNeeded } from '../../lib/replication/acked-writes.js'
 import { canon, materialize, mutate, show, type Fault, type Op, type Scenario } from './model.js'
 import { Oracle } from './oracle.js'
 import { startFill } from './fills.js'
-import { checkFetchesSettled, markOwnerDown, recordFaultViews, recordView, startFetch } from './partition-checks.js'
+import { checkFetchesSettled, markOwnerDown, markPendingDown, recordFaultViews, recordView, startFetch } from './partition-checks.js'
 
 /** Runs `scenario`; the oracle holds the trace and the violations. */
 export async function runScenario(scenario: Scenario): Promise<Oracle> {
@@ -112,6 +112,7 @@ async function apply(sim: SimCluster, o: Oracle, op: Op, i: number): Promise<voi
       o.markAtRisk(node.idx, since)
       o.log(`${t} ${op.op} #${node.idx} ${node.nodeId}`)
       markOwnerDown(sim, o, node)
+      markPendingDown(sim, o, node)
       if (op.op === 'crash') sim.crash(node)
       else sim.close(node)
       return recordView(sim, o)
