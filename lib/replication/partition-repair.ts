@@ -11,10 +11,11 @@
  *   node that no longer owns a segment it holds waits one delay more (the
  *   continuing owners go first), then hands it off like any entry it does
  *   not own (below).
- * - **Hand-off**: entries this node holds but does not own (its own writes
- *   of such keys, segments it lost) go to every owner of their segment; once
- *   every owner acknowledged the round, they leave this node's store (the
- *   values move to the near cache). Runs every interval and after a rebalance.
+ * - **Hand-off**: entries this node holds but does not own go to every
+ *   owner of their key — segments it lost from its store, its own writes of
+ *   such keys from its hand-off list (partition.ts) — and leave this node
+ *   once every owner acknowledged its round. Runs every interval and after
+ *   a rebalance.
  * - **Repair**: every `antiEntropyIntervalMs` (jittered ±50%), one round
  *   with one random peer over every segment both own, so a write whose
  *   push was lost reaches the owner that missed it; every round also

@@ -299,19 +299,16 @@ export class Partition {
     return out
   }
 
-  /** Entries every owner acknowledged: out of the store, values into the near cache. */
+  /**
+   * Entries of segments this node lost, which every owner acknowledged: out
+   * of the store. Not into the near cache: a write of the key this node
+   * missed while it held the segment would leave that copy older for good.
+   */
   private letGo(entries: readonly Entry[]): void {
-    const now = this.c.clock.now()
     for (const e of entries) {
       if (this.ownership.owns(e.key)) continue // owned again meanwhile
-      if (!this.c.store.dropHeld(e.key, e.version)) continue
-      this.handedOff++
-      if (e.tombstone) continue
-      try {
-        this.near.put(e.key, e.value === NOT_DECODED ? decodeValue(e.bytes) : e.value, e.version, e.expiresAt, now)
-      } catch {
-        this.c.drops.count('value-undecodable')
-      }
+      if (this.c.store.dropHeld(e.key, e.version)) this.handedOff++
     }
   }
+
 }
