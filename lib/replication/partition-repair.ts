@@ -23,7 +23,10 @@
  *   reaches every node (also with no segment in common).
  *
  * At most `maxSyncs` rounds are served at once; one beyond is refused
- * (counted `segment-sync-busy`) and its initiator tries again later.
+ * (counted `segment-sync-busy`) and its initiator tries again later. So is
+ * every round before this node is up (a joiner still pulling, which may
+ * never finish its join) and once it is leaving: what a peer handed it then
+ * could go down with it.
  */
 import { Ticker, type Clock, type Timer } from '../clock.js'
 import type { DropCounts } from '../drop-counts.js'
@@ -71,6 +74,8 @@ export class PartitionRepair {
   private served = 0
   private closed = false
   private leaving = false
+  /** Rounds from peers are taken only once this node is up (`create()` resolved): one still joining may never be. */
+  private started = false
   private readonly rounds = new Set<StreamConn>()
 
   constructor(private readonly c: PartitionRepairComponents, private readonly config: PartitionRepairConfig) {
@@ -78,6 +83,7 @@ export class PartitionRepair {
   }
 
   start(): void {
+    this.started = true
     const every = this.config.antiEntropyIntervalMs
     if (every <= 0 || this.closed) return
     this.ticker = new Ticker(this.c.clock, () => every * (0.5 + this.c.random()), () => { void this.periodic() }).start()
@@ -274,7 +280,7 @@ export class PartitionRepair {
   }
 
   private serve(conn: StreamConn, payload: Buffer): void {
-    if (this.closed || this.leaving || this.served >= this.config.maxSyncs) {
+    if (this.closed || this.leaving || !this.started || this.served >= this.config.maxSyncs) {
       this.c.drops.count('segment-sync-busy')
       return conn.destroy()
     }

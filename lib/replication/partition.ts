@@ -144,17 +144,24 @@ export class Partition {
   }
 
   /**
-   * A write from a peer of a key this node does not own, seen passing (see
-   * the file comment). Returns false for a key this node owns, or a clear:
-   * the store applies those.
+   * A write from a peer, before the merge: one of a key this node does not
+   * own is seen passing (see the file comment) and not stored (true). For a
+   * key it owns, or one `stored` (a segment round, a read), or a clear, it
+   * returns false and the store applies it; older copies elsewhere on this
+   * node (near cache, hand-off list) go.
    */
-  passing(d: Delta): boolean {
+  passing(d: Delta, stored = false): boolean {
     if (d.clear === true) {
       this.near.dropPrefix(d.key)
       this.pending.clearPrefix(d.key, d.version)
       return false
     }
-    if (this.ownership.owns(d.key)) return false
+    if (stored || this.ownership.owns(d.key)) {
+      // The store takes it; an older near copy or pending write of ours must not come back once the store lets the key go.
+      this.near.passed(d.key, d.version, undefined, 0, 0)
+      this.pending.superseded(d.key, d.version)
+      return false
+    }
     this.passedCount++
     const { key } = d
     const now = this.c.clock.now()

@@ -31,7 +31,7 @@ export interface RemoteMergeComponents {
   /** Invalidation mode: every delta is applied as its invalidation, values never kept (invalidation.ts). */
   invalidate?: boolean
   /** Partition mode: takes a delta of a key this node does not own (true: handled, not stored; partition.ts). */
-  passing?: ((d: Delta) => boolean) | undefined
+  passing?: ((d: Delta, stored: boolean) => boolean) | undefined
 }
 
 export class RemoteMerge {
@@ -85,7 +85,7 @@ export class RemoteMerge {
     }
     this.c.stats.deltasIn++
     this.c.hlc.observe(d.version.wall, d.version.counter)
-    if (!stored && this.c.passing?.(d) === true) return
+    if (this.c.passing?.(d, stored) === true) return
     const tombstone = d.bytes === undefined
     const entry: Entry = {
       key: d.key,

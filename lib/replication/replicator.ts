@@ -128,7 +128,7 @@ export class Replicator implements MembershipDelegate {
     })
     this.merge = new RemoteMerge({
       store, clock, hlc: this.hlc, waiters: this.waiters, stats, drops: this.drops, onApplied: c.onRemoteApplied, invalidate: config.invalidate === true,
-      passing: config.partition === undefined ? undefined : (d) => this.partition!.passing(d)
+      passing: config.partition === undefined ? undefined : (d, stored) => this.partition!.passing(d, stored)
     }, config.maxValueBytes)
     this.partition = config.partition === undefined ? undefined : new Partition({
       store, cluster, clock, random: c.random, logger: c.logger, drops: this.drops, waiters: this.waiters,

@@ -116,8 +116,8 @@ export class Oracle {
   faultEndedAt = -Infinity
   /** Partition mode: the live node ids after every start, crash, close, restart and join (partition-checks.ts) */
   readonly views: Array<{ at: number; ids: string[] }> = []
-  /** Partition mode: per write, when an owner of its key went down since (partition-checks.ts) */
-  readonly ownerDowns = new Map<WriteRec, number[]>()
+  /** Partition mode: every node that went down, and when (partition-checks.ts markOwnerDown) */
+  readonly downLog: Array<{ id: string; at: number }> = []
   /** Partition mode: the `fetch` calls made, judged as they settle */
   readonly fetches: FetchRec[] = []
 

@@ -85,10 +85,16 @@ export function markPendingDown(sim: SimCluster, o: Oracle, node: SimNode): void
   if (marked > 0) o.log(`  ${marked} writes at risk: still in #${node.idx}'s hand-off list`)
 }
 
-/** Before `node` goes down: puts at risk the writes whose owners all went down at once (see the file comment). */
+/**
+ * Before `node` goes down: puts at risk the writes whose owners all went down
+ * at once (see the file comment) — counting owners that went down up to
+ * {@link WINDOW_MS} before the write too: one already dead but not detected
+ * yet held nothing of it.
+ */
 export function markOwnerDown(sim: SimCluster, o: Oracle, node: SimNode): void {
   if (!partitioning(sim)) return
   const now = sim.base.now()
+  o.downLog.push({ id: node.nodeId, at: now })
   const from = now - WINDOW_MS
   const since = o.faulty || now - o.faultEndedAt < WINDOW_MS ? -Infinity : from
   // after a fault, any view since it may still be some node's: all of them
@@ -96,13 +102,13 @@ export function markOwnerDown(sim: SimCluster, o: Oracle, node: SimNode): void {
   const needed = Math.min(sim.replicas, sim.live().length)
   let marked = 0
   for (const [key, writes] of o.byKey()) {
-    if (!views.some((v) => ownersOf(key, v.ids, sim.replicas).includes(node.nodeId))) continue
+    const owners = new Set(views.flatMap((v) => ownersOf(key, v.ids, sim.replicas)))
+    if (!owners.has(node.nodeId)) continue
     for (const w of writes) {
       if (w.atRisk) continue
-      let downs = o.ownerDowns.get(w)
-      if (downs === undefined) o.ownerDowns.set(w, (downs = []))
-      downs.push(now)
-      if (downs.filter((t) => t >= since).length >= needed) {
+      const after = Math.max(since, w.at - WINDOW_MS)
+      const down = new Set(o.downLog.filter((d) => d.at >= after && owners.has(d.id)).map((d) => d.id))
+      if (down.size >= needed) {
         w.atRisk = true
         marked++
       }
