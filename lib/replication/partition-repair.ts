@@ -7,7 +7,9 @@
  * - **Rebalance**: when membership changes the table (a join, a leave, a
  *   failure), each node sends, `handOffDelayMs` later, the segments it owns
  *   to their new co-owners — only those: a segment whose owners did not
- *   change costs nothing, and one a joiner already pulled compares equal. A
+ *   change costs nothing. A member that joined gets them
+ *   {@link JOINER_PUSH_DELAY_MS} later instead: it pulls them itself, and by
+ *   then they compare equal. A
  *   node that no longer owns a segment it holds waits one delay more (the
  *   continuing owners go first), then hands it off like any entry it does
  *   not own (below).
@@ -62,6 +64,9 @@ export interface PartitionRepairConfig {
   handOffDelayMs: number
 }
 
+/** How long after a join its co-owners push it its segments (it pulls them itself first). */
+export const JOINER_PUSH_DELAY_MS = 30_000
+
 /** Per peer id: the segments of one round, whether this node wants the peer's entries of each, and entries sent besides. */
 type Plan = Map<string, { segments: number[]; wants: number[]; extra: Entry[] }>
 
@@ -69,6 +74,10 @@ export class PartitionRepair {
   private ticker: Ticker | undefined
   private handOffTimer: Timer | undefined
   private rebalanceTimer: Timer | undefined
+  /** Timers of the pushes to joiners (see {@link JOINER_PUSH_DELAY_MS}). */
+  private readonly laterPushes = new Set<Timer>()
+  /** Members that joined since the last rebalance. */
+  private joined = new Set<string>()
   /** The ownership table before the first change not rebalanced yet. */
   private baseline: ReadonlyArray<readonly string[]> | undefined
   private served = 0
@@ -94,6 +103,8 @@ export class PartitionRepair {
     this.ticker?.stop()
     if (this.handOffTimer !== undefined) this.c.clock.clearTimeout(this.handOffTimer)
     if (this.rebalanceTimer !== undefined) this.c.clock.clearTimeout(this.rebalanceTimer)
+    for (const t of this.laterPushes) this.c.clock.clearTimeout(t)
+    this.laterPushes.clear()
     for (const conn of this.rounds) conn.destroy()
     this.rounds.clear()
   }
@@ -134,8 +145,9 @@ export class PartitionRepair {
    * after `handOffDelayMs` (see the file comment). Changes within the delay
    * are rebalanced together, against the table before the first of them.
    */
-  membershipChanged(): void {
+  membershipChanged(joined?: string): void {
     const before = this.c.ownership.table()
+    if (joined !== undefined) this.joined.add(joined)
     if (this.closed || !this.c.ownership.refresh()) return
     this.baseline ??= before
     if (this.rebalanceTimer !== undefined) return
@@ -153,7 +165,9 @@ export class PartitionRepair {
    */
   private rebalance(): void {
     const baseline = this.baseline
+    const joined = this.joined
     this.baseline = undefined
+    this.joined = new Set()
     if (this.closed || baseline === undefined) return
     const scan = this.scan()
     const { ownership } = this.c
@@ -170,7 +184,20 @@ export class PartitionRepair {
       const before = baseline[s] ?? []
       for (const o of owners) if (o !== self && !before.includes(o)) add(plan, o, s, 0)
     }
+    // A member that joined pulls what it owns itself (initialSync); pushed to at
+    // once, a large state would cross twice. It gets its push later, when its
+    // pull is long done and the fingerprints compare equal (a member back from
+    // a partition, which pulls nothing, is served then too).
+    const later: Plan = new Map([...plan].filter(([id]) => joined.has(id)))
+    for (const id of later.keys()) plan.delete(id)
     void this.run(plan, scan)
+    if (later.size > 0) {
+      const timer = this.c.clock.setTimeout(() => {
+        this.laterPushes.delete(timer)
+        if (!this.closed) void this.run(later, this.scan())
+      }, JOINER_PUSH_DELAY_MS)
+      this.laterPushes.add(timer)
+    }
     if (lost) this.scheduleHandOff(this.config.handOffDelayMs)
   }
 

@@ -109,9 +109,8 @@ export class Partition {
       pending: () => this.toHandOff(),
       onPendingDelivered: (entries) => { this.handedOff += this.pending.delivered(entries) }
     }, { antiEntropyIntervalMs: config.antiEntropyIntervalMs, maxSyncs: config.maxSyncs, handOffDelayMs: Math.min(config.antiEntropyIntervalMs, 1000) })
-    const changed = (): void => this.repair.membershipChanged()
-    cluster.onPeerJoined(changed)
-    cluster.onPeerGone(changed)
+    cluster.onPeerJoined((p) => this.repair.membershipChanged(p.nodeId))
+    cluster.onPeerGone(() => this.repair.membershipChanged())
     // Peers that held this node dead sent it none of their writes: a near copy may be older than one of them.
     cluster.onRefuted?.(() => this.near.clear())
   }
