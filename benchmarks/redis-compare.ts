@@ -29,16 +29,13 @@
  * Usage: node dist/benchmarks/redis-compare.js [--rounds 5] [--keys 100000]
  *   [--lat-ops 20000] [--pipeline 100] [--bytes 100] [--lag-rate 10000] [--lag-count 10000]
  */
-import { spawn } from 'node:child_process'
-import { connect, createServer } from 'node:net'
 import { parseArgs } from 'node:util'
-import { Redis } from 'ioredis'
+import type { Redis } from 'ioredis'
 
 import { Bcache } from '../lib/index.js'
-import { ChildRegistry } from '../tools/child-registry.js'
 import { keyOf, valueFor } from '../tools/cache-data.js'
 import { median, quantile, runBenchmark, sleep, spawnCacheCluster, waitForCacheMembers, type CacheProcess } from '../tools/cache-processes.js'
-import { pollUntil } from '../tools/wait.js'
+import { startRedis, stopRedis } from '../tools/redis-server.js'
 
 const { values } = parseArgs({
   options: {
@@ -59,49 +56,10 @@ interface Figures { p50: number; p99: number; opsPerSec: number }
 /** The medians over rounds of each field. */
 const medianOf = (xs: Figures[]): Figures => ({ p50: median(xs.map((x) => x.p50)), p99: median(xs.map((x) => x.p99)), opsPerSec: median(xs.map((x) => x.opsPerSec)) })
 
-const redisChildren = new ChildRegistry()
-process.on('exit', () => redisChildren.killSync())
 
 const keys = Array.from({ length: nKeys }, (_, i) => keyOf('k', i))
 const vals = Array.from({ length: nKeys }, (_, i) => valueFor('k', i, 0, bytes))
 const fmt = (x: number, d = 2): string => x.toFixed(d)
-
-/** A port that was free a moment ago (redis refuses port 0). */
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = createServer()
-    srv.once('error', reject)
-    srv.listen(0, '127.0.0.1', () => {
-      const port = (srv.address() as { port: number }).port
-      srv.close(() => resolve(port))
-    })
-  })
-}
-
-/** True when something accepts TCP connections on 127.0.0.1:`port`. */
-function accepts(port: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    const sock = connect(port, '127.0.0.1')
-    sock.once('connect', () => { sock.destroy(); resolve(true) })
-    sock.once('error', () => resolve(false))
-  })
-}
-
-/** Starts redis-server on 127.0.0.1; undefined when it is not installed. */
-async function startRedis(): Promise<Redis | undefined> {
-  const port = await freePort()
-  const child = spawn('redis-server', ['--bind', '127.0.0.1', '--port', String(port), '--save', '', '--appendonly', 'no'], { stdio: 'ignore' })
-  const missing = await new Promise<boolean>((resolve) => {
-    child.once('error', (err: NodeJS.ErrnoException) => resolve(err.code === 'ENOENT'))
-    child.once('spawn', () => resolve(false))
-  })
-  if (missing) return undefined
-  redisChildren.track(child)
-  await pollUntil(() => accepts(port), 10_000, () => `redis-server on port ${port} not up within 10 s`, 50)
-  const client = new Redis({ host: '127.0.0.1', port, lazyConnect: true, maxRetriesPerRequest: 1 })
-  await client.connect()
-  return client
-}
 
 /** Sequential awaits of `op` for keys 0..latOps-1: p50/p99 µs; plus pipelined throughput over every key. */
 async function redisRound(client: Redis, op: 'set' | 'get'): Promise<Figures> {
@@ -188,7 +146,7 @@ async function measureRedis(): Promise<{ set: Figures; get: Figures } | undefine
     return { set: medianOf(sets), get: medianOf(gets) }
   } finally {
     client.disconnect()
-    await redisChildren.killAll()
+    await stopRedis()
   }
 }
 

@@ -2,8 +2,8 @@
  * A throwaway Redis for the benchmarks that compare against it: Debian's
  * `redis-server` on 127.0.0.1 (a free port found by binding port 0 and
  * closing it; `--save '' --appendonly no`, so nothing touches the disk),
- * talked to with ioredis. The same way as benchmarks/redis-compare.ts starts
- * its own (which could adopt this file). The server is killed by
+ * talked to with ioredis, for benchmarks/redis-compare.ts and
+ * partition-reads.ts. The server is killed by
  * {@link stopRedis}, and at process exit.
  */
 import { spawn } from 'node:child_process'

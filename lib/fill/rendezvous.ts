@@ -33,7 +33,8 @@ function fnv1a(seed: number, s: string): number {
   return h >>> 0
 }
 
-function fmix32(x: number): number {
+/** murmur3's 32-bit finaliser (also partition mode's fingerprints, replication/segment-sync.ts). */
+export function fmix32(x: number): number {
   let h = x
   h ^= h >>> 16
   h = Math.imul(h, 0x85ebca6b)

@@ -38,6 +38,8 @@ import { DecodeError } from '../wire/decode-error.js'
 import { safeUnpack } from '../wire/safe-unpack.js'
 import { Packr } from 'msgpackr'
 import { BATCH_TARGET_BYTES, encodeEntryFrames } from './delta.js'
+import { fmix32 } from '../fill/rendezvous.js'
+import type { AntiEntropyStats } from './anti-entropy.js'
 import { SEGMENTS, segmentOf } from './ownership.js'
 
 const FRAME_BATCH = 0
@@ -46,14 +48,8 @@ const FRAME_ACK = 2
 
 const packr = new Packr({ useRecords: false, moreTypes: false })
 
-export interface SegmentSyncStats {
-  rounds: number
-  failed: number
-  bytesOut: number
-  bytesIn: number
-  entriesOut: number
-  entriesIn: number
-  /** Segments whose fingerprints differed. */
+/** Counted like anti-entropy rounds (anti-entropy.ts), plus the segments whose fingerprints differed. */
+export interface SegmentSyncStats extends Pick<AntiEntropyStats, 'rounds' | 'failed' | 'bytesOut' | 'bytesIn' | 'entriesOut' | 'entriesIn'> {
   differing: number
 }
 
@@ -91,12 +87,7 @@ function entryHash(key: string, wall: number, counter: number, origin: string, t
   h = Math.imul(h ^ (wall % 0x100000000), 0x01000193)
   h = Math.imul(h ^ Math.floor(wall / 0x100000000), 0x01000193)
   h = Math.imul(h ^ counter ^ (tombstone ? 0x10000 : 0), 0x01000193)
-  h ^= h >>> 16
-  h = Math.imul(h, 0x85ebca6b)
-  h ^= h >>> 13
-  h = Math.imul(h, 0xc2b2ae35)
-  h ^= h >>> 16
-  return h >>> 0
+  return fmix32(h)
 }
 
 /** What one pass over a store finds: every segment's fingerprint, and how many entries it holds. */
