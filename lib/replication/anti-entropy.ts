@@ -135,10 +135,11 @@ export async function respondRound(ctx: AntiEntropyContext, conn: StreamConn, di
   })
 }
 
-/** Runs one side of a round on `conn`: counted, closed when done, destroyed when it fails. */
-async function counted(ctx: AntiEntropyContext, conn: StreamConn, round: () => Promise<void>): Promise<void> {
+/** Runs one side of a round on `conn`: counted, closed when done, destroyed when it fails (also segment-sync.ts's rounds). */
+export async function counted<T>(ctx: { stats: Pick<AntiEntropyStats, 'rounds' | 'failed'> }, conn: StreamConn, round: () => Promise<T>): Promise<T> {
+  let out: T
   try {
-    await round()
+    out = await round()
     ctx.stats.rounds++
   } catch (err) {
     ctx.stats.failed++
@@ -146,6 +147,7 @@ async function counted(ctx: AntiEntropyContext, conn: StreamConn, round: () => P
     throw err
   }
   conn.close()
+  return out
 }
 
 /**

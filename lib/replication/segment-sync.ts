@@ -39,7 +39,7 @@ import { safeUnpack } from '../wire/safe-unpack.js'
 import { Packr } from 'msgpackr'
 import { BATCH_TARGET_BYTES, encodeEntryFrames } from './delta.js'
 import { fmix32 } from '../fill/rendezvous.js'
-import type { AntiEntropyStats } from './anti-entropy.js'
+import { counted, type AntiEntropyStats } from './anti-entropy.js'
 import { SEGMENTS, segmentOf } from './ownership.js'
 
 const FRAME_BATCH = 0
@@ -201,20 +201,6 @@ export async function respondSegmentSync(ctx: SegmentSyncContext, conn: StreamCo
     ctx.stats.bytesOut += ack.length
     conn.send(ack)
   })
-}
-
-async function counted<T>(ctx: SegmentSyncContext, conn: StreamConn, round: () => Promise<T>): Promise<T> {
-  let out: T
-  try {
-    out = await round()
-    ctx.stats.rounds++
-  } catch (err) {
-    ctx.stats.failed++
-    conn.destroy()
-    throw err
-  }
-  conn.close()
-  return out
 }
 
 /** Sends the entries of `segments` and the clears held, then END carrying `endBody`. */
