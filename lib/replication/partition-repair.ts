@@ -39,6 +39,7 @@ import type { Entry } from '../store/versioned-store.js'
 import type { StreamConn } from '../transport/transport.js'
 import { StreamTag } from '../wire/stream-tags.js'
 import { SEGMENTS, segmentOf, type Ownership } from './ownership.js'
+import { add, newOwnersPlan, planFor, type Plan } from './segment-plans.js'
 import { initiateSegmentSync, respondSegmentSync, scanSegments, segmentEntries, type SegmentRequest, type SegmentScan, type SegmentSyncContext } from './segment-sync.js'
 
 export interface PartitionRepairComponents {
@@ -66,9 +67,6 @@ export interface PartitionRepairConfig {
 
 /** How long after a join its co-owners push it its segments (it pulls them itself first). */
 export const JOINER_PUSH_DELAY_MS = 30_000
-
-/** Per peer id: the segments of one round, whether this node wants the peer's entries of each, and entries sent besides. */
-type Plan = Map<string, { segments: number[]; wants: number[]; extra: Entry[] }>
 
 export class PartitionRepair {
   private ticker: Ticker | undefined
@@ -119,12 +117,7 @@ export class PartitionRepair {
     const { ownership } = this.c
     const after = ownership.tableWithout(ownership.selfId)
     const scan = this.scan()
-    const plan: Plan = new Map()
-    for (let s = 0; s < SEGMENTS; s++) {
-      if (scan.counts[s] === 0) continue
-      const now = ownership.owners(s)
-      for (const o of after[s]!) if (!now.includes(o)) add(plan, o, s, 0) // a new owner once this node is gone
-    }
+    const { plan } = newOwnersPlan(scan, (s) => after[s]!, (s) => ownership.owners(s), () => true) // its owners once this node is gone
     await Promise.all([this.run(plan, scan), this.handOff()])
   }
 
@@ -171,19 +164,7 @@ export class PartitionRepair {
     if (this.closed || baseline === undefined) return
     const scan = this.scan()
     const { ownership } = this.c
-    const self = ownership.selfId
-    const plan: Plan = new Map()
-    let lost = false
-    for (let s = 0; s < SEGMENTS; s++) {
-      if (scan.counts[s] === 0) continue
-      const owners = ownership.owners(s)
-      if (!owners.includes(self)) {
-        lost = true
-        continue
-      }
-      const before = baseline[s] ?? []
-      for (const o of owners) if (o !== self && !before.includes(o)) add(plan, o, s, 0)
-    }
+    const { plan, skipped: lost } = newOwnersPlan(scan, (s) => ownership.owners(s), (s) => baseline[s] ?? [], (s) => ownership.ownsSegment(s), ownership.selfId)
     // A member that joined pulls what it owns itself (initialSync); pushed to at
     // once, a large state would cross twice. It gets its push later, when its
     // pull is long done and the fingerprints compare equal (a member back from
@@ -322,16 +303,3 @@ export class PartitionRepair {
     })
   }
 }
-
-function planFor(plan: Plan, peerId: string): { segments: number[]; wants: number[]; extra: Entry[] } {
-  let p = plan.get(peerId)
-  if (p === undefined) plan.set(peerId, (p = { segments: [], wants: [], extra: [] }))
-  return p
-}
-
-function add(plan: Plan, peerId: string, segment: number, want: number): void {
-  const p = planFor(plan, peerId)
-  p.segments.push(segment)
-  p.wants.push(want)
-}
-
