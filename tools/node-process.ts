@@ -116,7 +116,14 @@ function replies(child: ChildProcess, spec: NodeProcessSpec, exited: Promise<num
         resolve: (v) => { clearTimeout(timer); resolve(v as T) },
         reject: (e) => { clearTimeout(timer); reject(e) }
       })
-      child.send({ ...args, id, cmd })
+      // A child killed between the connected check and the write fails the send with EPIPE: with a
+      // callback that is this call's error, not an 'error' event nobody listens to (an uncaught
+      // exception that failed the chaos kill-restart spec once in CI).
+      child.send({ ...args, id, cmd }, (err) => {
+        if (err === null || !pending.has(id)) return
+        pending.get(id)!.reject(err)
+        pending.delete(id)
+      })
     })
 }
 
