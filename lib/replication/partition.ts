@@ -13,7 +13,7 @@
  *   it to every owner (partition-repair.ts); then the value moves to the
  *   near cache (near-cache.ts).
  * - `fetch` reads a key this node does not hold from an owner
- *   (remote-read.ts) and keeps it in the near cache.
+ *   (owner-reads.ts over remote-read.ts) and keeps it in the near cache.
  * - Owners repair each other, and new owners get their segments, by
  *   segment rounds (segment-sync.ts, scheduled by partition-repair.ts);
  *   coverage anti-entropy does not run in this mode (its digests assume
@@ -30,6 +30,7 @@ import type { Delta } from './delta.js'
 import { NearCache, type NearCacheStats } from './near-cache.js'
 import { Ownership } from './ownership.js'
 import { PendingWrites } from './pending-writes.js'
+import { OwnerReads } from './owner-reads.js'
 import { PartitionRepair } from './partition-repair.js'
 import { newFetchStats, RemoteRead, type FetchStats } from './remote-read.js'
 import { newSegmentSyncStats, type SegmentSyncStats } from './segment-sync.js'
@@ -87,7 +88,7 @@ export class Partition {
   private readonly repair: PartitionRepair
   private readonly syncStats = newSegmentSyncStats()
   private readonly fetchStats = newFetchStats()
-  private readonly inFlight = new Map<string, Promise<unknown>>()
+  private readonly ownerReads: OwnerReads
   /** This node's writes of keys it does not own, until every owner acknowledged them (pending-writes.ts). */
   private readonly pending: PendingWrites
   private passedCount = 0
@@ -99,6 +100,7 @@ export class Partition {
     this.near = new NearCache(config.nearCacheKeys, config.nearCacheTtlMs)
     this.pending = new PendingWrites(c.drops)
     this.reads = new RemoteRead({ cluster, clock: c.clock, store: c.store, drops: c.drops, stats: this.fetchStats, timeoutMs: config.tcpTimeoutMs })
+    this.ownerReads = new OwnerReads({ clock: c.clock, store: c.store, drops: c.drops, near: this.near, ownership: this.ownership, reads: this.reads, applyRead: c.applyRead })
     this.repair = new PartitionRepair({
       cluster, clock: c.clock, random: c.random, logger: c.logger, drops: c.drops, ownership: this.ownership,
       round: {
@@ -236,17 +238,9 @@ export class Partition {
     }
   }
 
-  /**
-   * The value of `key` from an owner (this node holds none): resolves
-   * undefined when no owner holds it. One read per key in flight.
-   */
+  /** The value of `key` from an owner (this node holds none): undefined when no owner holds it (owner-reads.ts). */
   fetch(key: string): Promise<unknown> {
-    let p = this.inFlight.get(key)
-    if (p === undefined) {
-      p = this.read(key).finally(() => this.inFlight.delete(key))
-      this.inFlight.set(key, p)
-    }
-    return p
+    return this.ownerReads.fetch(key)
   }
 
   stats(): PartitionStats {
@@ -258,33 +252,7 @@ export class Partition {
     }
   }
 
-  private async read(key: string): Promise<unknown> {
-    const { near, clock } = this
-    for (let attempt = 0; attempt < 2; attempt++) {
-      near.begin(key)
-      try {
-        const d = await this.reads.read(key, this.ownership.ownersOfKey(key))
-        const now = clock.now()
-        if (d === undefined || d.bytes === undefined || (d.expiresAt !== 0 && now >= d.expiresAt)) return undefined
-        const passed = near.passedSince(key)
-        if (passed !== undefined && compareVersions(passed, d.version) > 0 && attempt === 0) continue // a newer write passed meanwhile: read again
-        if (this.ownership.owns(key)) {
-          this.c.applyRead(d) // an owner that lacked it (still receiving its segments) keeps it
-          return this.c.store.get(key, () => clock.now()) ?? decodeValue(d.bytes)
-        }
-        const value = decodeValue(d.bytes)
-        near.put(key, value, d.version, d.expiresAt, now)
-        return value
-      } finally {
-        near.end(key)
-      }
-    }
-    return undefined
-  }
 
-  private get clock(): Clock {
-    return this.c.clock
-  }
 
   /**
    * The pending writes to hand off now. One of a key this node owns by now

@@ -3,6 +3,7 @@ import type { Bcache } from '../../lib/bcache.js'
 import { ownersOf } from '../../lib/replication/ownership.js'
 import { CacheCluster } from '../support/cache-cluster.js'
 import { KeyvBcache } from '../../lib/keyv.js'
+import { NOT_DECODED } from '../../lib/store/entry.js'
 
 /** Whether node `n` keeps `key` in its store (owned, or its own write not handed off yet), not its near cache. */
 const stores = (n: Bcache<unknown>, key: string): boolean =>
@@ -198,6 +199,20 @@ describe("Partition mode (mode: 'partition', cluster)", function () {
       const next = rest.find((n) => n.nodeId === ownersOf(k, ids(rest), 1)[0])!
       expect(next.get(k), `${k} on ${next.nodeId}`).to.equal(k)
     }
+  })
+
+  it('a value from an owner that does not decode is dropped and counted: fetch answers undefined', async () => {
+    cluster = new CacheCluster(93, { mode: 'partition', replicas: 1 })
+    const nodes = await cluster.start(3)
+    const key = 'bad-value'
+    const [ownerId] = ownersOf(key, ids(nodes), 1)
+    const owner = nodes.find((n) => n.nodeId === ownerId)!
+    const reader = nodes.find((n) => n.nodeId !== ownerId)!
+    const store = (owner as unknown as { p: { store: { apply(e: unknown, now: number): string } } }).p.store
+    // 0xc1 is never used in msgpack: a peer's value this node cannot decode
+    expect(store.apply({ key, bytes: Buffer.from([0xc1]), value: NOT_DECODED, version: { wall: Date.now(), counter: 0, origin: 'zzzzzzzz' }, seq: 1, expiresAt: 0, tombstone: false }, Date.now())).to.equal('applied')
+    expect(await cluster.settle(reader.fetch(key))).to.equal(undefined)
+    expect(reader.stats().dropped).to.have.property('fetch-value', 1)
   })
 
   it("refuses partition options in the other modes", async () => {
