@@ -111,6 +111,12 @@ export class NearCache {
     return this.lru?.peek(key)?.version
   }
 
+  /** Drops `key` if its value is the one of `version` (this node's own write, handed off to its owners). */
+  dropVersion(key: string, version: Version): void {
+    const held = this.lru?.peek(key)
+    if (held !== undefined && compareVersions(held.version, version) === 0) this.lru!.delete(key)
+  }
+
   /** Drops `key` (a local delete). */
   drop(key: string): void {
     this.lru?.delete(key)

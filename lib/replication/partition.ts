@@ -109,7 +109,12 @@ export class Partition {
       },
       onHandedOff: (entries) => this.letGo(entries),
       pending: () => this.toHandOff(),
-      onPendingDelivered: (entries) => { this.handedOff += this.pending.delivered(entries) }
+      onPendingDelivered: (entries) => {
+        this.handedOff += this.pending.delivered(entries)
+        // Our copy of a write an owner may have found older than one it holds (a writer whose clock
+        // lags, which never saw the newer one) must not outlive the hand-off: reads go to the owner.
+        for (const e of entries) this.near.dropVersion(e.key, e.version)
+      }
     }, { antiEntropyIntervalMs: config.antiEntropyIntervalMs, maxSyncs: config.maxSyncs, handOffDelayMs: Math.min(config.antiEntropyIntervalMs, 1000) })
     cluster.onPeerJoined((p) => this.repair.membershipChanged(p.nodeId))
     cluster.onPeerGone(() => this.repair.membershipChanged())
