@@ -40,7 +40,7 @@ import type { StreamConn } from '../transport/transport.js'
 import { StreamTag } from '../wire/stream-tags.js'
 import { SEGMENTS, segmentOf, type Ownership } from './ownership.js'
 import { add, newOwnersPlan, planFor, type Plan } from './segment-plans.js'
-import { initiateSegmentSync, respondSegmentSync, scanSegments, segmentEntries, type SegmentRequest, type SegmentScan, type SegmentSyncContext } from './segment-sync.js'
+import { initiateSegmentSync, respondSegmentSync, scanSegments, segmentEntries, type SegmentSyncResult, type SegmentRequest, type SegmentScan, type SegmentSyncContext } from './segment-sync.js'
 
 export interface PartitionRepairComponents {
   cluster: Cluster
@@ -254,8 +254,10 @@ export class PartitionRepair {
         const [peerId, { segments, wants, extra }] = job
         const request: SegmentRequest = { segments, wants, fingerprints: segments.map((s) => scan.fingerprints[s]!) }
         results.push(await this.round(peerId, request, extra).then((r) => {
-          onAcked?.(segments, extra)
-          return r
+          const refused = new Set(r.notOwned)
+          if (refused.size === 0) onAcked?.(segments, extra)
+          else onAcked?.(segments.filter((seg) => !refused.has(seg)), extra.filter((e) => !refused.has(segmentOf(e.key))))
+          return r.differing
         }, (err) => {
           this.c.logger.debug(`replication: segment sync with ${peerId} failed: ${String(err)}`)
           return undefined
@@ -266,7 +268,7 @@ export class PartitionRepair {
     return results
   }
 
-  private async round(peerId: string, request: SegmentRequest, extra: readonly Entry[]): Promise<number[]> {
+  private async round(peerId: string, request: SegmentRequest, extra: readonly Entry[]): Promise<SegmentSyncResult> {
     const addr = this.c.cluster.addressOf(peerId)
     if (addr === undefined) throw new Error(`${peerId} is not a live member`)
     let conn: StreamConn | undefined

@@ -105,7 +105,8 @@ export class Partition {
       cluster, clock: c.clock, random: c.random, logger: c.logger, drops: c.drops, ownership: this.ownership,
       round: {
         store: c.store, clock: c.clock, applyBatch: c.applyBatch, timeoutMs: config.tcpTimeoutMs, deletionDelayMs: config.deletionDelayMs,
-        stats: this.syncStats, queue: { maxBytes: config.maxStreamQueueBytes, onOverflow: () => c.drops.count('queue-overflow') }
+        stats: this.syncStats, queue: { maxBytes: config.maxStreamQueueBytes, onOverflow: () => c.drops.count('queue-overflow') },
+        owns: (segment) => this.ownership.ownsSegment(segment)
       },
       onHandedOff: (entries) => this.letGo(entries),
       pending: () => this.toHandOff(),

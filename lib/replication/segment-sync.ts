@@ -20,7 +20,13 @@
  *          list of differing segments
  *   A → B  A's entries in the differing segments, A's clears, and any
  *          entries A sends besides (its own writes of keys B owns); END
- *   B → A  ACK once B applied them; both close
+ *   B → A  ACK once B applied them, naming the segments of the round B
+ *          does not own by its own view; both close
+ *
+ * A node hands its copies of a segment over (and drops them) only to a peer
+ * whose ACK did not name it: while views differ, a peer that stores what it
+ * was sent but does not own it takes no custody (it would hand it on to an
+ * owner by its view, maybe one that is down, and could close meanwhile).
  *
  * Entries are applied through the merge path (last writer wins), so a
  * segment sent twice, or in both directions, changes nothing the second
@@ -66,6 +72,14 @@ export interface SegmentSyncContext {
   deletionDelayMs: number
   stats: SegmentSyncStats
   queue?: FrameQueueLimits
+  /** Whether this node owns a segment (its ACK names the segments of a round it does not: it takes no custody of them). */
+  owns?: (segment: number) => boolean
+}
+
+/** What a round's initiator learns: the segments that differed, and those the peer does not own by its view. */
+export interface SegmentSyncResult {
+  differing: number[]
+  notOwned: number[]
 }
 
 /** Whether an entry stands for a write that is gone at `nowMs`: deleted, or expired (see the file comment). */
@@ -150,7 +164,7 @@ export function decodeRequest(payload: Buffer): SegmentRequest {
  * own scan), sending `extra` entries besides; `open` dials the peer with it. Resolves with the segments that
  * differed once the peer acknowledged what this node sent.
  */
-export async function initiateSegmentSync(ctx: SegmentSyncContext, request: SegmentRequest, extra: readonly Entry[], open: (payload: Buffer) => Promise<StreamConn>): Promise<number[]> {
+export async function initiateSegmentSync(ctx: SegmentSyncContext, request: SegmentRequest, extra: readonly Entry[], open: (payload: Buffer) => Promise<StreamConn>): Promise<SegmentSyncResult> {
   const payload = encodeRequest(request)
   const conn = await open(payload)
   ctx.stats.bytesOut += payload.length
@@ -169,7 +183,9 @@ export async function initiateSegmentSync(ctx: SegmentSyncContext, request: Segm
     const ack = await frames.next(ctx.timeoutMs)
     ctx.stats.bytesIn += ack.length
     if (ack[0] !== FRAME_ACK) throw new DecodeError('type', `segment sync: expected ACK, got frame kind ${ack[0]}`)
-    return [...theirs]
+    const notOwned = ack.length > 1 ? safeUnpack(ack, 1) : []
+    if (!isSegmentList(notOwned)) throw new DecodeError('field', 'segment-sync ACK')
+    return { differing: [...theirs], notOwned }
   })
 }
 
@@ -196,8 +212,11 @@ export async function respondSegmentSync(ctx: SegmentSyncContext, conn: StreamCo
     })
     ctx.stats.differing += differing.length
     await sendEntries(ctx, conn, wanted, packr.pack(differing))
-    await receiveUntilEnd(ctx, frames)
-    const ack = Buffer.from([FRAME_ACK])
+    const got = new Set(request.segments)
+    await receiveUntilEnd(ctx, frames, (key) => got.add(segmentOf(key)))
+    // custody: the segments of this round this node does not own by its own view (the initiator keeps its copies of those)
+    const notOwned = ctx.owns === undefined ? [] : [...got].filter((seg) => !ctx.owns!(seg))
+    const ack = Buffer.concat([Buffer.from([FRAME_ACK]), packr.pack(notOwned)])
     ctx.stats.bytesOut += ack.length
     conn.send(ack)
   })

@@ -30,7 +30,7 @@ const GROUPS: Array<{ family: Family; seeds: number[]; catches: string }> = [
   { family: 'acked', seeds: SEEDS, catches: 'a resolved setAcked survives its writer\'s crash unless as many nodes went down; none stays pending after close' },
   { family: 'relay', seeds: SEEDS, catches: 'writes pushed through relays (two hops) still converge under loss, partitions and churn' },
   { family: 'invalidate', seeds: SEEDS, catches: 'mode invalidate: no node reads a value older than the newest write it heard of' },
-  { family: 'partition', seeds: [...SEEDS, 16, 102, 400, 449, 608, 899, 1123, 1898, 2353, 4104], // each found a partition-mode bug or an oracle gap (see the commits)
+  { family: 'partition', seeds: [...SEEDS, 16, 102, 400, 449, 608, 899, 1123, 1898, 2353, 4104, 5638], // each found a partition-mode bug or an oracle gap (see the commits)
     catches: 'mode partition: after quiescence each key\'s live owners store its newest write, non-owners let go, every read is the newest or nothing' }
 ]
 
