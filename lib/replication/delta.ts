@@ -10,11 +10,7 @@
  * `kind` = 1: `[prefix, nil, wall, counter, origin, seq, 0, 1]`, the prefix
  * possibly empty (every key). A decoder ignores fields past the ones it
  * knows, so an older node sees a clear as a delete of the key `prefix`
- * (and refuses the empty one). `kind` = 2 marks an invalidation (partition
- * mode, partition.ts): the write of a value, announced to the nodes that do
- * not own its key, without the value — `[key, nil, wall, counter, origin,
- * seq, expiresAt, 2]`. An older node refuses it (counted). Any other `kind`
- * is refused.
+ * (and refuses the empty one). Any other `kind` is refused.
  *
  * Encoding is hand-written rather than msgpackr's `pack` because it runs on
  * every `set` (the hot path) and the layout is fixed: one exact-size
@@ -42,14 +38,10 @@ export interface Delta {
   expiresAt: number
   /** A clear of every key starting with `key` (see the file comment); absent otherwise. */
   clear?: true
-  /** An invalidation: a value was written at this version, not carried (see the file comment); absent otherwise. */
-  invalidation?: true
 }
 
 /** The `kind` field of a clear delta. */
 export const KIND_CLEAR = 1
-/** The `kind` field of an invalidation (partition mode). */
-export const KIND_INVALIDATION = 2
 
 /** Largest key accepted from the wire, in UTF-8 bytes. */
 export const MAX_KEY_BYTES = 1024
@@ -188,16 +180,13 @@ function isId(v: unknown, maxBytes: number): v is string {
 export function toDelta(raw: unknown): Delta {
   if (!Array.isArray(raw) || raw.length < 7) throw new DecodeError('shape', 'delta is not a 7-element array')
   const [key, bytes, wall, counter, origin, seq, expiresAt, kind] = raw as unknown[]
-  if (kind !== undefined && kind !== KIND_CLEAR && kind !== KIND_INVALIDATION) throw new DecodeError('field', 'delta kind')
+  if (kind !== undefined && kind !== KIND_CLEAR) throw new DecodeError('field', 'delta kind')
   if (kind === KIND_CLEAR) return toClear(key, bytes, wall, counter, origin, seq, expiresAt)
-  if (kind === KIND_INVALIDATION && bytes !== null) throw new DecodeError('field', 'invalidation value')
   if (!isId(key, MAX_KEY_BYTES)) throw new DecodeError('field', 'delta key')
   if (bytes !== null && !Buffer.isBuffer(bytes)) throw new DecodeError('field', 'delta value')
   if (!isUint(wall) || !isUint(counter, 0xffff) || !isUint(seq) || seq === 0 || !isUint(expiresAt)) throw new DecodeError('field', 'delta number')
   if (!isId(origin, MAX_ORIGIN_BYTES)) throw new DecodeError('field', 'delta origin')
-  const d: Delta = { key, bytes: bytes === null ? undefined : (bytes as Buffer), version: { wall, counter, origin }, seq, expiresAt }
-  if (kind === KIND_INVALIDATION) d.invalidation = true
-  return d
+  return { key, bytes: bytes === null ? undefined : (bytes as Buffer), version: { wall, counter, origin }, seq, expiresAt }
 }
 
 /** A clear delta's fields (see the file comment): the prefix may be empty, no value, no expiry. */

@@ -128,7 +128,7 @@ export class EagerPush {
 }
 
 /** The pacing of the file comment: a token bucket of datagrams. */
-export class DatagramPacing {
+class DatagramPacing {
   private tokens = PUSH_DATAGRAM_BURST
   private toppedAt = -Infinity
 
@@ -148,7 +148,7 @@ export class DatagramPacing {
 }
 
 /** Groups deltas into datagrams of at most `room` bytes; deltas that fit none are `large`. */
-export function packDatagrams(deltas: readonly Buffer[], room: number): { datagrams: Buffer[][]; large: Buffer[] } {
+function packDatagrams(deltas: readonly Buffer[], room: number): { datagrams: Buffer[][]; large: Buffer[] } {
   const datagrams: Buffer[][] = []
   const large: Buffer[] = []
   let group: Buffer[] = []

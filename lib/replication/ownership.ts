@@ -59,15 +59,12 @@ export function ownersOf(key: string, members: readonly string[], replicas: numb
 
 /**
  * The ownership table of this node: the owners of every segment over the
- * current members, recomputed when the member set changes. Keeps the table
- * before the last change too, for rebalancing (which owners are new).
+ * current members, recomputed when the member set changes (a new table each
+ * time, never modified: rebalancing compares against an older one).
  */
 export class Ownership {
   private tableNow: string[][] = []
-  private previous: string[][] | undefined
   private signature = ''
-  /** Bumped on every change of the table. */
-  epoch = 0
 
   /** @param members - ids of the members believed up, this node included (any order). */
   constructor(readonly selfId: string, readonly replicas: number, private readonly members: () => readonly string[]) {
@@ -80,12 +77,10 @@ export class Ownership {
     const ids = [...new Set([...this.members(), this.selfId])].sort()
     const sig = ids.join('\n')
     if (sig === this.signature) return false
-    this.previous = this.tableNow.length === 0 ? undefined : this.tableNow
     this.signature = sig
     const table: string[][] = new Array(SEGMENTS)
     for (let s = 0; s < SEGMENTS; s++) table[s] = segmentOwners(s, ids, this.replicas)
     this.tableNow = table
-    this.epoch++
     return true
   }
 
@@ -107,10 +102,7 @@ export class Ownership {
     return this.tableNow[segment]!
   }
 
-  /** The owners of `segment` before the last change (undefined: no earlier table). */
-  previousOwners(segment: number): readonly string[] | undefined {
-    return this.previous?.[segment]
-  }
+
 
   /** Whether this node owns `segment`. */
   ownsSegment(segment: number): boolean {
