@@ -7,7 +7,7 @@ import { channel } from 'node:diagnostics_channel'
 import { EventEmitter } from 'node:events'
 import { checkAckedSetOptions, checkKey, checkedWrite, clearPrefixOf, type ClearOptions } from './api-checks.js'
 import { KeyEvents } from './bcache-events.js'
-import { resolveOptions, type BcacheOptions, type ResolvedOptions } from './bcache-options.js'
+import { resolveOptions, type BcacheOptions, type ReplicationMode, type ResolvedOptions } from './bcache-options.js'
 import { Ticker } from './clock.js'
 import { checkFillCallOptions } from './fill/filler-options.js'
 import { fillOrStale } from './fill/stale-fill.js'
@@ -77,6 +77,11 @@ export class Bcache<V = unknown> extends BcacheReads<V> {
   /** The bound (or advertised) "host:port". */
   get address(): string {
     return this.p.membership.address
+  }
+
+  /** The replication mode this node runs (the `mode` option). */
+  get mode(): ReplicationMode {
+    return this.opts.mode
   }
 
   get nodeId(): string {

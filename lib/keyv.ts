@@ -42,9 +42,8 @@ export class KeyvBcache extends EventEmitter implements KeyvStoreAdapter {
 
   /** The value of `key`: local; in partition mode, read from an owner on a local miss (`Bcache.fetch`). */
   async get<Value>(key: string): Promise<StoredData<Value> | undefined> {
-    const local = this.cache.get(key)
-    if (local !== undefined) return local as StoredData<Value>
-    return await this.cache.fetch(key).catch(() => undefined) as StoredData<Value> | undefined
+    if (this.cache.mode !== 'partition') return this.cache.get(key) as StoredData<Value> | undefined
+    return await this.cache.fetch(key).catch(() => undefined) as StoredData<Value> | undefined // its local read counts the hit or miss once
   }
 
   async getMany<Value>(keys: string[]): Promise<Array<StoredData<Value | undefined>>> {
