@@ -110,13 +110,15 @@ export interface SegmentScan {
   counts: Uint32Array
 }
 
-/** One pass over the store: fingerprints and entry counts of all {@link SEGMENTS}. */
-export function scanSegments(store: VersionedStore, nowMs: number, deletionDelayMs: number): SegmentScan {
+/** One pass over the store: fingerprints and entry counts of all {@link SEGMENTS} (of `only` ones, when given; the others stay 0). */
+export function scanSegments(store: VersionedStore, nowMs: number, deletionDelayMs: number, only?: ReadonlySet<number>): SegmentScan {
   const fingerprints = new Uint32Array(SEGMENTS)
   const held = new Uint32Array(SEGMENTS)
+  if (only?.size === 0) return { fingerprints, counts: held }
   store.forEachHeld((key, wall, counter, origin, tombstone, expiresAt) => {
-    if (!counts(tombstone, wall, expiresAt, nowMs, deletionDelayMs)) return
     const s = segmentOf(key)
+    if (only !== undefined && !only.has(s)) return
+    if (!counts(tombstone, wall, expiresAt, nowMs, deletionDelayMs)) return
     fingerprints[s] ^= entryHash(key, wall, counter, origin, gone(tombstone, expiresAt, nowMs))
     held[s]!++
   })
@@ -202,7 +204,8 @@ export async function respondSegmentSync(ctx: SegmentSyncContext, conn: StreamCo
   await counted(ctx, conn, async () => {
     const frames = new FrameQueue(conn, ctx.clock, ctx.queue)
     const now = ctx.clock.now()
-    const mine = scanSegments(ctx.store, now, ctx.deletionDelayMs).fingerprints
+    // only the segments asked (none for a hand-off of pending writes alone: no pass over the store)
+    const mine = scanSegments(ctx.store, now, ctx.deletionDelayMs, new Set(request.segments)).fingerprints
     const differing: number[] = []
     const wanted = new Set<number>()
     request.segments.forEach((s, i) => {

@@ -50,6 +50,17 @@ describe('segment sync (partition mode)', () => {
     expect(scanSegments(a, later, DELAY).counts[segmentOf('gone')]).to.equal(segmentOf('gone') === segmentOf('live') ? 1 : 0)
   })
 
+  it('scans only the segments asked (a hand-off of pending writes alone asks none)', () => {
+    const a = store()
+    for (let i = 1; i <= 50; i++) a.apply(entry(`k${i}`, 1000 + i), 2000)
+    const all = scanSegments(a, 2000, DELAY)
+    const s = segmentOf('k7')
+    const some = scanSegments(a, 2000, DELAY, new Set([s]))
+    expect(some.fingerprints[s]).to.equal(all.fingerprints[s])
+    expect(some.counts.reduce((x, y) => x + y, 0)).to.equal(all.counts[s])
+    expect(scanSegments(a, 2000, DELAY, new Set()).counts.every((c) => c === 0)).to.equal(true)
+  })
+
   it('refuses a malformed request with a DecodeError', () => {
     const packr = new Packr({ useRecords: false })
     const good = { segments: [1, 2], fingerprints: [3, 4], wants: [0, 1] }
