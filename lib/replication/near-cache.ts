@@ -71,8 +71,7 @@ export class NearCache {
 
   /** Whether `key` is held and not expired at `nowMs` (no counting, no recency). */
   has(key: string, nowMs: number): boolean {
-    const e = this.lru?.peek(key)
-    return e !== undefined && (e.expiresAt === 0 || nowMs < e.expiresAt)
+    return this.peek(key, nowMs) !== undefined // a value is never undefined (set refuses it)
   }
 
   /**
